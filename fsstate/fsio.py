@@ -1,0 +1,276 @@
+"""File mechanics of the store tree: the only module that renames, unlinks or syncs.
+
+Every path is relative to the store directory and walked component by component from a
+descriptor of that directory with ``O_NOFOLLOW``: a symlink planted anywhere inside the tree is
+never followed out of it (it reads as :class:`CorruptDocumentError` naming the path). Files
+are created ``0600`` and directories ``0700``.
+
+Writes here are *not* durable on their own: the journal makes a commit durable with one
+``fdatasync`` and a checkpoint makes the applied files durable with one :func:`sync_tree`
+(DESIGN.md, commit protocol). A document is replaced through a temporary file in the same
+directory and ``rename``, so ``cat`` and ``rsync`` never see half a document.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import itertools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from fsstate.errors import CorruptDocumentError
+from fsstate.layout import is_temp_name, temp_name
+
+__all__ = ["Tree", "fdatasync"]
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_temp_counter = itertools.count()
+
+_syncfs: Any
+try:
+    _syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+except (OSError, AttributeError):  # not Linux: fall back to a global sync
+    _syncfs = None
+
+
+def fdatasync(fd: int) -> None:
+    os.fdatasync(fd)
+
+
+class Tree:
+    """The store directory, opened once; all I/O on it goes through relative paths."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.fd = os.open(root, _DIR_FLAGS)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def abspath(self, rel: str) -> str:
+        return os.path.join(self.root, rel)
+
+    # -- walking -------------------------------------------------------------------------
+
+    @contextmanager
+    def _parent(self, rel: str, *, create: bool) -> Iterator[tuple[int, str] | None]:
+        """Yield (descriptor of the parent directory, last component), or ``None`` when a
+        parent directory is missing and ``create`` is false."""
+        parts = rel.split("/")
+        fd = self.fd
+        opened: list[int] = []
+        try:
+            for part in parts[:-1]:
+                try:
+                    fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        yield None
+                        return
+                    with suppress(FileExistsError):
+                        os.mkdir(part, DIR_MODE, dir_fd=fd)
+                    fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except OSError as exc:
+                    raise self._hostile(rel, exc) from None
+                opened.append(fd)
+            yield fd, parts[-1]
+        finally:
+            for d in opened:
+                os.close(d)
+
+    def _hostile(self, rel: str, exc: OSError) -> CorruptDocumentError:
+        path = self.abspath(rel)
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EISDIR):
+            return CorruptDocumentError(
+                f"{path}: not a regular file or directory (symlink or wrong type; run fsck)",
+                path=path,
+            )
+        return CorruptDocumentError(f"{path}: {exc.strerror}", path=path)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def read(self, rel: str) -> bytes | None:
+        """The bytes of file ``rel``, or ``None`` when it does not exist."""
+        with self._parent(rel, create=False) as parent:
+            if parent is None:
+                return None
+            dfd, name = parent
+            try:
+                fd = os.open(name, _READ_FLAGS, dir_fd=dfd)
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise self._hostile(rel, exc) from None
+            try:
+                chunks = []
+                while chunk := os.read(fd, 1 << 20):
+                    chunks.append(chunk)
+                return b"".join(chunks)
+            except OSError as exc:
+                raise self._hostile(rel, exc) from None
+            finally:
+                os.close(fd)
+
+    def exists(self, rel: str) -> bool:
+        with self._parent(rel, create=False) as parent:
+            if parent is None:
+                return False
+            dfd, name = parent
+            try:
+                os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            except FileNotFoundError:
+                return False
+            return True
+
+    def listdir(self, rel: str) -> list[str]:
+        """Names in directory ``rel`` (``""`` for the root), temporary files excluded;
+        ``[]`` when it does not exist."""
+        if rel == "":
+            names = os.listdir(self.fd)
+        else:
+            with self._parent(rel, create=False) as parent:
+                if parent is None:
+                    return []
+                dfd, name = parent
+                try:
+                    fd = os.open(name, _DIR_FLAGS, dir_fd=dfd)
+                except FileNotFoundError:
+                    return []
+                except OSError as exc:
+                    raise self._hostile(rel, exc) from None
+                try:
+                    names = os.listdir(fd)
+                finally:
+                    os.close(fd)
+        return [n for n in names if not is_temp_name(n)]
+
+    # -- writes (not durable until the next sync_tree) ----------------------------------
+
+    def put(self, rel: str, data: bytes) -> None:
+        """Make file ``rel`` hold ``data``, creating parent directories. Non-empty data goes
+        through a temporary file and ``rename`` (atomic for readers); an empty marker file
+        is created in place."""
+        with self._parent(rel, create=True) as parent:
+            assert parent is not None
+            dfd, name = parent
+            if not data:
+                try:
+                    fd = os.open(name, _NEW_FLAGS, FILE_MODE, dir_fd=dfd)
+                except FileExistsError:
+                    st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+                    if st.st_size == 0 and _is_regular(st.st_mode):
+                        return
+                    self._write_via_temp(dfd, name, data)
+                    return
+                os.close(fd)
+                return
+            self._write_via_temp(dfd, name, data)
+
+    def _write_via_temp(self, dfd: int, name: str, data: bytes) -> None:
+        tmp = temp_name(name, os.getpid(), next(_temp_counter))
+        fd = os.open(tmp, _NEW_FLAGS, FILE_MODE, dir_fd=dfd)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except BaseException:
+            os.close(fd)
+            os.unlink(tmp, dir_fd=dfd)
+            raise
+        os.close(fd)
+        os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+
+    def delete(self, rel: str) -> None:
+        """Remove file ``rel``; a missing file is not an error (replay is idempotent)."""
+        with self._parent(rel, create=False) as parent:
+            if parent is None:
+                return
+            dfd, name = parent
+            with suppress(FileNotFoundError):
+                os.unlink(name, dir_fd=dfd)
+
+    def rmdir(self, rel: str) -> None:
+        """Remove directory ``rel`` if it exists and is empty (a leftover entry is fsck's)."""
+        with self._parent(rel, create=False) as parent:
+            if parent is None:
+                return
+            dfd, name = parent
+            try:
+                os.rmdir(name, dir_fd=dfd)
+            except (FileNotFoundError, OSError) as exc:
+                if getattr(exc, "errno", None) not in (errno.ENOENT, errno.ENOTEMPTY):
+                    raise
+
+    def remove_temp_files(self, rel: str = "", depth: int = 3) -> int:
+        """Delete stray temporary files left by crashed writers, ``depth`` levels down."""
+        removed = 0
+        with self._dir(rel) as fd:
+            if fd is None:
+                return 0
+            for entry in os.scandir(fd):
+                if is_temp_name(entry.name) and entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.name, dir_fd=fd)
+                    removed += 1
+                elif depth > 0 and entry.is_dir(follow_symlinks=False):
+                    sub = f"{rel}/{entry.name}" if rel else entry.name
+                    removed += self.remove_temp_files(sub, depth - 1)
+        return removed
+
+    @contextmanager
+    def _dir(self, rel: str) -> Iterator[int | None]:
+        if rel == "":
+            yield self.fd
+            return
+        with self._parent(rel, create=False) as parent:
+            if parent is None:
+                yield None
+                return
+            dfd, name = parent
+            try:
+                fd = os.open(name, _DIR_FLAGS, dir_fd=dfd)
+            except FileNotFoundError:
+                yield None
+                return
+            try:
+                yield fd
+            finally:
+                os.close(fd)
+
+    # -- durability ----------------------------------------------------------------------
+
+    def sync_tree(self) -> None:
+        """Make every write to the file system holding the tree durable (``syncfs``)."""
+        if _syncfs is not None and _syncfs(self.fd) == 0:
+            return
+        os.sync()
+
+    def fsync_path(self, rel: str) -> None:
+        """fsync one file or directory (and, for a new file, its parent)."""
+        with self._dir(rel) if rel == "" else self._parent(rel, create=False) as parent:
+            if parent is None:
+                return
+            if isinstance(parent, int):
+                os.fsync(parent)
+                return
+            dfd, name = parent
+            fd = os.open(name, _READ_FLAGS, dir_fd=dfd)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.fsync(dfd)
+
+
+def _is_regular(mode: int) -> bool:
+    import stat
+
+    return stat.S_ISREG(mode)

@@ -1,0 +1,298 @@
+"""The catalog: documents and indexes in Podman's terms, over one transaction.
+
+:class:`Catalog` answers "which containers exist, who owns this name, who depends on X" from the
+files of ``layout.py``, and records the puts and deletes that add or remove an object together
+with every index entry derived from it. It knows paths and index shapes, not Podman's check
+order — that lives in ``state.py``. ``fsck.py`` uses :func:`container_entries` and friends to
+rebuild indexes from documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from fsstate import codec
+from fsstate import layout as L
+from fsstate.errors import ContainerExistsError, NoSuchContainerError, PodExistsError
+from fsstate.model import Container, Pod
+from fsstate.txn import Txn
+
+__all__ = [
+    "CONTAINER",
+    "POD",
+    "Catalog",
+    "container_entries",
+    "pod_entries",
+]
+
+CONTAINER = "container"
+POD = "pod"
+_KIND_DIR = {CONTAINER: "containers", POD: "pods"}
+
+
+def container_entries(ctr: Container) -> dict[str, bytes]:
+    """Every index file a stored container implies (path → contents)."""
+    cid = ctr.id
+    entries = {
+        L.id_index("containers", cid): b"",
+        L.name_index(ctr.name): codec.encode({"kind": CONTAINER, "id": cid}),
+    }
+    if ctr.namespace:
+        entries[f"{L.namespace_dir(ctr.namespace, 'containers')}/{cid}"] = b""
+    for dep in ctr.dependencies():
+        entries[f"{L.dependents_dir(dep)}/{cid}"] = b""
+    if ctr.pod_id:
+        entries[f"{L.pod_members_dir(ctr.pod_id)}/{cid}"] = b""
+    for volume in ctr.named_volumes():
+        entries[f"{L.volume_users_dir(volume)}/{cid}"] = b""
+    return entries
+
+
+def pod_entries(pod: Pod) -> dict[str, bytes]:
+    """Every index file a stored pod implies."""
+    entries = {
+        L.id_index("pods", pod.id): b"",
+        L.name_index(pod.name): codec.encode({"kind": POD, "id": pod.id}),
+    }
+    if pod.namespace:
+        entries[f"{L.namespace_dir(pod.namespace, 'pods')}/{pod.id}"] = b""
+    return entries
+
+
+class Catalog:
+    """Documents and indexes seen through ``txn`` (pending changes included)."""
+
+    def __init__(self, txn: Txn) -> None:
+        self.txn = txn
+
+    # -- documents -------------------------------------------------------------------------
+
+    def doc(self, path: str) -> dict[str, Any] | None:
+        """The decoded JSON object at ``path``, ``None`` when absent;
+        :class:`CorruptDocumentError` when unreadable."""
+        data = self.txn.read(path)
+        if data is None:
+            return None
+        return codec.decode_object(data, self._abspath(path))
+
+    def _abspath(self, path: str) -> str:
+        root = getattr(self.txn.storage, "root", "")
+        return f"{root}/{path}" if root else path
+
+    def put_doc(self, path: str, doc: Any, what: str) -> None:
+        self.txn.put(path, codec.encode(doc, what=what))
+
+    def container_config(self, cid: str) -> dict[str, Any] | None:
+        return self.doc(L.container_doc(cid, "config"))
+
+    def container(self, cid: str) -> Container | None:
+        """The stored container with its config and an empty state, or ``None``."""
+        config = self.container_config(cid)
+        return None if config is None else Container._adopt(config)
+
+    def pod(self, pid: str) -> Pod | None:
+        config = self.doc(L.pod_doc(pid, "config"))
+        return None if config is None else Pod._adopt(config)
+
+    # -- registries ------------------------------------------------------------------------
+
+    def is_container(self, cid: str) -> bool:
+        return self.txn.exists(L.container_doc(cid, "config"))
+
+    def is_pod(self, pid: str) -> bool:
+        return self.txn.exists(L.pod_doc(pid, "config"))
+
+    def is_volume(self, name: str) -> bool:
+        return self.txn.exists(L.volume_doc(name, "config"))
+
+    def name_owner(self, name: str) -> tuple[str, str] | None:
+        """``(kind, id)`` of the container or pod that holds ``name``, or ``None``."""
+        entry = self.doc(L.name_index(name))
+        if entry is None:
+            return None
+        kind, oid = entry.get("kind"), entry.get("id")
+        if kind not in _KIND_DIR or not isinstance(oid, str) or not L.is_valid_name(oid):
+            return None
+        return kind, oid
+
+    def id_owner(self, oid: str) -> str | None:
+        """``container``, ``pod`` or ``None``: who holds ``oid`` in the shared ID registry."""
+        if self.is_container(oid):
+            return CONTAINER
+        if self.is_pod(oid):
+            return POD
+        return None
+
+    def check_free(self, oid: str, name: str) -> None:
+        """Raise if ``oid`` or ``name`` is taken in the shared registries (API.md Decisions 1
+        and 2): by a container → :class:`ContainerExistsError`, by a pod →
+        :class:`PodExistsError`. The ID is checked first (§1.2 shared insert steps 3–4)."""
+        owner = self.id_owner(oid)
+        if owner is not None:
+            raise _exists(owner, f"ID {oid} is in use by a {owner}", id=oid)
+        held = self.name_owner(name)
+        if held is not None:
+            raise _exists(held[0], f"name {name} is in use by {held[0]} {held[1]}", name=name)
+
+    def ids(self, kind: str, namespace: str = "") -> list[str]:
+        """Sorted IDs of every container or pod (``kind``), or of those in ``namespace``."""
+        kdir = _KIND_DIR[kind]
+        if namespace:
+            if not L.is_valid_name(namespace):
+                return []
+            return [i for i in self.txn.listdir(L.namespace_dir(namespace, kdir)) if _ok(i)]
+        found: list[str] = []
+        for shard in self.txn.listdir(f"index/{kdir}"):
+            found.extend(i for i in self.txn.listdir(L.id_shard_dir(kdir, shard)) if _ok(i))
+        return sorted(found)
+
+    def ids_with_prefix(self, kind: str, prefix: str) -> list[str]:
+        """Sorted IDs of ``kind`` starting with ``prefix`` (a valid, non-empty name)."""
+        kdir = _KIND_DIR[kind]
+        if len(prefix) >= 2:
+            shards = [L.shard(prefix)]
+        else:
+            shards = [s for s in self.txn.listdir(f"index/{kdir}") if s.startswith(prefix)]
+        found = [
+            i
+            for s in shards
+            for i in self.txn.listdir(L.id_shard_dir(kdir, s))
+            if i.startswith(prefix) and _ok(i)
+        ]
+        return sorted(found)
+
+    def in_namespace(self, kind: str, oid: str, namespace: str) -> bool:
+        return L.is_valid_name(namespace) and self.txn.exists(
+            f"{L.namespace_dir(namespace, _KIND_DIR[kind])}/{oid}"
+        )
+
+    def volume_names(self) -> list[str]:
+        return [n for n in self.txn.listdir("volumes") if _ok(n)]
+
+    def dependents(self, cid: str) -> list[str]:
+        return [i for i in self.txn.listdir(L.dependents_dir(cid)) if _ok(i)]
+
+    def pod_members(self, pid: str) -> list[str]:
+        return [i for i in self.txn.listdir(L.pod_members_dir(pid)) if _ok(i)]
+
+    def volume_users(self, name: str) -> list[str]:
+        return [i for i in self.txn.listdir(L.volume_users_dir(name)) if _ok(i)]
+
+    def exec_sessions(self, cid: str) -> list[str]:
+        return [i for i in self.txn.listdir(L.exec_index(cid)) if _ok(i)]
+
+    def all_exec_sessions(self) -> list[str]:
+        names = self.txn.listdir("exec")
+        return sorted(n[: -len(".json")] for n in names if n.endswith(".json"))
+
+    # -- adding and removing objects with their index entries -----------------------------
+
+    def add_container(self, ctr: Container, networks: dict[str, Any] | None) -> None:
+        cid = ctr.id
+        self.put_doc(L.container_doc(cid, "config"), ctr.config, f"container {cid} config")
+        self.put_doc(L.container_doc(cid, "state"), ctr.state, f"container {cid} state")
+        if networks is not None:
+            self.put_doc(L.container_doc(cid, "networks"), networks, f"container {cid} networks")
+        self._put_entries(container_entries(ctr))
+
+    def remove_container(self, stored: Container) -> None:
+        """Delete a stored container's documents, index entries and exec registrations."""
+        cid = stored.id
+        for sid in self.exec_sessions(cid):
+            self.txn.delete(f"{L.exec_index(cid)}/{sid}")
+            self._delete_exec_doc_of(sid, cid)
+        self.txn.rmdir(L.exec_index(cid))
+        self._delete_entries(container_entries(stored), keep_name_of_other=cid)
+        for name in self.txn.listdir(L.container_dir(cid)):
+            self.txn.delete(f"{L.container_dir(cid)}/{name}")
+        self.txn.rmdir(L.container_dir(cid))
+        self.txn.rmdir(L.dependents_dir(cid))
+
+    def _delete_exec_doc_of(self, sid: str, cid: str) -> None:
+        record = self.doc(L.exec_doc(sid))
+        if record is not None and record.get("containerId") == cid:
+            self.txn.delete(L.exec_doc(sid))
+
+    def add_pod(self, pod: Pod) -> None:
+        self.put_doc(L.pod_doc(pod.id, "config"), pod.config, f"pod {pod.id} config")
+        self.put_doc(L.pod_doc(pod.id, "state"), pod.state, f"pod {pod.id} state")
+        self._put_entries(pod_entries(pod))
+
+    def remove_pod(self, stored: Pod) -> None:
+        pid = stored.id
+        self._delete_entries(pod_entries(stored), keep_name_of_other=pid)
+        for name in self.txn.listdir(L.pod_dir(pid)):
+            self.txn.delete(f"{L.pod_dir(pid)}/{name}")
+        self.txn.rmdir(L.pod_dir(pid))
+        self.txn.rmdir(L.pod_members_dir(pid))
+
+    def rename(self, kind: str, oid: str, old: str, new: str) -> None:
+        """Move the name registry entry of ``oid`` from ``old`` to ``new`` (both checked)."""
+        if self.name_owner(old) == (kind, oid):
+            self.txn.delete(L.name_index(old))
+        self.txn.put(L.name_index(new), codec.encode({"kind": kind, "id": oid}))
+
+    def _put_entries(self, entries: dict[str, bytes]) -> None:
+        for path, data in entries.items():
+            self.txn.put(path, data)
+
+    def _delete_entries(self, entries: dict[str, bytes], *, keep_name_of_other: str) -> None:
+        for path in entries:
+            if path.startswith("index/names/"):
+                owner = self.name_owner(path[len("index/names/") :])
+                if owner is not None and owner[1] != keep_name_of_other:
+                    continue  # the name belongs to someone else now; not ours to drop
+            self.txn.delete(path)
+        for directory in _emptied_dirs(entries):
+            if not self.txn.listdir(directory):
+                self.txn.rmdir(directory)
+
+    # -- exec sessions ---------------------------------------------------------------------
+
+    def exec_owner(self, sid: str) -> str | None:
+        """The container ID a session is registered to, or ``None``."""
+        record = self.doc(L.exec_doc(sid))
+        if record is None:
+            return None
+        owner = record.get("containerId")
+        return owner if isinstance(owner, str) else ""
+
+    def add_exec(self, sid: str, cid: str) -> None:
+        self.put_doc(L.exec_doc(sid), {"id": sid, "containerId": cid}, f"exec session {sid}")
+        self.txn.put(f"{L.exec_index(cid)}/{sid}", b"")
+
+    def remove_exec(self, sid: str, cid: str) -> None:
+        self.txn.delete(L.exec_doc(sid))
+        self.txn.delete(f"{L.exec_index(cid)}/{sid}")
+
+    # -- loading many ----------------------------------------------------------------------
+
+    def load_containers(self, ids: Iterable[str]) -> Iterator[Container]:
+        for cid in ids:
+            ctr = self.container(cid)
+            if ctr is None:
+                raise NoSuchContainerError(f"container {cid} is indexed but has no config", id=cid)
+            yield ctr
+
+
+def _ok(name: str) -> bool:
+    return L.is_valid_name(name)
+
+
+def _emptied_dirs(entries: dict[str, bytes]) -> list[str]:
+    """Per-object index directories that may be left empty after deleting ``entries``."""
+    per_object = (
+        "index/pod-members/",
+        "index/volume-users/",
+        "index/dependents/",
+        "index/containers/",
+        "index/pods/",
+    )
+    parents = {path.rpartition("/")[0] for path in entries}
+    return sorted(p for p in parents if p.startswith((*per_object, "index/namespaces/")))
+
+
+def _exists(kind: str, message: str, **fields: str) -> ContainerExistsError | PodExistsError:
+    cls = ContainerExistsError if kind == CONTAINER else PodExistsError
+    return cls(message, **fields)

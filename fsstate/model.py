@@ -1,0 +1,218 @@
+"""The objects the State stores: containers, pods, volumes, exec sessions, and the DB config.
+
+Each object holds Podman's own JSON documents as plain dicts with Podman's keys
+(``spec/podman-state.md`` §5): ``config`` (ContainerConfig, PodConfig, VolumeConfig) and
+``state`` (ContainerState, podState, VolumeState). Unknown keys are kept. The store interprets
+only a few keys, read through the properties below. No I/O happens here.
+
+Copies: constructors deep-copy their arguments, so a caller's dict and the object never share
+mutable data; objects the store returns are built from freshly decoded documents.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Self
+
+__all__ = [
+    "DEPENDENCY_KEYS",
+    "Container",
+    "DBConfig",
+    "ExecSession",
+    "Pod",
+    "Volume",
+]
+
+#: ContainerConfig keys whose non-empty value names a container this one depends on
+#: (``spec/podman-state.md`` §2.4), besides the list under ``Dependencies``.
+DEPENDENCY_KEYS = (
+    "ipcNsCtr",
+    "mountNsCtr",
+    "netNsCtr",
+    "pidNsCtr",
+    "userNsCtr",
+    "utsNsCtr",
+    "cgroupNsCtr",
+)
+
+
+def _copy_mapping(value: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        # Imported lazily: errors imports nothing from fsstate, model imports errors.
+        from fsstate.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(f"{what} must be a mapping, not {type(value).__name__}")
+    return copy.deepcopy(dict(value))
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+class _Object:
+    """Shared shape of Container, Pod and Volume: a config, a state and the valid flag."""
+
+    __slots__ = ("config", "state", "valid")
+    _kind = "object"
+
+    config: dict[str, Any]
+    state: dict[str, Any]
+    valid: bool
+
+    def __init__(self, config: Mapping[str, Any], state: Mapping[str, Any] | None = None) -> None:
+        if config is None:
+            config = {}
+        self.config = _copy_mapping(config, f"{self._kind} config")
+        self.state = _copy_mapping(state, f"{self._kind} state")
+        self.valid = True
+
+    @classmethod
+    def _adopt(cls, config: dict[str, Any], state: dict[str, Any] | None = None) -> Self:
+        """Wrap dicts the caller owns outright (freshly decoded by the store): no copy."""
+        obj = cls.__new__(cls)
+        obj.config = config
+        obj.state = state if state is not None else {}
+        obj.valid = True
+        return obj
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, _Object)
+        return self.config == other.config and self.state == other.state
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+
+class Container(_Object):
+    """A container: ``config`` is libpod's ContainerConfig JSON, ``state`` its ContainerState.
+
+    ``Container(config, state=None)``; ``state`` defaults to ``{}``.
+    """
+
+    __slots__ = ()
+    _kind = "container"
+
+    @property
+    def id(self) -> str:
+        return _str(self.config.get("id"))
+
+    @property
+    def name(self) -> str:
+        return _str(self.config.get("name"))
+
+    @property
+    def pod_id(self) -> str:
+        """The full ID of the pod the container belongs to, ``""`` when none."""
+        return _str(self.config.get("pod"))
+
+    @property
+    def namespace(self) -> str:
+        """The libpod namespace (SEED era), ``""`` when none."""
+        return _str(self.config.get("namespace"))
+
+    def dependencies(self) -> list[str]:
+        """IDs of the containers this one depends on: the non-empty ``*NsCtr`` keys plus
+        ``Dependencies``, de-duplicated and sorted (``spec/podman-state.md`` §2.4)."""
+        deps = {_str(self.config.get(key)) for key in DEPENDENCY_KEYS}
+        generic = self.config.get("Dependencies")
+        if isinstance(generic, list):
+            deps.update(d for d in generic if isinstance(d, str))
+        deps.discard("")
+        return sorted(deps)
+
+    def named_volumes(self) -> list[str]:
+        """Distinct ``namedVolumes[].volumeName`` values, sorted (§2.6)."""
+        names: set[str] = set()
+        volumes = self.config.get("namedVolumes")
+        if isinstance(volumes, list):
+            for entry in volumes:
+                if isinstance(entry, Mapping) and isinstance(entry.get("volumeName"), str):
+                    names.add(entry["volumeName"])
+        names.discard("")
+        return sorted(names)
+
+    def __repr__(self) -> str:
+        return f"Container(id={self.id!r}, name={self.name!r})"
+
+
+class Pod(_Object):
+    """A pod: ``config`` is libpod's PodConfig JSON, ``state`` its podState."""
+
+    __slots__ = ()
+    _kind = "pod"
+
+    @property
+    def id(self) -> str:
+        return _str(self.config.get("id"))
+
+    @property
+    def name(self) -> str:
+        return _str(self.config.get("name"))
+
+    @property
+    def namespace(self) -> str:
+        return _str(self.config.get("namespace"))
+
+    def __repr__(self) -> str:
+        return f"Pod(id={self.id!r}, name={self.name!r})"
+
+
+class Volume(_Object):
+    """A named volume: ``config`` is libpod's VolumeConfig JSON, ``state`` its VolumeState."""
+
+    __slots__ = ()
+    _kind = "volume"
+
+    @property
+    def name(self) -> str:
+        return _str(self.config.get("name"))
+
+    def __repr__(self) -> str:
+        return f"Volume(name={self.name!r})"
+
+
+class ExecSession:
+    """An exec session registration: the session ID and the container it runs in.
+
+    The session body itself lives in the container's state (``newExecSessions``); the State
+    stores only this link (``spec/podman-state.md`` §2.7).
+    """
+
+    __slots__ = ("container_id", "id")
+
+    def __init__(self, id: str, container_id: str) -> None:
+        self.id = id
+        self.container_id = container_id
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ExecSession):
+            return NotImplemented
+        return (self.id, self.container_id) == (other.id, other.container_id)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.container_id))
+
+    def __repr__(self) -> str:
+        return f"ExecSession(id={self.id!r}, container_id={self.container_id!r})"
+
+
+@dataclass
+class DBConfig:
+    """The runtime paths pinned when the store is first validated (``spec/podman-state.md``
+    §2.10). All fields are strings; ``""`` means unset."""
+
+    libpod_root: str = ""
+    libpod_tmp: str = ""
+    storage_root: str = ""
+    storage_tmp: str = ""
+    graph_driver: str = ""
+    volume_path: str = ""
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))

@@ -1,0 +1,178 @@
+"""Podman's rules that are pure data transformations: no I/O, no locks.
+
+* :func:`initial_networks` — the live network set a new container starts with
+  (``spec/podman-state.md`` §2.8, API.md Decision 8).
+* :func:`reset_container_state`, :func:`reset_pod_state`, :func:`reset_volume_state` — what
+  ``refresh()`` does to each state document (§2.9, NEWEST column; API.md Decision 7).
+* :func:`compare_db_config` — DB-config pinning (§2.10).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from fsstate.errors import InvalidArgumentError, NoSuchNetworkError
+from fsstate.model import DBConfig
+
+__all__ = [
+    "DEFAULT_NETWORK",
+    "compare_db_config",
+    "initial_networks",
+    "reset_container_state",
+    "reset_pod_state",
+    "reset_volume_state",
+]
+
+#: The runtime's default network, used to seed a live list that has nothing else (§1.2
+#: NetworkConnect).
+DEFAULT_NETWORK = "podman"
+
+#: Networks document: network name → alias list, or None when the network has no alias list
+#: (Bolt: no alias sub-bucket for it; it is left out of get_all_network_aliases).
+Networks = dict[str, list[str] | None]
+
+
+def initial_networks(cid: str, config: Mapping[str, Any]) -> Networks | None:
+    """The networks document for a container being added, or ``None`` for "no live list".
+
+    Sources, first present wins (Decision 8): SEED ``networks`` + ``network_alises``; Podman
+    4/5 ``newNetworks`` (each entry's ``aliases``); Podman 6 ``orderedNetworks``.
+
+    Raises, in order (§1.2 shared insert steps 5–6): :class:`InvalidArgumentError` for an
+    empty network name; :class:`NoSuchNetworkError` for an alias key not among the networks.
+    """
+    if "networks" in config or "network_alises" in config:
+        names = [n for n in config.get("networks") or [] if isinstance(n, str)]
+        aliases = config.get("network_alises") or {}
+        _no_empty(cid, names)
+        for net in aliases:
+            if net not in names:
+                raise NoSuchNetworkError(
+                    f"container {cid} has aliases for network {net} that it does not join",
+                    id=cid,
+                    network=net,
+                )
+        if config.get("networks") is None:
+            return None
+        return {n: list(aliases[n]) if n in aliases else None for n in names}
+    if isinstance(config.get("newNetworks"), Mapping):
+        new = config["newNetworks"]
+        _no_empty(cid, list(new))
+        return {n: _aliases_of(opts) for n, opts in new.items()}
+    if isinstance(config.get("orderedNetworks"), list):
+        ordered = [e for e in config["orderedNetworks"] if isinstance(e, Mapping)]
+        _no_empty(cid, [str(e.get("name", "")) for e in ordered])
+        return {str(e["name"]): _aliases_of(e) for e in ordered}
+    return None
+
+
+def seed_networks(config: Mapping[str, Any]) -> Networks:
+    """The live list NetworkConnect creates when a container has none: ``config.networks``,
+    or the default network when that list is empty (§1.2 NetworkConnect)."""
+    names = [n for n in config.get("networks") or [] if isinstance(n, str) and n]
+    return dict.fromkeys(names or [DEFAULT_NETWORK])
+
+
+def _aliases_of(opts: Any) -> list[str] | None:
+    if isinstance(opts, Mapping) and isinstance(opts.get("aliases"), list):
+        return [a for a in opts["aliases"] if isinstance(a, str)]
+    return None
+
+
+def _no_empty(cid: str, names: list[str]) -> None:
+    if any(n == "" for n in names):
+        raise InvalidArgumentError(f"container {cid} joins a network with an empty name", id=cid)
+
+
+# -- refresh (§2.9, NEWEST) -------------------------------------------------------------------
+
+_ZERO_TIME = "0001-01-01T00:00:00Z"
+#: ContainerState keys refresh zeroes. All are ``omitempty`` in Go, so zero means "absent".
+_CONTAINER_DROPPED = (
+    "pid",
+    "conmonPid",
+    "mountPoint",
+    "mounted",
+    "newExecSessions",
+    "execSessions",
+    "bindMounts",
+    "restartPolicyMatch",
+    "restartCount",
+    "checkpointed",
+    "restored",
+    "checkpointPath",
+    "checkpointLog",
+    "restoreLog",
+    "startupHCPassed",
+    "startupHCSuccessCount",
+    "startupHCFailureCount",
+    "hcUnitName",
+    "netns",
+    "networkStatus",
+)
+#: Time keys Go always emits: reset to the zero time when present.
+_CONTAINER_ZERO_TIMES = ("checkpointedTime", "restoredTime")
+
+# Container states (libpod define.ContainerStatus, §5.3).
+UNKNOWN, CONFIGURED, CREATED, RUNNING, STOPPED, PAUSED, EXITED, REMOVING, STOPPING = range(9)
+_AFTER_REBOOT = {
+    UNKNOWN: CONFIGURED,
+    CONFIGURED: CONFIGURED,
+    CREATED: CONFIGURED,
+    RUNNING: EXITED,
+    STOPPED: EXITED,
+    PAUSED: EXITED,
+    EXITED: EXITED,
+    STOPPING: EXITED,
+    REMOVING: REMOVING,
+}
+
+
+def reset_container_state(state: dict[str, Any]) -> dict[str, Any]:
+    """The container state after a reboot: anything that ran → exited, configured/created/
+    unknown → configured, removing kept; runtime-only fields cleared. Other keys untouched."""
+    out = {k: v for k, v in state.items() if k not in _CONTAINER_DROPPED}
+    if "state" in out:
+        current = out["state"]
+        out["state"] = _AFTER_REBOOT.get(current, CONFIGURED) if isinstance(current, int) else 1
+    for key in _CONTAINER_ZERO_TIMES:
+        if key in out:
+            out[key] = _ZERO_TIME
+    return out
+
+
+def reset_pod_state(state: dict[str, Any]) -> dict[str, Any]:
+    """Pods lose their cgroup path (§2.9)."""
+    return {**state, "cgroupPath": ""}
+
+
+def reset_volume_state(state: dict[str, Any]) -> dict[str, Any]:
+    """Volumes are unmounted: ``mountCount`` 0, ``mountPoint`` and ``copiedUp`` cleared."""
+    out = {k: v for k, v in state.items() if k not in ("mountPoint", "copiedUp")}
+    out["mountCount"] = 0
+    return out
+
+
+# -- DB config (§2.10) --------------------------------------------------------------------------
+
+#: Fields compared after path cleaning (Go filepath.Clean; "" cleans to ".").
+_CLEANED = ("libpod_root", "libpod_tmp", "storage_root", "storage_tmp")
+
+
+def normalize_db_config(config: DBConfig) -> dict[str, str]:
+    """The runtime's values as they are pinned and compared."""
+    out = {}
+    for name in DBConfig.field_names():
+        value = getattr(config, name)
+        if not isinstance(value, str):
+            raise InvalidArgumentError(f"DBConfig.{name} must be a string", field=name)
+        out[name] = os.path.normpath(value) if name in _CLEANED else value
+    return out
+
+
+def compare_db_config(pinned: Mapping[str, Any], runtime: Mapping[str, str]) -> list[str]:
+    """Names of the fields whose pinned value differs from the runtime's (fields not yet
+    pinned never differ)."""
+    return [name for name, value in runtime.items() if name in pinned and pinned[name] != value]

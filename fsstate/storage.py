@@ -1,0 +1,247 @@
+"""The storage seam: a tree of small files read by relative path and changed only by commits.
+
+:class:`Storage` is all the State layer sees: ``read``, ``exists``, ``listdir`` and, inside
+``locked()``, ``commit(ops)``. :class:`FileStorage` keeps the tree on disk with the commit
+protocol of ``journal.py``; :class:`MemoryStorage` is its in-memory twin, so the conformance
+suite runs the same Podman rules against both.
+
+Every call of the State runs inside ``locked()``: the exclusive store lock is taken, a commit
+that a crashed process left half-applied is replayed, and the generation number tells whether
+another process committed since this one last looked (then the cache of file contents is
+dropped). Reads under the lock are linearizable; the lock is held only across the store's own
+reads and writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
+
+from fsstate.errors import CorruptDocumentError, StateError
+from fsstate.fsio import Tree
+from fsstate.journal import CHECKPOINT_BYTES, Generation, Journal, Op, apply_ops, incarnation
+from fsstate.layout import FORMAT, FORMAT_VERSION, LOCK, STORE_DIR
+from fsstate.lock import DEFAULT_TIMEOUT, StoreLock
+
+__all__ = ["FileStorage", "MemoryStorage", "Storage"]
+
+log = logging.getLogger(__name__)
+
+_FORMAT_LINE = f"fsstate-layout {FORMAT_VERSION}\n".encode()
+#: Cached file contents are dropped wholesale past this many bytes.
+_CACHE_BUDGET = 64 << 20
+
+
+class Storage(Protocol):
+    """What the State layer needs from a storage backend."""
+
+    def locked(self) -> AbstractContextManager[None]: ...
+    def read(self, path: str) -> bytes | None: ...
+    def exists(self, path: str) -> bool: ...
+    def listdir(self, path: str) -> list[str]: ...
+    def commit(self, ops: Sequence[Op]) -> None: ...
+    def close(self) -> None: ...
+
+
+class FileStorage:
+    """The store tree under ``<static_dir>/fsstate`` (layout in ``layout.py``)."""
+
+    def __init__(self, static_dir: str, *, lock_timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.root = os.path.join(os.fspath(static_dir), STORE_DIR)
+        os.makedirs(self.root, mode=0o700, exist_ok=True)
+        if stat.S_ISLNK(os.lstat(self.root).st_mode):
+            raise CorruptDocumentError(f"{self.root}: is a symlink", path=self.root)
+        self.tree = Tree(self.root)
+        self.lock = StoreLock(self.tree.abspath(LOCK), lock_timeout)
+        self._cache: dict[str, bytes] = {}
+        self._cache_bytes = 0
+        self._seen = -1
+        self._gen = Generation()
+        self._incarnation = incarnation(self.tree)
+        with self.lock:
+            self._check_format()
+            self.journal = Journal(self.tree)
+            self._recover()
+
+    def _check_format(self) -> None:
+        data = self.tree.read(FORMAT)
+        if data is None or data == b"":
+            self.tree.put(FORMAT, _FORMAT_LINE)
+            self.tree.fsync_path(FORMAT)
+            return
+        parts = data.split()
+        try:
+            version = int(parts[1]) if len(parts) == 2 and parts[0] == b"fsstate-layout" else -1
+        except ValueError:
+            version = -1
+        path = self.tree.abspath(FORMAT)
+        if version < 1:
+            raise CorruptDocumentError(f"{path}: not an fsstate FORMAT file", path=path)
+        if version > FORMAT_VERSION:
+            raise CorruptDocumentError(
+                f"{path}: layout version {version} is newer than this fsstate "
+                f"({FORMAT_VERSION}); upgrade fsstate",
+                path=path,
+            )
+
+    def close(self) -> None:
+        self.journal.close()
+        self.lock.close()
+        self.tree.close()
+
+    # -- lock, recovery, generation -------------------------------------------------------
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        outermost = self.lock.acquire()
+        try:
+            if outermost:
+                self._recover()
+            yield
+        finally:
+            self.lock.release()
+
+    def _recover(self) -> None:
+        """Bring the tree up to the journal (lock held). Cheap when nothing is pending: one
+        ``pread`` of the generation file and one ``fstat`` of the journal."""
+        gen = self.journal.read_generation()
+        size = self.journal.size()
+        if gen.incarnation != self._incarnation:
+            start = 0  # rebooted or copied: the page cache may have lost applied files
+        elif size > gen.applied:
+            start = gen.applied  # a writer died between its commit point and the end
+        elif size < gen.applied:
+            start = size  # a checkpoint emptied the journal and died before saying so
+        else:
+            self._observe(gen)
+            return
+        self._replay(gen, start, size)
+
+    def _replay(self, gen: Generation, start: int, size: int) -> None:
+        end, number = start, gen.number
+        for record_end, record_number, ops in self.journal.records(start):
+            apply_ops(self.tree, ops)
+            end, number = record_end, max(number, record_number)
+        if end < size:
+            log.warning("%s: dropping a torn journal tail at byte %d", self.root, end)
+            self.journal.truncate(end)
+        removed = self.tree.remove_temp_files()
+        if end != start or removed:
+            log.info("%s: recovered to generation %d", self.root, number)
+        recovered = Generation(number + 1, end, self._incarnation)
+        self.journal.write_generation(recovered)
+        self._observe(recovered)
+
+    def _observe(self, gen: Generation) -> None:
+        if gen.number != self._seen:
+            self._drop_cache()
+            self._seen = gen.number
+        self._gen = gen
+
+    def _drop_cache(self) -> None:
+        self._cache.clear()
+        self._cache_bytes = 0
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def read(self, path: str) -> bytes | None:
+        data = self._cache.get(path)
+        if data is not None:
+            return data
+        data = self.tree.read(path)
+        if data is not None:
+            self._remember(path, data)
+        return data
+
+    def _remember(self, path: str, data: bytes) -> None:
+        if self._cache_bytes + len(data) > _CACHE_BUDGET:
+            self._drop_cache()
+        self._cache[path] = data
+        self._cache_bytes += len(data)
+
+    def exists(self, path: str) -> bool:
+        return path in self._cache or self.tree.exists(path)
+
+    def listdir(self, path: str) -> list[str]:
+        return self.tree.listdir(path)
+
+    # -- commit ----------------------------------------------------------------------------
+
+    def commit(self, ops: Sequence[Op]) -> None:
+        """Make ``ops`` durable as one record, then apply them (lock held)."""
+        if not ops:
+            return
+        assert self.lock.held, "commit outside the store lock"
+        number = self._gen.number + 1
+        end = self.journal.append(self._gen.applied, number, ops)
+        try:
+            apply_ops(self.tree, ops)
+        except StateError:
+            # Durable but not applied (a hostile tree): the next lock holder replays it.
+            self._drop_cache()
+            raise
+        for op in ops:
+            if op[0] == "put":
+                self._cache.pop(op[1], None)
+                self._remember(op[1], op[2])  # type: ignore[misc]
+            else:
+                self._cache.pop(op[1], None)
+        gen = Generation(number, end, self._incarnation)
+        self.journal.write_generation(gen)
+        self._gen = gen
+        self._seen = number
+        if end >= CHECKPOINT_BYTES:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Make every applied file durable, then empty the journal (lock held)."""
+        assert self.lock.held, "checkpoint outside the store lock"
+        self.tree.sync_tree()
+        self.journal.truncate(0)
+        gen = Generation(self._gen.number, 0, self._incarnation)
+        self.journal.write_generation(gen)
+        self._gen = gen
+
+
+class MemoryStorage:
+    """The in-memory twin of :class:`FileStorage`: same interface, a dict of path → bytes.
+
+    Directories exist while a file below them does. For tests of the Podman rules.
+    """
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    def read(self, path: str) -> bytes | None:
+        return self.files.get(path)
+
+    def exists(self, path: str) -> bool:
+        if path in self.files:
+            return True
+        prefix = path + "/"
+        return any(p.startswith(prefix) for p in self.files)
+
+    def listdir(self, path: str) -> list[str]:
+        prefix = path + "/" if path else ""
+        return sorted({p[len(prefix) :].split("/")[0] for p in self.files if p.startswith(prefix)})
+
+    def commit(self, ops: Sequence[Op]) -> None:
+        for op in ops:
+            if op[0] == "put":
+                self.files[op[1]] = op[2]  # type: ignore[misc]
+            elif op[0] == "del":
+                self.files.pop(op[1], None)
+
+    def close(self) -> None:
+        pass

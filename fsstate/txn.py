@@ -1,0 +1,61 @@
+"""A transaction: the changes one call (or one ``FileState.transaction()``) is about to commit.
+
+The State layer first reads and checks everything, then records puts and deletes here; the
+storage commits the list as one record at the end. Reads go through the pending changes, so
+later steps of a multi-call transaction see the earlier ones. Nothing touches the storage until
+``ops`` is committed, so a call that raises leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from fsstate.journal import Op
+from fsstate.storage import Storage
+
+__all__ = ["Txn"]
+
+
+class Txn:
+    """Pending changes over a :class:`Storage` (whose lock the caller holds)."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.ops: list[Op] = []
+        self._pending: dict[str, bytes | None] = {}
+
+    def read(self, path: str) -> bytes | None:
+        if path in self._pending:
+            return self._pending[path]
+        return self.storage.read(path)
+
+    def exists(self, path: str) -> bool:
+        if path in self._pending:
+            return self._pending[path] is not None
+        return self.storage.exists(path)
+
+    def listdir(self, path: str) -> list[str]:
+        """Sorted entries of directory ``path``, pending changes included."""
+        names = set(self.storage.listdir(path))
+        if self._pending:
+            prefix = path + "/"
+            for pending, data in self._pending.items():
+                if not pending.startswith(prefix):
+                    continue
+                rest = pending[len(prefix) :]
+                first, _, deeper = rest.partition("/")
+                if data is not None:
+                    names.add(first)
+                elif not deeper:
+                    names.discard(first)
+        return sorted(names)
+
+    def put(self, path: str, data: bytes) -> None:
+        self.ops.append(("put", path, data))
+        self._pending[path] = data
+
+    def delete(self, path: str) -> None:
+        self.ops.append(("del", path))
+        self._pending[path] = None
+
+    def rmdir(self, path: str) -> None:
+        """Remove directory ``path`` once its files are deleted (after this call's deletes)."""
+        self.ops.append(("rmdir", path))
