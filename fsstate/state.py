@@ -84,6 +84,7 @@ class FileState:
     ) -> None:
         self.static_dir = os.fspath(static_dir)
         self.tmp_dir = os.fspath(tmp_dir)
+        os.makedirs(self.tmp_dir, mode=0o700, exist_ok=True)
         self._storage: Storage = storage or FileStorage(self.static_dir, lock_timeout=lock_timeout)
         self._namespace = ""
         self._closed = False
@@ -168,7 +169,6 @@ class FileState:
         (``fsck`` reports them). Errors: :class:`StateClosedError`."""
         self._check_open()
         self._run(self._refresh)
-        os.makedirs(self.tmp_dir, mode=0o700, exist_ok=True)
         with open(os.path.join(self.tmp_dir, REFRESH_MARKER), "w", encoding="ascii") as f:
             f.write("refreshed\n")
 

@@ -17,7 +17,7 @@ from fsstate import schema
 from fsstate.errors import InvalidArgumentError
 from fsstate.model import DBConfig
 
-DATA = Path(__file__).parent / "data" / "podman-json"
+DATA = Path(__file__).parent.parent / "examples" / "data" / "podman-json"
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 
 # File-name suffix of the real documents -> schema kind.
