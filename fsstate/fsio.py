@@ -176,7 +176,7 @@ class Tree:
             self._write_via_temp(dfd, name, data)
 
     def _write_via_temp(self, dfd: int, name: str, data: bytes) -> None:
-        tmp = temp_name(name, os.getpid(), next(_temp_counter))
+        tmp = temp_name(os.getpid(), next(_temp_counter))
         fd = os.open(tmp, _NEW_FLAGS, FILE_MODE, dir_fd=dfd)
         try:
             view = memoryview(data)

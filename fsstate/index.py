@@ -183,8 +183,7 @@ class Catalog:
         return [i for i in self.txn.listdir(L.exec_index(cid)) if _ok(i)]
 
     def all_exec_sessions(self) -> list[str]:
-        names = self.txn.listdir("exec")
-        return sorted(n[: -len(".json")] for n in names if n.endswith(".json"))
+        return [n for n in self.txn.listdir("exec") if _ok(n)]
 
     # -- adding and removing objects with their index entries -----------------------------
 

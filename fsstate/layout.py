@@ -22,7 +22,8 @@ Documents — the truth; pretty-printed JSON, one object each::
     pods/<id>/state.json            libpod podState
     volumes/<name>/config.json      libpod VolumeConfig
     volumes/<name>/state.json       libpod VolumeState (absent in very old stores)
-    exec/<sid>.json                 exec-session registration {"id", "containerId"}
+    exec/<sid>                      exec-session registration {"id", "containerId"}
+                                    (no ".json": a 255-byte session ID must still fit)
 
 Indexes — derived from the documents, rebuilt by ``fsck --repair``; one small file per entry,
 so a change touches a fixed number of files however large the store is::
@@ -41,7 +42,8 @@ so a change touches a fixed number of files however large the store is::
 git shards its objects: a prefix lookup reads one small directory instead of all IDs.
 
 Repair leaves unreadable documents in ``quarantine/`` (never deleted). Temporary files are
-``.<name>.tmp-<pid>-<n>`` next to their target and are removed when the store is opened.
+``.fsstate-tmp-<pid>-<n>`` next to their target (not named after it: a 255-byte name leaves no
+room) and are removed when recovery runs.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ CONTROL_FILES = (FORMAT, LOCK, GENERATION, JOURNAL)
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 MAX_NAME_BYTES = 255
 
-_TEMP = re.compile(r"^\..+\.tmp-\d+-\d+$")
+_TEMP = re.compile(r"^\.fsstate-tmp-\d+-\d+$")
 
 
 def check_name(value: object, what: str) -> str:
@@ -155,7 +157,7 @@ def volume_doc(name: str, doc: str) -> str:
 
 
 def exec_doc(sid: str) -> str:
-    return f"exec/{sid}.json"
+    return f"exec/{sid}"
 
 
 def name_index(name: str) -> str:
@@ -191,8 +193,8 @@ def exec_index(ctr_id: str) -> str:
     return f"index/exec/{ctr_id}"
 
 
-def temp_name(target_name: str, pid: int, n: int) -> str:
-    return f".{target_name}.tmp-{pid}-{n}"
+def temp_name(pid: int, n: int) -> str:
+    return f".fsstate-tmp-{pid}-{n}"
 
 
 def is_temp_name(name: str) -> bool:

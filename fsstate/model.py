@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Self
 
+from fsstate import codec
+from fsstate.errors import CorruptDocumentError, InvalidArgumentError
+
 __all__ = [
     "DEPENDENCY_KEYS",
     "Container",
@@ -42,14 +45,17 @@ def _copy_mapping(value: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        # Imported lazily: errors imports nothing from fsstate, model imports errors.
-        from fsstate.errors import InvalidArgumentError
-
         raise InvalidArgumentError(f"{what} must be a mapping, not {type(value).__name__}")
-    return copy.deepcopy(dict(value))
+    try:
+        # A JSON round trip copies JSON data some 30 times faster than deepcopy.
+        return codec.decode_object(codec.encode_compact(dict(value)), what)
+    except (TypeError, ValueError, CorruptDocumentError):
+        return copy.deepcopy(dict(value))  # not JSON data: the schema check will say why
 
 
-def _str(value: Any) -> str:
+def _field(doc: Any, key: str) -> str:
+    """A string field of a config that may have been replaced by anything at all."""
+    value = doc.get(key) if isinstance(doc, Mapping) else None
     return value if isinstance(value, str) else ""
 
 
@@ -99,27 +105,27 @@ class Container(_Object):
 
     @property
     def id(self) -> str:
-        return _str(self.config.get("id"))
+        return _field(self.config, "id")
 
     @property
     def name(self) -> str:
-        return _str(self.config.get("name"))
+        return _field(self.config, "name")
 
     @property
     def pod_id(self) -> str:
         """The full ID of the pod the container belongs to, ``""`` when none."""
-        return _str(self.config.get("pod"))
+        return _field(self.config, "pod")
 
     @property
     def namespace(self) -> str:
         """The libpod namespace (SEED era), ``""`` when none."""
-        return _str(self.config.get("namespace"))
+        return _field(self.config, "namespace")
 
     def dependencies(self) -> list[str]:
         """IDs of the containers this one depends on: the non-empty ``*NsCtr`` keys plus
         ``Dependencies``, de-duplicated and sorted (``spec/podman-state.md`` §2.4)."""
-        deps = {_str(self.config.get(key)) for key in DEPENDENCY_KEYS}
-        generic = self.config.get("Dependencies")
+        deps = {_field(self.config, key) for key in DEPENDENCY_KEYS}
+        generic = self.config.get("Dependencies") if isinstance(self.config, Mapping) else None
         if isinstance(generic, list):
             deps.update(d for d in generic if isinstance(d, str))
         deps.discard("")
@@ -128,7 +134,7 @@ class Container(_Object):
     def named_volumes(self) -> list[str]:
         """Distinct ``namedVolumes[].volumeName`` values, sorted (§2.6)."""
         names: set[str] = set()
-        volumes = self.config.get("namedVolumes")
+        volumes = self.config.get("namedVolumes") if isinstance(self.config, Mapping) else None
         if isinstance(volumes, list):
             for entry in volumes:
                 if isinstance(entry, Mapping) and isinstance(entry.get("volumeName"), str):
@@ -148,15 +154,15 @@ class Pod(_Object):
 
     @property
     def id(self) -> str:
-        return _str(self.config.get("id"))
+        return _field(self.config, "id")
 
     @property
     def name(self) -> str:
-        return _str(self.config.get("name"))
+        return _field(self.config, "name")
 
     @property
     def namespace(self) -> str:
-        return _str(self.config.get("namespace"))
+        return _field(self.config, "namespace")
 
     def __repr__(self) -> str:
         return f"Pod(id={self.id!r}, name={self.name!r})"
@@ -170,7 +176,7 @@ class Volume(_Object):
 
     @property
     def name(self) -> str:
-        return _str(self.config.get("name"))
+        return _field(self.config, "name")
 
     def __repr__(self) -> str:
         return f"Volume(name={self.name!r})"
