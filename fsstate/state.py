@@ -49,7 +49,7 @@ from fsstate.errors import (
 from fsstate.index import CONTAINER, POD, Catalog
 from fsstate.lock import DEFAULT_TIMEOUT
 from fsstate.model import Container, DBConfig, ExecSession, Pod, Volume
-from fsstate.storage import FileStorage, MemoryStorage, Storage
+from fsstate.storage import FileStorage, Storage
 from fsstate.txn import Txn
 
 __all__ = ["FileState"]
@@ -68,7 +68,8 @@ class FileState:
     ``FileState(static_dir, tmp_dir, *, lock_timeout=100.0)`` creates the tree when missing.
     Any number of FileState objects, threads and processes may share one ``static_dir``; every
     method is atomic and linearizable across all of them. Usable as a context manager
-    (``close()`` on exit).
+    (``close()`` on exit). ``storage=MemoryStorage()`` runs the same rules with nothing on disk
+    (the conformance suite's second backend).
 
     Raises :class:`CorruptDocumentError` when the tree holds a newer layout or a symlink
     where the store directory should be.
@@ -89,11 +90,6 @@ class FileState:
         self._namespace = ""
         self._closed = False
         self._txn: Txn | None = None
-
-    @classmethod
-    def in_memory(cls, tmp_dir: str | os.PathLike[str]) -> FileState:
-        """A FileState over :class:`MemoryStorage`: the same rules, nothing on disk. For tests."""
-        return cls(os.fspath(tmp_dir), tmp_dir, storage=MemoryStorage())
 
     def __enter__(self) -> FileState:
         return self
