@@ -109,7 +109,12 @@ class FileState:
         committed when the block ends without an exception)."""
         with self._storage.locked():
             if self._txn is not None:
-                yield Catalog(self._txn)
+                mark = self._txn.mark()
+                try:
+                    yield Catalog(self._txn)
+                except BaseException:
+                    self._txn.rollback(mark)
+                    raise
                 return
             txn = Txn(self._storage)
             self._txn = txn

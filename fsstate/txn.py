@@ -3,7 +3,9 @@
 The State layer first reads and checks everything, then records puts and deletes here; the
 storage commits the list as one record at the end. Reads go through the pending changes, so
 later steps of a multi-call transaction see the earlier ones. Nothing touches the storage until
-``ops`` is committed, so a call that raises leaves nothing behind.
+``ops`` is committed. Each call inside a transaction starts at a savepoint (:meth:`Txn.mark`)
+and a call that raises is rolled back to it (:meth:`Txn.rollback`), so a failed call leaves
+nothing behind even when the caller catches the error and the transaction goes on.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from fsstate.storage import Storage
 
 __all__ = ["Txn"]
 
+_ABSENT = object()
+
 
 class Txn:
     """Pending changes over a :class:`Storage` (whose lock the caller holds)."""
@@ -21,6 +25,8 @@ class Txn:
         self.storage = storage
         self.ops: list[Op] = []
         self._pending: dict[str, bytes | None] = {}
+        # (path, its pending value before this change, or _ABSENT): undone by rollback().
+        self._undo: list[tuple[str, bytes | object | None]] = []
 
     def read(self, path: str) -> bytes | None:
         if path in self._pending:
@@ -48,13 +54,33 @@ class Txn:
                     names.discard(first)
         return sorted(names)
 
+    def mark(self) -> tuple[int, int]:
+        """A savepoint: the changes recorded so far."""
+        return len(self.ops), len(self._undo)
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        """Forget every change recorded after ``mark``."""
+        ops, undo = mark
+        while len(self._undo) > undo:
+            path, before = self._undo.pop()
+            if before is _ABSENT:
+                del self._pending[path]
+            else:
+                self._pending[path] = before  # type: ignore[assignment]
+        del self.ops[ops:]
+
     def put(self, path: str, data: bytes) -> None:
+        self._remember(path)
         self.ops.append(("put", path, data))
         self._pending[path] = data
 
     def delete(self, path: str) -> None:
+        self._remember(path)
         self.ops.append(("del", path))
         self._pending[path] = None
+
+    def _remember(self, path: str) -> None:
+        self._undo.append((path, self._pending.get(path, _ABSENT)))
 
     def rmdir(self, path: str) -> None:
         """Remove directory ``path`` once its files are deleted (after this call's deletes)."""

@@ -987,3 +987,17 @@ def test_invalid_checked_before_namespace(state, make_container):
     ctr.valid = False
     with pytest.raises(errors.ContainerRemovedError):
         state.update_container(ctr)
+
+
+def test_failed_call_inside_transaction_leaves_nothing(state, reopen, make_container):
+    """A call that fails after recording writes is rolled back even if the caller goes on."""
+    ctr = make_container(1, state={"state": 1, "pid": 2**70})  # valid schema, not encodable
+    with state.transaction():
+        with pytest.raises(errors.InvalidArgumentError):
+            state.add_container(ctr)
+        state.add_container(make_container(2))
+    other = reopen()
+    assert [c.id for c in other.all_containers()] == [make_container(2).id]
+    assert other.has_container(ctr.id) is False
+    with pytest.raises(errors.NoSuchContainerError):
+        other.lookup_container(ctr.name)
