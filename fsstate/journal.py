@@ -1,31 +1,36 @@
 """Commit records, the generation file, replay and checkpoint.
 
-A commit is one record appended to ``journal`` and made durable with one ``fdatasync``: that is
-the commit point. Only then are its file operations applied to the tree (without fsync). A
-checkpoint — when the journal grows past :data:`CHECKPOINT_BYTES` or
-:data:`CHECKPOINT_RECORDS` — syncs the file system holding the tree once and empties the
-journal. So a commit costs one sync, like SQLite, and not two per file.
+A commit is one record written to ``journal`` and made durable with one ``fdatasync``: that is
+the commit point. Only then are its file operations applied to the tree (without fsync). So a
+commit costs one sync, like SQLite, and not two per file.
+
+The journal is a reused log. Records are written one after another from offset 0 into a file
+that is zero-filled ahead of them (it grows in :data:`ZERO_CHUNK` steps), so an ``fdatasync``
+never has to change the file's size: ≈0.18 ms here, against ≈0.45 ms for an append that does.
+When the next record would pass the checkpoint size (:data:`CHECKPOINT_BYTES`), a checkpoint
+makes every applied file durable with one ``syncfs`` and writing starts again at offset 0.
 
 Record layout (little-endian)::
 
-    b"FSJ1" | u32 payload length | u32 crc32(payload) | u64 generation | payload
+    b"FSJ1" | u32 payload length | u32 crc32(payload) | u64 number | payload
 
-and the payload is the record's operations, back to back, each a kind byte (``P`` put,
-``D`` delete, ``R`` rmdir), a u16 length and the UTF-8 path, and for a put a u32 length and
-the file's bytes — stored raw, so a 12 KB document costs 12 KB of journal and no escaping.
-Replay applies the operations in order and is idempotent.
-A record whose header, length or checksum does not hold ends the journal: it was being
-written when its writer died, so it was never acknowledged, and it is cut off.
+The payload is the record's operations back to back: a kind byte (``P`` put, ``D`` delete,
+``R`` rmdir), a u16 length and the UTF-8 path, and for a put a u32 length and the file's bytes,
+stored raw. Replay applies the operations in order and is idempotent. Record numbers are
+consecutive and never reused, so the log ends at the first record whose header or checksum does
+not hold (a writer died writing it: never acknowledged) **or whose number is not the previous
+one plus one** (a leftover of an earlier pass over the file).
 
 ``generation`` is a fixed-width text file::
 
-    fsstate-generation <generation> <applied journal offset> <incarnation>
+    fsstate-generation <last record number> <applied journal offset> <incarnation>
 
-written (not synced) after each commit is applied. Other processes compare the generation to
-drop their caches. The *incarnation* is the boot ID and the store directory's device and inode:
-while it matches, the page cache holds every write, so only records past the applied offset can
-be missing; after a reboot (power loss) or in a copied tree every record since the last
-checkpoint is replayed.
+written (not synced) after each commit is applied; other processes compare the number to drop
+their caches. The *incarnation* is the boot ID and the store directory's device and inode:
+while it matches, the page cache holds every write, so only a record at the applied offset
+numbered one more can be missing. After a reboot (power loss) or in a copied tree, every record
+from offset 0 is replayed. A checkpoint writes the generation before ``syncfs``, so the number
+on disk never falls behind a number a leftover record could carry.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from fsstate.layout import GENERATION, JOURNAL
 
 __all__ = [
     "CHECKPOINT_BYTES",
-    "CHECKPOINT_RECORDS",
+    "ZERO_CHUNK",
     "Generation",
     "Journal",
     "Op",
@@ -55,7 +60,7 @@ __all__ = [
 Op = tuple[str, str] | tuple[str, str, bytes]
 
 CHECKPOINT_BYTES = 4 << 20
-CHECKPOINT_RECORDS = 512
+ZERO_CHUNK = 256 << 10
 
 _HEADER = struct.Struct("<4sIIQ")
 _PATH = struct.Struct("<cH")
@@ -135,24 +140,41 @@ class Journal:
     def size(self) -> int:
         return os.fstat(self.fd).st_size
 
-    def append(self, offset: int, number: int, ops: Sequence[Op]) -> int:
-        """Write one record at ``offset`` and make it durable; return the offset after it."""
+    @staticmethod
+    def encode(number: int, ops: Sequence[Op]) -> bytes:
+        """The bytes of record ``number`` holding ``ops``."""
         payload = b"".join(_encode_op(op) for op in ops)
-        header = _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload), number)
-        record = header + payload
-        written = 0
-        while written < len(record):
-            written += os.pwrite(self.fd, record[written:], offset + written)
-        fdatasync(self.fd)
-        return offset + len(record)
+        return _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload), number) + payload
 
-    def records(self, start: int) -> Iterator[tuple[int, int, list[Op]]]:
-        """Yield ``(end offset, generation, ops)`` for each intact record from ``start``."""
+    def write(self, offset: int, record: bytes) -> int:
+        """Write ``record`` at ``offset`` and make it durable; return the offset after it."""
+        end = offset + len(record)
+        size = self.size()
+        if end > size:  # zero-fill ahead, so the next fdatasyncs keep the size
+            grown = -(-end // ZERO_CHUNK) * ZERO_CHUNK
+            _pwrite_all(self.fd, bytes(grown - size), size)
+        _pwrite_all(self.fd, record, offset)
+        fdatasync(self.fd)
+        return end
+
+    def starts_record(self, offset: int, number: int) -> bool:
+        """Whether a record numbered ``number`` begins at ``offset`` (header only)."""
+        head = os.pread(self.fd, _HEADER.size, offset)
+        if len(head) < _HEADER.size:
+            return False
+        magic, _length, _crc, found = _HEADER.unpack(head)
+        return bool(magic == _MAGIC and found == number)
+
+    def records(self, start: int, number: int | None) -> Iterator[tuple[int, int, list[Op]]]:
+        """Yield ``(end offset, number, ops)`` for the intact, consecutively numbered records
+        from ``start``; the first must be numbered ``number`` (any number when ``None``)."""
         size = self.size()
         offset = start
         while offset + _HEADER.size <= size:
-            magic, length, crc, number = _HEADER.unpack(os.pread(self.fd, _HEADER.size, offset))
+            magic, length, crc, found = _HEADER.unpack(os.pread(self.fd, _HEADER.size, offset))
             if magic != _MAGIC or offset + _HEADER.size + length > size:
+                return
+            if number is not None and found != number:
                 return
             payload = os.pread(self.fd, length, offset + _HEADER.size)
             if len(payload) != length or zlib.crc32(payload) != crc:
@@ -162,11 +184,20 @@ class Journal:
             except (ValueError, struct.error, UnicodeDecodeError):
                 return
             offset += _HEADER.size + length
-            yield offset, number, ops
+            yield offset, found, ops
+            number = found + 1
 
-    def truncate(self, offset: int) -> None:
-        os.ftruncate(self.fd, offset)
-        os.fsync(self.fd)
+    def reset(self) -> None:
+        """Mark the journal empty (its first header zeroed) and make that durable."""
+        _pwrite_all(self.fd, bytes(_HEADER.size), 0)
+        fdatasync(self.fd)
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
 
 
 def apply_ops(tree: Tree, ops: Sequence[Op]) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
-from fsstate.errors import CorruptDocumentError, StateError
+from fsstate.errors import CorruptDocumentError
 from fsstate.fsio import Tree
 from fsstate.journal import CHECKPOINT_BYTES, Generation, Journal, Op, apply_ops, incarnation
 from fsstate.layout import FORMAT, FORMAT_VERSION, LOCK, STORE_DIR
@@ -49,9 +49,20 @@ class Storage(Protocol):
 
 
 class FileStorage:
-    """The store tree under ``<static_dir>/fsstate`` (layout in ``layout.py``)."""
+    """The store tree under ``<static_dir>/fsstate`` (layout in ``layout.py``).
 
-    def __init__(self, static_dir: str, *, lock_timeout: float = DEFAULT_TIMEOUT) -> None:
+    A checkpoint runs before a commit whose record would take the journal past
+    ``checkpoint_bytes``.
+    """
+
+    def __init__(
+        self,
+        static_dir: str,
+        *,
+        lock_timeout: float = DEFAULT_TIMEOUT,
+        checkpoint_bytes: int = CHECKPOINT_BYTES,
+    ) -> None:
+        self.checkpoint_bytes = checkpoint_bytes
         self.root = os.path.join(os.fspath(static_dir), STORE_DIR)
         os.makedirs(self.root, mode=0o700, exist_ok=True)
         if stat.S_ISLNK(os.lstat(self.root).st_mode):
@@ -108,37 +119,31 @@ class FileStorage:
 
     def _recover(self) -> None:
         """Bring the tree up to the journal (lock held). Cheap when nothing is pending: one
-        ``pread`` of the generation file and one ``fstat`` of the journal."""
+        ``pread`` of the generation file and one of the journal."""
         gen = self.journal.read_generation()
-        size = self.journal.size()
         if gen.incarnation != self._incarnation:
-            start = 0  # rebooted or copied: the page cache may have lost applied files
-        elif size > gen.applied:
-            start = gen.applied  # a writer died between its commit point and the end
-        elif size < gen.applied:
-            start = size  # a checkpoint emptied the journal and died before saying so
+            # Rebooted or copied: the page cache may have lost applied files.
+            self._replay(gen, 0, None)
+        elif self.journal.starts_record(gen.applied, gen.number + 1):
+            # A writer died between its commit point and the end of the commit.
+            self._replay(gen, gen.applied, gen.number + 1)
         else:
             self._observe(gen)
-            return
-        self._replay(gen, start, size)
 
-    def _replay(self, gen: Generation, start: int, size: int) -> None:
+    def _replay(self, gen: Generation, start: int, first: int | None) -> None:
         end, number = start, gen.number
-        for record_end, record_number, ops in self.journal.records(start):
+        for record_end, record_number, ops in self.journal.records(start, first):
             apply_ops(self.tree, ops)
             end, number = record_end, max(number, record_number)
-        if end < size:
-            log.warning("%s: dropping a torn journal tail at byte %d", self.root, end)
-            self.journal.truncate(end)
         removed = self.tree.remove_temp_files()
         if end != start or removed:
-            log.info("%s: recovered to generation %d", self.root, number)
-        recovered = Generation(number + 1, end, self._incarnation)
+            log.info("%s: recovered to record %d", self.root, number)
+        recovered = Generation(number, end, self._incarnation)
         self.journal.write_generation(recovered)
-        self._observe(recovered)
+        self._observe(recovered, force=True)
 
-    def _observe(self, gen: Generation) -> None:
-        if gen.number != self._seen:
+    def _observe(self, gen: Generation, *, force: bool = False) -> None:
+        if force or gen.number != self._seen:
             self._drop_cache()
             self._seen = gen.number
         self._gen = gen
@@ -178,33 +183,39 @@ class FileStorage:
             return
         assert self.lock.held, "commit outside the store lock"
         number = self._gen.number + 1
-        end = self.journal.append(self._gen.applied, number, ops)
+        record = self.journal.encode(number, ops)
+        offset = self._gen.applied
+        if offset > 0 and offset + len(record) > self.checkpoint_bytes:
+            self.checkpoint()
+            offset = 0
+        end = self.journal.write(offset, record)
         try:
             apply_ops(self.tree, ops)
-        except StateError:
-            # Durable but not applied (a hostile tree): the next lock holder replays it.
+        except BaseException:
+            # Durable but not (wholly) applied: the next lock holder replays it.
             self._drop_cache()
             raise
         for op in ops:
+            self._cache.pop(op[1], None)
             if op[0] == "put":
-                self._cache.pop(op[1], None)
                 self._remember(op[1], op[2])  # type: ignore[misc]
-            else:
-                self._cache.pop(op[1], None)
         gen = Generation(number, end, self._incarnation)
         self.journal.write_generation(gen)
         self._gen = gen
         self._seen = number
-        if end >= CHECKPOINT_BYTES:
-            self.checkpoint()
 
     def checkpoint(self) -> None:
-        """Make every applied file durable, then empty the journal (lock held)."""
+        """Make every applied file durable, then start the journal over (lock held).
+
+        The generation (applied offset 0) is written before the sync, so it is durable with
+        the files; then the journal's first header is zeroed. A crash anywhere in between
+        leaves a journal whose replay is harmless: its records are already applied.
+        """
         assert self.lock.held, "checkpoint outside the store lock"
-        self.tree.sync_tree()
-        self.journal.truncate(0)
         gen = Generation(self._gen.number, 0, self._incarnation)
         self.journal.write_generation(gen)
+        self.tree.sync_tree()
+        self.journal.reset()
         self._gen = gen
 
 
