@@ -170,6 +170,7 @@ class FileState:
         (``fsck`` reports them). Errors: :class:`StateClosedError`."""
         self._check_open()
         self._run(self._refresh)
+        os.makedirs(self.tmp_dir, mode=0o700, exist_ok=True)  # it may have been cleaned since
         with open(os.path.join(self.tmp_dir, REFRESH_MARKER), "w", encoding="ascii") as f:
             f.write("refreshed\n")
 
@@ -216,7 +217,7 @@ class FileState:
             differ = rules.compare_db_config(pinned, runtime)
             if differ:
                 detail = ", ".join(f"{f}: {pinned[f]!r} != {runtime[f]!r}" for f in differ)
-                raise DBConfigMismatchError(f"pinned {detail}", fields_=differ)
+                raise DBConfigMismatchError(f"pinned {detail}", mismatched=differ)
             merged = {**runtime, **pinned}
             if merged != pinned:
                 schema.validate("db-config", merged, what="DB config")
@@ -362,16 +363,21 @@ class FileState:
 
     # -- containers: checks shared by the object-taking methods --------------------------------
 
-    def _stored_container(self, cat: Catalog, ctr: Container, *, ns: bool = True) -> Container:
+    def _require_container(self, cat: Catalog, ctr: Container, *, ns: bool = True) -> None:
         """The usual prefix of an object-taking method after the closed and valid checks:
         namespace check of the passed object, then existence (+inv)."""
         if ns:
             self._ns_check(f"container {ctr.id}", ctr.namespace)
         cid = ctr.id
-        stored = cat.container(cid) if L.is_valid_name(cid) else None
-        if stored is None:
+        if not (L.is_valid_name(cid) and cat.is_container(cid)):
             ctr.valid = False
             raise NoSuchContainerError(f"container {cid} is not in the state", id=cid)
+
+    def _stored_container(self, cat: Catalog, ctr: Container, *, ns: bool = True) -> Container:
+        """:meth:`_require_container`, returning the stored container (its config)."""
+        self._require_container(cat, ctr, ns=ns)
+        stored = cat.container(ctr.id)
+        assert stored is not None  # it exists: we hold the lock
         return stored
 
     def _live(self, ctr: Container) -> None:
@@ -549,7 +555,7 @@ class FileState:
         self._live(ctr)
 
         def update(cat: Catalog) -> dict[str, Any]:
-            self._stored_container(cat, ctr)
+            self._require_container(cat, ctr)
             state = cat.doc(L.container_doc(ctr.id, "state"))
             if state is None:
                 raise InternalError(f"container {ctr.id} has no state document", id=ctr.id)
@@ -565,7 +571,7 @@ class FileState:
         self._live(ctr)
 
         def save(cat: Catalog) -> None:
-            self._stored_container(cat, ctr)
+            self._require_container(cat, ctr)
             schema.validate("container-state", ctr.state, what=f"container {ctr.id} state")
             cat.put_doc(L.container_doc(ctr.id, "state"), ctr.state, f"container {ctr.id} state")
 
@@ -578,7 +584,7 @@ class FileState:
         self._live(ctr)
 
         def in_use(cat: Catalog) -> list[str]:
-            self._stored_container(cat, ctr)
+            self._require_container(cat, ctr)
             return cat.dependents(ctr.id)
 
         return self._run(in_use)
@@ -630,7 +636,7 @@ class FileState:
     # -- networks (§1.2, §2.8) ------------------------------------------------------------------
 
     def _networks(self, cat: Catalog, ctr: Container) -> dict[str, list[str] | None] | None:
-        self._stored_container(cat, ctr)
+        self._require_container(cat, ctr)
         return cat.doc(L.container_doc(ctr.id, "networks"))
 
     def get_networks(self, ctr: Container) -> list[str]:
@@ -738,7 +744,7 @@ class FileState:
         sid = L.check_name(session.id, "exec session ID")
 
         def add(cat: Catalog) -> None:
-            self._stored_container(cat, ctr, ns=False)
+            self._require_container(cat, ctr, ns=False)
             if cat.exec_owner(sid) is not None:
                 raise ExecSessionExistsError(f"exec session {sid} is already registered", id=sid)
             cat.add_exec(sid, ctr.id)
@@ -788,7 +794,7 @@ class FileState:
         self._live(ctr)
 
         def get(cat: Catalog) -> list[str]:
-            self._stored_container(cat, ctr, ns=False)
+            self._require_container(cat, ctr, ns=False)
             return cat.exec_sessions(ctr.id)
 
         return self._run(get)
@@ -801,7 +807,7 @@ class FileState:
         self._live(ctr)
 
         def remove(cat: Catalog) -> None:
-            self._stored_container(cat, ctr, ns=False)
+            self._require_container(cat, ctr, ns=False)
             sessions = cat.exec_sessions(ctr.id)
             owners = {sid: cat.exec_owner(sid) for sid in sessions}
             for sid, owner in owners.items():
