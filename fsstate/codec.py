@@ -7,13 +7,17 @@ read them directly. Decoding failures become :class:`CorruptDocumentError` namin
 
 from __future__ import annotations
 
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
 
 from fsstate.errors import CorruptDocumentError, InvalidArgumentError
 
-__all__ = ["decode", "decode_object", "encode", "encode_compact"]
+__all__ = ["decode", "decode_object", "encode", "encode_compact", "many_documents"]
 
 _PRETTY = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
 
@@ -51,3 +55,33 @@ def decode_object(data: bytes, path: str) -> dict[str, Any]:
             f"{path}: expected a JSON object, found {type(doc).__name__}", path=path
         )
     return doc
+
+
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def many_documents() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many documents are decoded and kept.
+
+    Every decoded dict and list is tracked by the collector, so building a list of 10,000
+    containers sets off full collections that rescan everything decoded so far: listing every
+    container took twice as long with the collector running (benchmarks/README.md). Decoded
+    JSON holds no reference cycles, so nothing is lost by collecting afterwards instead.
+    Re-entrant and thread-safe: the collector runs again when the last holder leaves.
+    """
+    global _gc_holders, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_was_enabled:
+                gc.enable()

@@ -359,7 +359,8 @@ class FileState:
                     out.append(ctr)
             return out
 
-        return self._run(all_containers)
+        with codec.many_documents():
+            return self._run(all_containers)
 
     # -- containers: checks shared by the object-taking methods --------------------------------
 
@@ -909,7 +910,8 @@ class FileState:
             self._stored_pod(cat, pod)
             return list(cat.load_containers(cat.pod_members(pod.id)))
 
-        return self._run(members)
+        with codec.many_documents():
+            return self._run(members)
 
     def add_pod(self, pod: Pod) -> None:
         """Add a pod (§1.2 AddPod). Errors, in order: :class:`StateClosedError`,
@@ -1042,7 +1044,8 @@ class FileState:
                     out.append(pod)
             return out
 
-        return self._run(all_pods)
+        with codec.many_documents():
+            return self._run(all_pods)
 
     # -- volumes (§1.2, §2.6; never namespaced) ------------------------------------------------
 
@@ -1213,7 +1216,8 @@ class FileState:
                     out.append(vol)
             return out
 
-        return self._run(all_volumes)
+        with codec.many_documents():
+            return self._run(all_volumes)
 
     # -- arguments -------------------------------------------------------------------------------
 
