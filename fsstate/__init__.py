@@ -6,7 +6,9 @@ See ``docs/layout.md`` for the files on disk.
 """
 
 from fsstate import errors
+from fsstate.fsck import check
 from fsstate.model import Container, DBConfig, ExecSession, Pod, Volume
+from fsstate.repair import repair
 from fsstate.state import FileState
 
 __all__ = [
@@ -16,5 +18,7 @@ __all__ = [
     "FileState",
     "Pod",
     "Volume",
+    "check",
     "errors",
+    "repair",
 ]

@@ -567,3 +567,47 @@ def _fail(exc: BaseException, code: int, prefix: str = "") -> int:
     message = " ".join(str(exc).split()) or type(exc).__name__
     print(f"fsstate: {prefix}{message}", file=sys.stderr)
     return code
+
+
+# -- fsck and snapshot -----------------------------------------------------------------------
+
+
+@command(
+    "fsck",
+    help="check the store's files; exit 0 when clean, 1 when something was found",
+    arguments=[
+        arg("--repair", action="store_true", help="fix what can be fixed (quarantine, rebuild)"),
+        FORMAT,
+    ],
+)
+def cmd_fsck(ctx: Context, args: argparse.Namespace) -> int:
+    from fsstate import check, repair
+
+    report = check(ctx.root)
+    if args.repair and report.findings:
+        report = repair(report)
+    if args.format == "json":
+        ctx.json(report.to_json())
+    else:
+        for f in report.findings:
+            done = f" [repaired: {f.action}]" if f.action else ""
+            todo = "" if f.repairable or f.action else " [needs you]"
+            ctx.print(f"{f.code}: {f.message}{done}{todo}")
+    return EXIT_OK if report.clean else EXIT_ERROR
+
+
+@command(
+    "snapshot",
+    help="copy the store, consistent, to the new directory DEST",
+    arguments=[
+        arg("dest", metavar="DEST", help="a new directory; it becomes a static dir (DEST/fsstate)")
+    ],
+)
+def cmd_snapshot(ctx: Context, args: argparse.Namespace) -> int:
+    from fsstate.snapshot import snapshot
+
+    result = snapshot(ctx.root, args.dest)
+    for path in result.skipped:
+        print(f"fsstate: not copied (not a regular file; run fsck): {path}", file=ctx.err)
+    ctx.print(f"{result.dest}: {result.files} files, {result.bytes} bytes")
+    return EXIT_OK

@@ -10,11 +10,16 @@ rebuild indexes from documents.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from fsstate import codec
 from fsstate import layout as L
-from fsstate.errors import ContainerExistsError, NoSuchContainerError, PodExistsError
+from fsstate.errors import (
+    ContainerExistsError,
+    CorruptDocumentError,
+    NoSuchContainerError,
+    PodExistsError,
+)
 from fsstate.model import Container, Pod
 from fsstate.txn import Txn
 
@@ -29,6 +34,7 @@ __all__ = [
 CONTAINER = "container"
 POD = "pod"
 _KIND_DIR = {CONTAINER: "containers", POD: "pods"}
+ObjT = TypeVar("ObjT", Container, Pod)
 
 
 def container_entries(ctr: Container) -> dict[str, bytes]:
@@ -89,11 +95,17 @@ class Catalog:
     def container(self, cid: str) -> Container | None:
         """The stored container with its config and an empty state, or ``None``."""
         config = self.container_config(cid)
-        return None if config is None else Container._adopt(config)
+        if config is None:
+            return None
+        return _checked(
+            Container._adopt(config), cid, self._abspath(L.container_doc(cid, "config"))
+        )
 
     def pod(self, pid: str) -> Pod | None:
         config = self.doc(L.pod_doc(pid, "config"))
-        return None if config is None else Pod._adopt(config)
+        if config is None:
+            return None
+        return _checked(Pod._adopt(config), pid, self._abspath(L.pod_doc(pid, "config")))
 
     # -- registries ------------------------------------------------------------------------
 
@@ -255,7 +267,7 @@ class Catalog:
         if record is None:
             return None
         owner = record.get("containerId")
-        return owner if isinstance(owner, str) else ""
+        return owner if L.is_valid_name(owner) else ""  # never a path out of index/exec
 
     def add_exec(self, sid: str, cid: str) -> None:
         self.put_doc(L.exec_doc(sid), {"id": sid, "containerId": cid}, f"exec session {sid}")
@@ -277,6 +289,18 @@ class Catalog:
 
 def _ok(name: str) -> bool:
     return L.is_valid_name(name)
+
+
+def _checked(obj: ObjT, oid: str, path: str) -> ObjT:
+    """``obj`` as read from ``path``, if its ID is ``oid`` and every name in it that becomes a
+    path is valid: a planted config must not lead a removal or rename out of its own entries."""
+    optional = [obj.namespace]
+    if isinstance(obj, Container):
+        optional += [obj.pod_id, *obj.dependencies(), *obj.named_volumes()]
+    valid = L.is_valid_name(obj.name) and all(L.is_valid_name(n) for n in optional if n)
+    if obj.id != oid or not valid:
+        raise CorruptDocumentError(f"{path}: a name or ID in it is not valid; run fsck", path=path)
+    return obj
 
 
 def _emptied_dirs(entries: dict[str, bytes]) -> list[str]:

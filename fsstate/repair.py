@@ -1,0 +1,286 @@
+"""Repair a store: quarantine what cannot be trusted, then rebuild what is derived.
+
+``repair(report)`` works on the store the report names, under its lock, in rounds: each round
+re-checks the tree (a report may be stale by the time it is repaired, and acting on stale
+findings could move a good file) and fixes the file-level findings —
+
+* unreadable or invalid documents, unsafe entries, invalid names and unexpected entries are
+  moved to ``quarantine/<timestamp>/<original path>`` (never deleted; a container or pod whose
+  config is lost goes there as a whole directory, config and state together);
+* stray temporary files are deleted, orphan directories removed, modes set to 0600 / 0700,
+  a missing or NUL-filled FORMAT rewritten —
+
+until a round finds nothing more to move (a move can expose the next problem: a quarantined
+container leaves its exec sessions dangling). The last round writes fresh states where they are
+missing and rebuilds the whole ``index/`` from the documents, then checkpoints, which makes
+every rename, unlink and chmod above durable with one ``syncfs``.
+
+Why the index is rebuilt through one journal commit and not by building ``index.new/`` and
+swapping it in with renames: (1) the commit is atomic and crash-safe — replay finishes it —
+whereas two renames leave a moment with no ``index/`` at all, and Linux offers no atomic
+exchange of directories from Python; (2) the commit advances the generation, so every other
+process drops its cache of the old index, which a rename behind the journal's back would not
+do; (3) only the difference is written, so repairing one entry of a large store costs one entry.
+Every repair also commits a rewrite of FORMAT, so the generation advances even when only
+quarantined files changed.
+
+Findings that need a person (a dependency, pod or volume that is truly gone, a name held
+twice, a newer layout) are left alone and returned with ``repairable=False``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from fsstate import codec
+from fsstate import layout as L
+from fsstate.fsck import (
+    FORMAT_LINE,
+    OBJECTS,
+    QUARANTINE,
+    Finding,
+    Report,
+    Scan,
+    Store,
+    locked,
+    same_entry,
+)
+from fsstate.fsio import Tree
+from fsstate.journal import Op
+from fsstate.lock import DEFAULT_TIMEOUT
+from fsstate.storage import FileStorage
+
+__all__ = ["repair"]
+
+#: Rounds of check-and-move before giving up on a tree that keeps changing under us.
+_ROUNDS = 8
+_MOVE = frozenset(
+    {"unsafe-entry", "invalid-name", "unexpected-entry", "empty-document", "nul-document"}
+    | {"truncated-document", "invalid-json", "schema-violation", "misplaced-document"}
+    | {"missing-config", "dangling-exec-session", "unknown-format"}
+)
+_INDEX = frozenset({"missing-index-entry", "extra-index-entry", "stale-index-entry"})
+_PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+#: A container with a freshly written state is "configured": Podman creates it again on start.
+_FRESH_CONTAINER_STATE = {"state": 1}
+
+
+def repair(report: Report, *, lock_timeout: float = DEFAULT_TIMEOUT) -> Report:
+    """Fix what can be fixed in the store of ``report`` (module docstring) and return a report
+    of every finding met: the repaired ones carry the ``action`` taken, the rest are left for
+    the administrator. Raises :class:`~fsstate.errors.LockTimeoutError` when the lock is busy."""
+    fixer = _Fixer(datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ"))
+    final: list[Finding] = []
+    for _ in range(_ROUNDS):
+        with locked(report.static_dir, lock_timeout) as store:
+            scan = store.scan()
+            final = scan.findings
+            if store.fatal:
+                break
+            if fixer.fix_files(store, scan):
+                continue  # re-check, reopening: the tree may open as a FileStorage now
+            if store.fs is not None and fixer.rebuild(store.fs, scan):
+                store.fs.checkpoint()  # durable: the commit, and every move, unlink and chmod
+                final = store.scan().findings
+                fixer.synced = True
+            break
+    if fixer.done and not fixer.synced:
+        tree = Tree(os.path.join(report.static_dir, L.STORE_DIR))
+        tree.sync_tree()
+        tree.close()
+    left = {(f.code, f.path) for f in final}
+    done = [f for f in fixer.done if (f.code, f.path) not in left or not f.action]
+    done += [f for f in final if (f.code, f.path) not in fixer.failed]
+    done.sort(key=lambda f: (f.path, f.code, f.object, f.action))
+    return Report(os.path.join(report.static_dir, L.STORE_DIR), tuple(done))
+
+
+class _Fixer:
+    def __init__(self, stamp: str) -> None:
+        self.stamp = stamp
+        self.done: list[Finding] = []
+        self.failed: set[tuple[str, str]] = set()
+        self.synced = False
+
+    def fix_files(self, store: Store, scan: Scan) -> bool:
+        """One round of file-level fixes; True when anything changed."""
+        gone: list[str] = []  # paths moved or removed this round: findings below them go too
+        acted = False
+        order = {"stray-temp-file": 1, "orphan-directory": 2, "bad-permissions": 3}
+        first = (QUARANTINE, L.FORMAT)  # where moves go, and what lets the tree open
+        for f in sorted(
+            scan.findings, key=lambda f: (f.path not in first, order.get(f.code, 0), f.path)
+        ):
+            if not f.repairable or (f.code, f.path) in self.failed:
+                continue
+            if by := next((g for g in gone if f.path == g or f.path.startswith(g + "/")), ""):
+                self.done.append(replace(f, action=f"gone with {by}"))
+                continue
+            try:
+                action = self._fix(store.fd, f, gone)
+            except OSError as exc:
+                self.failed.add((f.code, f.path))
+                note = f"{f.message} (repair failed: {exc.strerror or exc})"
+                self.done.append(replace(f, message=note))
+                continue
+            if action:
+                self.done.append(replace(f, action=action))
+                acted = True
+        return acted
+
+    def _fix(self, fd: int, f: Finding, gone: list[str]) -> str:
+        if f.code == "unknown-format":
+            if f.path == L.FORMAT and _lstat(fd, L.FORMAT) is not None:
+                self._quarantine(fd, L.FORMAT)
+            _create(fd, L.FORMAT, FORMAT_LINE)
+            return f"wrote {FORMAT_LINE.decode().strip()!r}"
+        if f.code in _MOVE:
+            target = _object_dir(f)
+            gone.append(target)
+            return f"moved {target} to {self._quarantine(fd, target)}"
+        if f.code == "stray-temp-file":
+            with _parent(fd, f.path) as (dfd, name):
+                os.unlink(name, dir_fd=dfd)
+            return "deleted"
+        if f.code == "orphan-directory":
+            with _parent(fd, f.path) as (dfd, name):
+                os.rmdir(name, dir_fd=dfd)
+            gone.append(f.path)
+            return "removed"
+        if f.code == "bad-permissions":
+            return _chmod(fd, f.path)
+        return ""  # index and missing-state: the rebuild's
+
+    def _quarantine(self, fd: int, rel: str) -> str:
+        dest = f"{QUARANTINE}/{self.stamp}/{rel}"
+        if rel == QUARANTINE:  # the quarantine itself is hostile: set it aside first
+            dest = f"{QUARANTINE}-{self.stamp}"
+        with _parent(fd, rel) as (sfd, name), _parent(fd, dest, create=True) as (dfd, base):
+            target, n = base, 0
+            while _lstat(dfd, target) is not None:
+                n += 1
+                target = f"{base}.{n}"
+            os.rename(name, target, src_dir_fd=sfd, dst_dir_fd=dfd)
+        return dest.rsplit("/", 1)[0] + "/" + target
+
+    def rebuild(self, fs: FileStorage, scan: Scan) -> bool:
+        """Write missing states and the index difference as one commit (lock held); False
+        when there was nothing to write and nothing was moved before."""
+        ops: list[Op] = []
+        for f in scan.findings:
+            if f.code == "missing-state" and f.repairable:
+                doc = _fresh_state(scan, f)
+                ops.append(("put", f.path, codec.encode(doc)))
+                shown = codec.encode_compact(doc).decode()
+                self.done.append(replace(f, action=f"wrote a fresh state {shown}"))
+        if not scan.hidden:  # a part of the tree the scan could not see: no index from it
+            ops.extend(_index_ops(scan))
+            rebuilt = [
+                replace(f, action="index rebuilt") for f in scan.findings if f.code in _INDEX
+            ]
+            self.done.extend(rebuilt)
+        if not ops and not self.done:
+            return False
+        fs.commit([*ops, ("put", L.FORMAT, FORMAT_LINE)])
+        return True
+
+
+def _index_ops(scan: Scan) -> list[Op]:
+    """Deletes (deepest first), then emptied directories, then puts: the index the documents
+    imply, written over the one on disk."""
+    extra = sorted(scan.index.keys() - scan.expected.keys(), reverse=True)
+    ops: list[Op] = [("del", p) for p in extra]
+    keep = {p.rsplit("/", i)[0] for p in scan.expected for i in range(1, p.count("/"))}
+    emptied = {p.rsplit("/", i)[0] for p in extra for i in range(1, p.count("/") - 1)}
+    ops += [("rmdir", d) for d in sorted(emptied - keep, key=lambda d: -d.count("/"))]
+    for path, data in sorted(scan.expected.items()):
+        if path not in scan.index or not same_entry(scan.index[path], data):
+            ops.append(("put", path, data))
+    return ops
+
+
+def _fresh_state(scan: Scan, f: Finding) -> dict[str, Any]:
+    if f.path.startswith("containers/"):
+        return dict(_FRESH_CONTAINER_STATE)
+    # A pod's infra container is the member whose config says "pause" (libpod's IsInfra).
+    infra = [
+        cid
+        for cid in sorted(scan.dirs["containers"])
+        if (cfg := scan.docs.get(f"containers/{cid}/config.json"))
+        and cfg.get("pod") == f.object
+        and cfg.get("pause") is True
+    ]
+    return {"cgroupPath": "", "InfraContainerID": infra[0] if infra else ""}
+
+
+def _object_dir(f: Finding) -> str:
+    """What to quarantine for ``f``: the whole object directory when its config is lost."""
+    parts = f.path.split("/")
+    whole = f.code == "missing-config" or (len(parts) == 3 and parts[2] == "config.json")
+    return "/".join(parts[:2]) if parts[0] in OBJECTS and whole else f.path
+
+
+@contextmanager
+def _parent(fd: int, rel: str, *, create: bool = False) -> Iterator[tuple[int, str]]:
+    """(descriptor of the parent directory of ``rel``, last component), walked with
+    ``O_NOFOLLOW`` and created 0700 when ``create``; ``OSError`` when a component is missing
+    or is not a real directory."""
+    *dirs, name = rel.split("/")
+    opened: list[int] = []
+    try:
+        for part in dirs:
+            if create:
+                with suppress(FileExistsError):
+                    os.mkdir(part, 0o700, dir_fd=opened[-1] if opened else fd)
+            opened.append(os.open(part, _DIR_FLAGS, dir_fd=opened[-1] if opened else fd))
+        yield (opened[-1] if opened else fd), name
+    finally:
+        for d in opened:
+            os.close(d)
+
+
+def _lstat(dfd: int, name: str) -> os.stat_result | None:
+    try:
+        return os.stat(name, dir_fd=dfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+
+
+def _chmod(fd: int, rel: str) -> str:
+    """Set 0600 on a file or 0700 on a directory without following a symlink: through an
+    ``O_PATH`` descriptor and its ``/proc/self/fd`` link, as glibc's fchmodat does."""
+    if rel == "":
+        os.fchmod(fd, 0o700)
+        return "mode set to 0700"
+    with _parent(fd, rel) as (dfd, name):
+        pfd = os.open(name, _PATH_FLAGS, dir_fd=dfd)
+        try:
+            kind = os.fstat(pfd).st_mode
+            if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
+                raise OSError(errno.ELOOP, "not a regular file or directory")
+            mode = 0o700 if stat.S_ISDIR(kind) else 0o600
+            os.chmod(f"/proc/self/fd/{pfd}", mode)
+        finally:
+            os.close(pfd)
+    return f"mode set to {mode:04o}"
+
+
+def _create(fd: int, rel: str, data: bytes) -> None:
+    """A new durable file (FORMAT): write, fsync, fsync the directory."""
+    with _parent(fd, rel) as (dfd, name):
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        out = os.open(name, flags, 0o600, dir_fd=dfd)
+        try:
+            os.write(out, data)
+            os.fsync(out)
+        finally:
+            os.close(out)
+        os.fsync(dfd)

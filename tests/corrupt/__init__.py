@@ -1,0 +1,1 @@
+"""Bad-input corpus for fsck: builders that damage a freshly built store (``builders.py``)."""
