@@ -24,7 +24,7 @@ from typing import Any
 from fsstate.errors import CorruptDocumentError
 from fsstate.layout import is_temp_name, temp_name
 
-__all__ = ["Tree", "fdatasync"]
+__all__ = ["Tree", "fdatasync", "make_dirs"]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -42,6 +42,23 @@ except (OSError, AttributeError):  # not Linux: fall back to a global sync
 
 def fdatasync(fd: int) -> None:
     os.fdatasync(fd)
+
+
+def make_dirs(path: str) -> None:
+    """``os.makedirs(path)`` (mode 0700), then fsync the parent of every directory it made:
+    a new store's directory must not vanish in a power loss after its first commit."""
+    made = []
+    head = os.path.abspath(path)
+    while not os.path.lexists(head):
+        made.append(head)
+        head = os.path.dirname(head)
+    os.makedirs(path, DIR_MODE, exist_ok=True)
+    for directory in reversed(made):
+        fd = os.open(os.path.dirname(directory), _DIR_FLAGS)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 class Tree:
@@ -248,9 +265,17 @@ class Tree:
     # -- durability ----------------------------------------------------------------------
 
     def sync_tree(self) -> None:
-        """Make every write to the file system holding the tree durable (``syncfs``)."""
-        if _syncfs is not None and _syncfs(self.fd) == 0:
-            return
+        """Make every write to the file system holding the tree durable (``syncfs``).
+
+        Raises :class:`OSError` when ``syncfs`` fails (EIO: some writes may never reach the
+        disk), so a checkpoint never drops journal records it could not make redundant;
+        ``sync()``, which reports nothing, is only the fallback where there is no syncfs."""
+        if _syncfs is not None:
+            if _syncfs(self.fd) == 0:
+                return
+            err = ctypes.get_errno()
+            if err != errno.ENOSYS:
+                raise OSError(err, f"syncfs: {os.strerror(err)}", self.root)
         os.sync()
 
     def fsync_path(self, rel: str) -> None:

@@ -29,8 +29,9 @@ written (not synced) after each commit is applied; other processes compare the n
 their caches. The *incarnation* is the boot ID and the store directory's device and inode:
 while it matches, the page cache holds every write, so only a record at the applied offset
 numbered one more can be missing. After a reboot (power loss) or in a copied tree, every record
-from offset 0 is replayed. A checkpoint writes the generation before ``syncfs``, so the number
-on disk never falls behind a number a leftover record could carry.
+from offset 0 is replayed. A checkpoint syncs the tree, then writes and syncs the generation
+before it zeroes the journal, so the number on disk never falls behind a number a leftover
+record could carry.
 """
 
 from __future__ import annotations
@@ -114,11 +115,15 @@ class Journal:
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        self.fd = self.gen_fd = -1
+        name = JOURNAL
         try:
             self.fd = os.open(JOURNAL, flags, 0o600, dir_fd=tree.fd)
+            name = GENERATION
             self.gen_fd = os.open(GENERATION, flags, 0o600, dir_fd=tree.fd)
         except OSError as exc:
-            path = tree.abspath(JOURNAL)
+            self.close()  # the journal's descriptor, when only the generation file failed
+            path = tree.abspath(name)
             raise CorruptDocumentError(f"{path}: cannot open ({exc.strerror})", path=path) from None
 
     def close(self) -> None:

@@ -23,9 +23,9 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from fsstate.errors import CorruptDocumentError
-from fsstate.fsio import Tree
+from fsstate.fsio import Tree, make_dirs
 from fsstate.journal import CHECKPOINT_BYTES, Generation, Journal, Op, apply_ops, incarnation
-from fsstate.layout import FORMAT, FORMAT_VERSION, LOCK, STORE_DIR
+from fsstate.layout import FORMAT, FORMAT_VERSION, GENERATION, JOURNAL, LOCK, STORE_DIR
 from fsstate.lock import DEFAULT_TIMEOUT, StoreLock
 
 __all__ = ["FileStorage", "MemoryStorage", "Storage"]
@@ -64,7 +64,7 @@ class FileStorage:
     ) -> None:
         self.checkpoint_bytes = checkpoint_bytes
         self.root = os.path.join(os.fspath(static_dir), STORE_DIR)
-        os.makedirs(self.root, mode=0o700, exist_ok=True)
+        make_dirs(self.root)
         if stat.S_ISLNK(os.lstat(self.root).st_mode):
             raise CorruptDocumentError(f"{self.root}: is a symlink", path=self.root)
         self.tree = Tree(self.root)
@@ -76,7 +76,10 @@ class FileStorage:
         self._incarnation = incarnation(self.tree)
         with self.lock:
             self._check_format()
+            fresh = not (self.tree.exists(JOURNAL) and self.tree.exists(GENERATION))
             self.journal = Journal(self.tree)
+            if fresh:  # the new files' names must outlive a power loss, as their records do
+                self.tree.fsync_path("")
             self._recover()
 
     def _check_format(self) -> None:
@@ -131,11 +134,13 @@ class FileStorage:
             self._observe(gen)
 
     def _replay(self, gen: Generation, start: int, first: int | None) -> None:
+        # Temporary files go first: one left in a directory that a record removes would keep
+        # the directory alive, and deleted afterwards leave it empty (a ghost volume).
+        removed = self.tree.remove_temp_files()
         end, number = start, gen.number
         for record_end, record_number, ops in self.journal.records(start, first):
             apply_ops(self.tree, ops)
             end, number = record_end, max(number, record_number)
-        removed = self.tree.remove_temp_files()
         if end != start or removed:
             log.info("%s: recovered to record %d", self.root, number)
         recovered = Generation(number, end, self._incarnation)
@@ -207,11 +212,16 @@ class FileStorage:
     def checkpoint(self) -> None:
         """Make every applied file durable, then start the journal over (lock held).
 
-        The generation (applied offset 0) is written before the sync, so it is durable with
-        the files; then the journal's first header is zeroed. A crash anywhere in between
-        leaves a journal whose replay is harmless: its records are already applied.
+        The files are synced first, while the generation still points past the records that
+        cover them: were it set to offset 0 before, a process dying before the sync would
+        leave the next commit to overwrite those records with the files still unsynced. Then
+        the generation (applied offset 0) is written and synced, so the number on disk never
+        falls behind a number a leftover record could carry; then the journal's first header
+        is zeroed. A crash anywhere in between leaves a journal whose replay is harmless: its
+        records are already applied.
         """
         assert self.lock.held, "checkpoint outside the store lock"
+        self.tree.sync_tree()
         gen = Generation(self._gen.number, 0, self._incarnation)
         self.journal.write_generation(gen)
         self.tree.sync_tree()

@@ -1,0 +1,1 @@
+"""Crash, power-loss and concurrency tests: real processes, real SIGKILL, real files."""
