@@ -83,6 +83,9 @@ class Tree:
         """Yield (descriptor of the parent directory, last component), or ``None`` when a
         parent directory is missing and ``create`` is false."""
         parts = rel.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            path = self.abspath(rel)
+            raise CorruptDocumentError(f"{path}: a path component leaves the store", path=path)
         fd = self.fd
         opened: list[int] = []
         try:

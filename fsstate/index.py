@@ -274,8 +274,11 @@ class Catalog:
         self.txn.put(f"{L.exec_index(cid)}/{sid}", b"")
 
     def remove_exec(self, sid: str, cid: str) -> None:
+        """Drop a registration; ``cid`` is ``""`` when the record named no valid container,
+        and then there is no per-container index entry to drop."""
         self.txn.delete(L.exec_doc(sid))
-        self.txn.delete(f"{L.exec_index(cid)}/{sid}")
+        if cid:
+            self.txn.delete(f"{L.exec_index(cid)}/{sid}")
 
     # -- loading many ----------------------------------------------------------------------
 

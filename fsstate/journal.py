@@ -73,17 +73,19 @@ _GEN_WIDTH = 96
 _BOOT_ID = "/proc/sys/kernel/random/boot_id"
 
 
-def incarnation(tree: Tree) -> str:
-    """A short token for (this boot, this directory): it changes after a reboot and in a
-    copy of the tree, which are the cases where the page cache may not hold every write."""
+def incarnation(*fds: int) -> str:
+    """A short token for (this boot, these files): it changes after a reboot and in a copy of
+    the tree, which are the cases where the page cache may not hold every write. The store
+    directory, journal and generation files are never replaced while the store lives, so
+    their inode numbers are stable; a copy gets new ones (all three matching again after an
+    ``rm -rf`` and a restore in place is unlikely, not impossible: run fsck on such a copy)."""
     try:
         with open(_BOOT_ID, encoding="ascii") as f:
             boot = f.read().strip()
     except OSError:
         boot = "unknown-boot"
-    st = os.fstat(tree.fd)
-    token = f"{boot}:{st.st_dev}:{st.st_ino}".encode()
-    return hashlib.blake2b(token, digest_size=8).hexdigest()
+    files = ";".join(f"{st.st_dev}:{st.st_ino}" for st in map(os.fstat, fds))
+    return hashlib.blake2b(f"{boot};{files}".encode(), digest_size=8).hexdigest()
 
 
 @dataclass(frozen=True)

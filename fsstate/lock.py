@@ -16,10 +16,12 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import filelock
 
-from fsstate.errors import CorruptDocumentError, LockTimeoutError
+from fsstate.errors import CorruptDocumentError, LockTimeoutError, StateClosedError
 
 __all__ = ["DEFAULT_TIMEOUT", "StoreLock"]
 
@@ -54,6 +56,9 @@ class StoreLock:
         deadline = time.monotonic() + self.timeout
         if not self._threads.acquire(timeout=self.timeout):
             raise LockTimeoutError(f"{self.path}: held by another thread", path=self.path)
+        if self._fd < 0:  # closed while this thread waited
+            self._threads.release()
+            raise StateClosedError(f"{self.path}: the store was closed")
         self._depth += 1
         if self._depth > 1:
             return False
@@ -90,7 +95,16 @@ class StoreLock:
     def __exit__(self, *exc: object) -> None:
         self.release()
 
+    @contextmanager
+    def quiesced(self) -> Iterator[None]:
+        """Hold off every thread of this process (not other processes): for closing."""
+        with self._threads:
+            yield
+
     def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        """Close the descriptor; waits for a call in flight in another thread to finish, since
+        closing it would drop the flock under that call."""
+        with self._threads:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1

@@ -146,8 +146,8 @@ class FileState:
         """Mark the state closed; every later call but ``close`` and ``set_namespace`` raises
         :class:`StateClosedError`. Idempotent (§1.2 Close)."""
         if not self._closed:
+            self._storage.close()  # waits for a call in flight in another thread
             self._closed = True
-            self._storage.close()
 
     def set_namespace(self, ns: str) -> None:
         """Select the libpod namespace; ``""`` means all. Never fails (§1.2 SetNamespace,

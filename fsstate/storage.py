@@ -67,20 +67,31 @@ class FileStorage:
         make_dirs(self.root)
         if stat.S_ISLNK(os.lstat(self.root).st_mode):
             raise CorruptDocumentError(f"{self.root}: is a symlink", path=self.root)
-        self.tree = Tree(self.root)
-        self.lock = StoreLock(self.tree.abspath(LOCK), lock_timeout)
         self._cache: dict[str, bytes] = {}
         self._cache_bytes = 0
         self._seen = -1
         self._gen = Generation()
-        self._incarnation = incarnation(self.tree)
-        with self.lock:
-            self._check_format()
-            fresh = not (self.tree.exists(JOURNAL) and self.tree.exists(GENERATION))
-            self.journal = Journal(self.tree)
-            if fresh:  # the new files' names must outlive a power loss, as their records do
-                self.tree.fsync_path("")
-            self._recover()
+        self.tree = Tree(self.root)
+        try:
+            self.lock = StoreLock(self.tree.abspath(LOCK), lock_timeout)
+        except BaseException:
+            self.tree.close()
+            raise
+        try:
+            with self.lock:
+                self._check_format()
+                fresh = not (self.tree.exists(JOURNAL) and self.tree.exists(GENERATION))
+                self.journal = Journal(self.tree)
+                if fresh:  # the new files' names must outlive a power loss, as their records do
+                    self.tree.fsync_path("")
+                self._incarnation = incarnation(self.tree.fd, self.journal.fd, self.journal.gen_fd)
+                self._recover()
+        except BaseException:
+            if hasattr(self, "journal"):
+                self.journal.close()
+            self.lock.close()
+            self.tree.close()
+            raise
 
     def _check_format(self) -> None:
         data = self.tree.read(FORMAT)
@@ -104,9 +115,11 @@ class FileStorage:
             )
 
     def close(self) -> None:
-        self.journal.close()
-        self.lock.close()
-        self.tree.close()
+        """Release the descriptors, after any call in flight in another thread."""
+        with self.lock.quiesced():
+            self.journal.close()
+            self.lock.close()
+            self.tree.close()
 
     # -- lock, recovery, generation -------------------------------------------------------
 

@@ -1,0 +1,81 @@
+"""FileStorage and Tree: descriptors, path components, closing under a running call."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fsstate import Container, FileState, errors
+from fsstate.fsio import Tree
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_failed_open_leaks_no_descriptor(tmp_path: Path) -> None:
+    """A store that cannot be opened (a symlink where the journal should be) leaves no
+    descriptor behind, however often it is tried."""
+    FileState(tmp_path / "static", tmp_path / "tmp").close()
+    journal = tmp_path / "static" / "fsstate" / "journal"
+    journal.unlink()
+    journal.symlink_to(tmp_path / "elsewhere")
+    before = open_fds()
+    for _ in range(20):
+        with pytest.raises(errors.CorruptDocumentError) as exc:
+            FileState(tmp_path / "static", tmp_path / "tmp")
+        assert exc.value.path == str(journal)
+    assert open_fds() == before
+    assert not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("rel", ["containers/../FORMAT", "../outside", "a//b", "./FORMAT"])
+def test_tree_refuses_components_that_leave_the_store(tmp_path: Path, rel: str) -> None:
+    """Tree never resolves '..', '.' or an empty component, whatever a caller passes."""
+    (tmp_path / "store").mkdir()
+    (tmp_path / "outside").write_text("keep")
+    tree = Tree(str(tmp_path / "store"))
+    try:
+        for op in (tree.read, tree.delete, lambda r: tree.put(r, b"x")):
+            with pytest.raises(errors.CorruptDocumentError):
+                op(rel)
+    finally:
+        tree.close()
+    assert (tmp_path / "outside").read_text() == "keep"
+
+
+def test_close_waits_for_a_call_in_flight(tmp_path: Path) -> None:
+    """close() from another thread waits for the running call, so the flock is never dropped
+    under a commit; the closed store then refuses calls."""
+    state = FileState(tmp_path / "static", tmp_path / "tmp")
+    lock_path = tmp_path / "static" / "fsstate" / "lock"
+    inside, done = threading.Event(), threading.Event()
+
+    def slow_transaction() -> None:
+        with state.transaction():
+            inside.set()
+            time.sleep(0.3)
+            state.add_container(Container({"id": "c1", "name": "one", "lockID": 1}, {}))
+        done.set()
+
+    worker = threading.Thread(target=slow_transaction)
+    worker.start()
+    assert inside.wait(5)
+    closer = threading.Thread(target=state.close)
+    closer.start()
+    time.sleep(0.1)
+    # Another process's view: still locked.
+    with open(lock_path, "rb") as other, pytest.raises(BlockingIOError):
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    worker.join(5)
+    closer.join(5)
+    assert done.is_set()
+    with pytest.raises(errors.StateClosedError):
+        state.container("c1")
+    with FileState(tmp_path / "static", tmp_path / "tmp") as again:
+        assert again.lookup_container("one").id == "c1"
