@@ -98,9 +98,7 @@ class Sqlite:
             "INSERT INTO ContainerConfig VALUES (?, ?, NULL, ?)",
             (cfg["id"], cfg["name"], json.dumps(cfg)),
         )
-        db.execute(
-            "INSERT INTO ContainerState VALUES (?, 1, 0, ?)", (cfg["id"], json.dumps(state))
-        )
+        db.execute("INSERT INTO ContainerState VALUES (?, 1, 0, ?)", (cfg["id"], json.dumps(state)))
         db.execute("COMMIT")
 
     def lookup(self, db: sqlite3.Connection, name: str) -> dict[str, Any]:
@@ -134,11 +132,15 @@ def bench_fsstate(root: Path, configs: list[Any]) -> dict[str, list[float]]:
     state = FileState(root / "static", root / "tmp")
     t["add"] = [timed(lambda c=c, s=s: state.add_container(Container(c, s))) for c, s in configs]
     sample = configs[:: max(1, len(configs) // 500)]
-    t["lookup name (warm)"] = [timed(lambda c=c: state.lookup_container(c["name"])) for c, _ in sample]
+    t["lookup name (warm)"] = [
+        timed(lambda c=c: state.lookup_container(c["name"])) for c, _ in sample
+    ]
     t["lookup name (new process)"] = [
         timed(lambda c=c: _fresh_lookup(root, c["name"])) for c, _ in sample[:200]
     ]
-    t["lookup ID prefix"] = [timed(lambda c=c: state.lookup_container(c["id"][:12])) for c, _ in sample]
+    t["lookup ID prefix"] = [
+        timed(lambda c=c: state.lookup_container(c["id"][:12])) for c, _ in sample
+    ]
     objs = [state.container(c["id"]) for c, _ in sample]
     for ctr in objs:
         ctr.state = dict(configs[0][1], exitCode=7)
