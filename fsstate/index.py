@@ -3,8 +3,8 @@
 :class:`Catalog` answers "which containers exist, who owns this name, who depends on X" from the
 files of ``layout.py``, and records the puts and deletes that add or remove an object together
 with every index entry derived from it. It knows paths and index shapes, not Podman's check
-order — that lives in ``state.py``. ``fsck.py`` uses :func:`container_entries` and friends to
-rebuild indexes from documents.
+order — that lives in ``fsstate.state``. ``fsstate.fsck`` uses :func:`container_entries` and
+friends to rebuild indexes from documents.
 """
 
 from __future__ import annotations

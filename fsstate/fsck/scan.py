@@ -1,0 +1,243 @@
+"""One walk of the store's tree (``O_NOFOLLOW`` descriptors throughout), and the relations
+between the documents it found: the findings, plus what repair works from.
+
+The walk gives each path its role (:mod:`.places`) and judges each document (:mod:`.documents`
+and :mod:`fsstate.schema`); then the documents are related — dangling references, names held
+twice — and the index they imply is compared with the one on disk.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from typing import Any
+
+from fsstate import codec, schema
+from fsstate import layout as L
+from fsstate.fsck.documents import (
+    DIR_FLAGS,
+    decode,
+    entry_owner,
+    name_entry,
+    read_file,
+    same_entry,
+    unsafe_names,
+)
+from fsstate.fsck.findings import Finding, finding
+from fsstate.fsck.places import (
+    KIND,
+    OBJECTS,
+    ROLES,
+    TOP,
+    WHY,
+    config_path,
+    defines_object,
+    misplaced,
+    object_of,
+    place,
+    schema_kind,
+)
+from fsstate.index import CONTAINER, POD, container_entries, pod_entries
+from fsstate.model import Container, Pod
+
+
+class Scan:
+    """One walk of the tree: the findings, plus the documents and index repair works from."""
+
+    def __init__(self, root: str, fd: int) -> None:
+        self.root, self.fd = root, fd
+        self.findings: list[Finding] = []
+        self.docs: dict[str, dict[str, Any]] = {}  # valid documents by path
+        self.present: set[str] = set()  # every document path seen, valid or not
+        self.dirs: dict[str, set[str]] = {top: set() for top in OBJECTS}
+        self.index: dict[str, bytes] = {}  # index files and their contents
+        self.expected: dict[str, bytes] = {}  # the index the valid documents imply
+        self.damaged: set[str] = set()  # objects whose documents are unusable
+        self.hidden: list[str] = []  # paths the scan could not look into
+
+    def add(self, code: str, path: str, obj: str, message: str) -> None:
+        self.findings.append(finding(code, path, message, obj=obj))
+
+    def run(self) -> None:
+        if (mode := os.fstat(self.fd).st_mode & 0o777) != 0o700:
+            self.add("bad-permissions", "", "", f"mode {mode:04o}")
+        self._walk(self.fd, "")
+        self._relate()
+        self.findings.sort(key=lambda f: (f.path, f.code, f.object, f.message))
+
+    # -- the walk --------------------------------------------------------------------------
+
+    def _walk(self, fd: int, rel: str) -> None:
+        with os.scandir(fd) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            path = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # removed under an unlocked scan
+            self._visit(fd, path, entry.name, st)
+
+    def _visit(self, fd: int, path: str, name: str, st: os.stat_result) -> None:
+        parts = path.split("/")
+        is_dir = stat.S_ISDIR(st.st_mode)
+        if not is_dir and not stat.S_ISREG(st.st_mode):
+            return self._unsafe(path, "a symlink, device, FIFO or socket")
+        if not is_dir and L.is_temp_name(name):
+            return self.add("stray-temp-file", path, "", "a crashed writer's temporary file")
+        role = place(parts, is_dir)
+        if role == "extra-index-entry":
+            role = "index"  # misplaced in the index: the comparison reports it, repair drops it
+        if role not in ROLES:
+            return self.add(role, path, object_of(parts), WHY[role])
+        mode = st.st_mode & 0o777
+        if mode != (0o700 if is_dir else 0o600):
+            self.add("bad-permissions", path, object_of(parts), f"mode {mode:04o}")
+        if role == "dir":
+            try:
+                sub = os.open(name, DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                return self._unreadable(path, role, exc)
+            if len(parts) == 2 and parts[0] in OBJECTS:
+                self.dirs[parts[0]].add(name)
+            try:
+                self._walk(sub, path)
+            finally:
+                os.close(sub)
+        elif role == "index" and st.st_size == 0:
+            self.index[path] = b""  # a marker: nothing to read
+        elif role in ("doc", "index"):
+            try:
+                data = read_file(fd, name)
+            except OSError as exc:
+                return self._unreadable(path, role, exc)
+            if data is not None and role == "doc":
+                self._document(path, parts, data)
+            elif data is not None:
+                self.index[path] = data
+
+    def _unsafe(self, path: str, what: str) -> None:
+        parts = path.split("/")
+        role = next((r for r in (place(parts, True), place(parts, False)) if r in ROLES), "")
+        self._hide(path, role)
+        self.add("unsafe-entry", path, object_of(parts), f"{what}; never followed")
+
+    def _unreadable(self, path: str, role: str, exc: OSError) -> None:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EISDIR):
+            return self._unsafe(path, "replaced by something else while it was read")
+        self._hide(path, role)
+        if not any(f.path == path and f.code == "bad-permissions" for f in self.findings):
+            self.add("bad-permissions", path, object_of(path.split("/")), str(exc.strerror))
+
+    def _hide(self, path: str, role: str) -> None:
+        """Note a path the scan cannot look into: its object is damaged, not missing, and no
+        index difference below it is reported (nor rebuilt)."""
+        parts = path.split("/")
+        self.hidden.append(path)
+        if role == "doc":
+            self.present.add(path)
+        if defines_object(parts) if role == "doc" else (role == "dir" and parts[0] in OBJECTS):
+            self.damaged.add(object_of(parts))
+
+    def _document(self, path: str, parts: list[str], data: bytes) -> None:
+        self.present.add(path)
+        code, message, doc = decode(data)
+        kind = schema_kind(parts)
+        if code is None:
+            problems = schema.problems(kind, doc) + unsafe_names(kind, doc)
+            code, message = ("schema-violation", "; ".join(problems)) if problems else (None, "")
+        if code is None and (wrong := misplaced(parts, doc)):
+            code, message = "misplaced-document", wrong
+        if code is None:
+            self.docs[path] = doc
+            return
+        self.add(code, path, object_of(parts), message)
+        if defines_object(parts):
+            self.damaged.add(object_of(parts))
+
+    # -- relations between documents, and the index they imply ------------------------------
+
+    def _relate(self) -> None:
+        ctrs = {i: Container(c) for i, c in self._objects("containers").items()}
+        pods = {i: Pod(c) for i, c in self._objects("pods").items()}
+        vols = self._objects("volumes")
+        # A hostile top-level directory hides objects: that finding explains the differences.
+        partial = any(TOP.get(p) == "dir" for p in self.hidden)
+        for cid, ctr in ctrs.items():
+            self.expected |= container_entries(ctr)
+            for dep in ctr.dependencies():
+                if dep not in ctrs and not partial:
+                    msg = f"depends on {dep}, which is not a container: restore it or remove {cid}"
+                    self.add("dangling-dependency", config_path("containers", cid), cid, msg)
+            if ctr.pod_id and ctr.pod_id not in pods and not partial:
+                msg = (
+                    f"member of pod {ctr.pod_id}, which does not exist: restore the pod, or "
+                    f"move containers/{cid} into quarantine/ by hand and run fsck --repair"
+                )
+                self.add("dangling-pod-member", config_path("containers", cid), cid, msg)
+            for vol in ctr.named_volumes():
+                if vol not in vols and not partial:
+                    msg = f"mounts volume {vol}, which does not exist: create it or remove {cid}"
+                    self.add("dangling-volume-user", config_path("containers", cid), cid, msg)
+        for pod in pods.values():
+            self.expected |= pod_entries(pod)
+        for path, doc in self.docs.items():
+            if path.startswith("exec/"):
+                sid, cid = doc["id"], doc["containerId"]
+                self.expected[f"{L.exec_index(cid)}/{sid}"] = b""
+                if cid not in ctrs and not partial:
+                    msg = f"registered to container {cid}, which does not exist"
+                    self.add("dangling-exec-session", path, sid, msg)
+        self._names(ctrs, pods)
+        if not partial:
+            self._compare_index()
+
+    def _objects(self, top: str) -> dict[str, dict[str, Any]]:
+        """The configs of the objects of one kind, reporting directories without one."""
+        found: dict[str, dict[str, Any]] = {}
+        for oid in sorted(self.dirs[top]):
+            config, state, *_ = docs = [f"{top}/{oid}/{d}.json" for d in OBJECTS[top]]
+            if config in self.docs:
+                found[oid] = self.docs[config]
+                if state not in self.present and top != "volumes":  # old volumes have none
+                    self.add("missing-state", state, oid, f"the {KIND[top]} has no state")
+            elif not self.present.intersection(docs):
+                self.add("orphan-directory", f"{top}/{oid}", oid, "a directory with no documents")
+                self.damaged.add(oid)
+            elif config not in self.present:
+                self.add("missing-config", config, oid, f"the {KIND[top]} has no config")
+                self.damaged.add(oid)
+        return found
+
+    def _names(self, ctrs: dict[str, Container], pods: dict[str, Pod]) -> None:
+        """Give each name one owner (the one the index names, else the least); report the rest."""
+        claims: dict[str, list[tuple[str, str]]] = {}
+        for kind, objs in ((CONTAINER, ctrs), (POD, pods)):
+            for oid, obj in objs.items():
+                claims.setdefault(obj.name, []).append((kind, oid))
+        for name, owners in claims.items():
+            held = name_entry(self.index.get(L.name_index(name), b""))
+            owner = held if held in owners else min(owners)
+            self.expected[L.name_index(name)] = codec.encode({"kind": owner[0], "id": owner[1]})
+            for kind, oid in owners:
+                if (kind, oid) != owner:
+                    msg = f"name {name} is also held by {owner[0]} {owner[1]}: rename one of them"
+                    self.add("name-clash", config_path(f"{kind}s", oid), oid, msg)
+        for pid in sorted(set(ctrs) & set(pods)):
+            msg = f"ID {pid} is both a container and a pod: remove one of them"
+            self.add("name-clash", config_path("pods", pid), pid, msg)
+
+    def _compare_index(self) -> None:
+        for path in sorted(self.expected.keys() - self.index.keys()):
+            if not any(path.startswith(h + "/") for h in self.hidden):
+                owner = entry_owner(path, self.expected[path])
+                self.add("missing-index-entry", path, owner, "absent; the documents imply it")
+        for path in sorted(self.index.keys() - self.expected.keys()):
+            owner = entry_owner(path, self.index[path])
+            if owner not in self.damaged:
+                self.add("extra-index-entry", path, owner, "no document implies it")
+        for path in sorted(self.index.keys() & self.expected.keys()):
+            if not same_entry(self.index[path], self.expected[path]):
+                owner = entry_owner(path, self.expected[path])
+                self.add("stale-index-entry", path, owner, "its contents differ from the documents")

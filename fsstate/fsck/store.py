@@ -1,0 +1,115 @@
+"""Opening a store for fsck: its directory, its FORMAT, and its lock.
+
+A tree that opens as a :class:`~fsstate.storage.FileStorage` is locked through it (so the
+journal is replayed first and the recovered tree is checked); one that does not is locked
+through the lock file, or — when that file is hostile — not at all, and the scan says why.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+from fsstate import layout as L
+from fsstate.errors import CorruptDocumentError, LockTimeoutError
+from fsstate.fsck.documents import DIR_FLAGS, read_file
+from fsstate.fsck.findings import Finding, finding
+from fsstate.fsck.scan import Scan
+from fsstate.lock import StoreLock
+from fsstate.storage import FileStorage
+
+FORMAT_LINE = f"fsstate-layout {L.FORMAT_VERSION}\n".encode()
+
+
+@dataclass
+class Store:
+    """A store opened for fsck: the directory's descriptor, and the FileStorage when the tree
+    opens as one (else the lock file is locked directly, or — when the lock file itself is
+    hostile — nothing is). ``fatal`` findings mean: look no further."""
+
+    root: str
+    fd: int
+    fs: FileStorage | None
+    fatal: list[Finding] = field(default_factory=list)
+    early: list[Finding] = field(default_factory=list)
+
+    def scan(self) -> Scan:
+        scan = Scan(self.root, self.fd)
+        scan.findings.extend(self.fatal or self.early)
+        if not self.fatal:
+            scan.run()
+        return scan
+
+
+@contextmanager
+def locked(static_dir: str | os.PathLike[str], timeout: float) -> Iterator[Store]:
+    """The store under ``static_dir``, its lock held for the block (see :class:`Store`).
+
+    The lock is FileStorage's when the tree opens, so the journal is replayed first; a tree
+    that does not open (missing FORMAT, hostile control file) is locked through the lock file."""
+    root = os.path.join(os.fspath(static_dir), L.STORE_DIR)
+    try:
+        mode = os.lstat(root).st_mode
+    except FileNotFoundError:
+        msg = "no fsstate store here"
+        yield Store(root, -1, None, [finding("unknown-format", "", msg, repairable=False)])
+        return
+    if not stat.S_ISDIR(mode):
+        msg = "not a directory (a symlink?): put the real store directory here"
+        yield Store(root, -1, None, [finding("unsafe-entry", "", msg, repairable=False)])
+        return
+    with ExitStack() as stack:
+        fd = os.open(root, DIR_FLAGS)
+        stack.callback(os.close, fd)
+        fmt, openable = _format(fd)
+        if fmt is not None and not fmt.repairable:
+            yield Store(root, fd, None, [fmt])
+            return
+        fs = _open_storage(static_dir, timeout) if openable else None
+        if fs is not None:
+            stack.callback(fs.close)
+            stack.enter_context(fs.locked())
+        else:
+            try:
+                lock = StoreLock(os.path.join(root, L.LOCK), timeout)
+            except CorruptDocumentError:
+                lock = None  # the lock file is hostile: look without it (the scan says so)
+            if lock is not None:
+                stack.callback(lock.close)
+                stack.enter_context(lock)
+        yield Store(root, fd, fs, early=[fmt] if fmt else [])
+
+
+def _open_storage(static_dir: str | os.PathLike[str], timeout: float) -> FileStorage | None:
+    try:
+        return FileStorage(os.fspath(static_dir), lock_timeout=timeout)
+    except LockTimeoutError:
+        raise
+    except (CorruptDocumentError, OSError):
+        return None  # a hostile journal, generation file or pending record: the scan says which
+
+
+def _format(fd: int) -> tuple[Finding | None, bool]:
+    """The unknown-format finding (or ``None``), and whether FileStorage may open the tree:
+    not when FORMAT is missing, since FileStorage would write it and check writes nothing."""
+    try:
+        data = read_file(fd, L.FORMAT)
+    except OSError:
+        return None, False  # not a regular file: the scan reports the unsafe entry
+    if not data:
+        return finding("unknown-format", L.FORMAT, "FORMAT is missing or empty"), False
+    if not data.strip(b"\x00 \t\r\n"):
+        return finding("unknown-format", L.FORMAT, "FORMAT is NUL-filled"), False
+    parts = data.split()
+    version = int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else -1
+    if parts[:1] != [b"fsstate-layout"] or version < 1:
+        line = FORMAT_LINE.decode().strip()
+        msg = f"not an fsstate FORMAT file; if this is an fsstate store, write {line!r} into it"
+        return finding("unknown-format", L.FORMAT, msg, repairable=False), False
+    if version > L.FORMAT_VERSION:
+        msg = f"layout version {version} is newer than this fsstate ({L.FORMAT_VERSION}); upgrade"
+        return finding("unknown-format", L.FORMAT, msg, repairable=False), False
+    return None, True

@@ -1,0 +1,56 @@
+"""Import from and export to Podman's own state databases.
+
+Podman keeps its libpod State in one of two files (``spec/podman-db-format.md``):
+
+* ``db.sql`` — SQLite, schema version 1 (Podman 4.8 and later; the default since 5.0). Each
+  object is a JSON document in a ``JSON`` column. The other columns (``Name``, ``PodID``,
+  ``State``, ``ExitCode``, ``InfraContainerID``, ``StorageID``) are indexes Podman itself lets
+  go stale, so the importer reads only the JSON documents and the link tables, and the
+  exporter fills the index columns from the documents the way Podman does at insert.
+* ``bolt_state.db`` — BoltDB (Podman up to 4.x), read through :mod:`fsstate.bolt`.
+
+Import runs in two phases. First the file is read and checked completely into an
+:class:`~.plan.ImportPlan` without touching the store: every document parsed, every reference
+resolved, every name clash found. Then everything is added inside one
+``state.transaction()``, so the target store gets all of it or none of it. The source file is
+opened read-only (SQLite ``mode=ro``; the Bolt reader opens it ``rb``) and never changes.
+
+JSON documents travel as parsed dicts, which keep their key order, and are written back the way
+Go's ``encoding/json`` writes them (:func:`go_json`), so a document survives
+``db.sql`` → fsstate → ``db.sql`` byte for byte.
+
+The modules, one room each:
+
+=================  ==========================================================  ========
+module             what lives there                                            spec
+=================  ==========================================================  ========
+``tables``         schema version, Podman's ``CREATE TABLE`` text               §2
+``sniff``          :func:`detect_format`: which file is which, by magic bytes   §1, §5
+``gojson``         :func:`go_json`, and parsing one JSON column or value        §4
+``plan``           :class:`ImportReport`, the import plan and its checks        §6
+``sqlite_import``  ``db.sql`` → plan                                            §1, §2
+``bolt_import``    ``bolt_state.db`` → plan                                     §5
+``importer``       :func:`import_db`, :func:`import_bolt`, :func:`import_file`  §2
+``export``         :func:`export_db`: the store → ``db.sql``                    §2, §6
+=================  ==========================================================  ========
+"""
+
+from fsstate.podman.export import export_db
+from fsstate.podman.gojson import go_json
+from fsstate.podman.importer import import_bolt, import_db, import_file
+from fsstate.podman.plan import ImportReport, RenamedPod
+from fsstate.podman.plan import ProgressFn as ProgressFn
+from fsstate.podman.plan import StrPath as StrPath
+from fsstate.podman.sniff import detect_format
+from fsstate.podman.tables import SCHEMA_VERSION as SCHEMA_VERSION
+
+__all__ = [
+    "ImportReport",
+    "RenamedPod",
+    "detect_format",
+    "export_db",
+    "go_json",
+    "import_bolt",
+    "import_db",
+    "import_file",
+]

@@ -1,0 +1,193 @@
+"""Writing the store as a Podman ``db.sql`` (``spec/podman-db-format.md`` §2, "Statements
+Podman issues", and §6.4 for the insertion order).
+
+The store is read in one transaction; the file is built under a temporary name in the target
+directory, synced, and only then given its name, so a reader never sees half a database.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fsstate.errors import InternalError, InvalidArgumentError
+from fsstate.model import Container, DBConfig, ExecSession, Pod, Volume
+from fsstate.podman.gojson import go_json
+from fsstate.podman.plan import Problems, ProgressFn, StrPath, dependency_order, ticker
+from fsstate.podman.tables import INSERT_EXIT_CODE, INSERT_STATE, SCHEMA_VERSION, TABLES
+
+if TYPE_CHECKING:
+    from fsstate.state import FileState
+
+
+@dataclass
+class _StoreCopy:
+    db_config: DBConfig
+    volumes: list[Volume]
+    pods: list[Pod]
+    containers: list[Container]
+    exec_sessions: list[ExecSession]
+
+
+def export_db(
+    state: FileState,
+    db_path: StrPath,
+    *,
+    overwrite: bool = False,
+    progress: ProgressFn | None = None,
+) -> None:
+    """Write the whole store as a Podman ``db.sql`` (schema version 1) at ``db_path``.
+
+    Podman's tables, columns and constraints exactly; JSON columns as Go writes them; index
+    columns as Podman fills them at insert (``ContainerState.State`` 1 and ``ExitCode`` 0,
+    ``PodState.InfraContainerID`` from the pod state, ``VolumeConfig.StorageID`` from the
+    config). The ``DBConfig`` row holds the store's pinned config with OS ``linux``; a store
+    never pinned gets no row, so Podman pins its own config on first start as it does for a
+    new database. ``ContainerExitCode`` stays empty. The store is read in one transaction; the
+    file is written to a temporary file in the same directory, synced, and renamed into place.
+
+    Raises :class:`InvalidArgumentError` if ``db_path`` exists and ``overwrite`` is false, or
+    its directory does not exist; :class:`InternalError` if the store's data break one of
+    Podman's constraints.
+    """
+    path = os.path.abspath(os.fspath(db_path))
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        raise InvalidArgumentError(f"{path}: directory {parent} does not exist", path=path)
+    if os.path.lexists(path) and not overwrite:
+        raise InvalidArgumentError(
+            f"{path}: file exists (export with overwrite / --force to replace it)", path=path
+        )
+    copy = _read_store(state)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=parent)
+    os.close(fd)
+    try:
+        _write_sqlite(tmp, copy, progress)
+        _publish(tmp, path, overwrite)
+    finally:
+        for leftover in (tmp, tmp + "-journal"):
+            if os.path.lexists(leftover):
+                os.unlink(leftover)
+
+
+def _read_store(state: FileState) -> _StoreCopy:
+    with state.transaction():  # one consistent view of the store
+        volumes = state.all_volumes()
+        pods = state.all_pods()
+        for pod in pods:
+            state.update_pod(pod)
+        containers = state.all_containers()
+        sessions = []
+        for ctr in containers:
+            state.update_container(ctr)
+            sessions += [ExecSession(s, ctr.id) for s in state.get_container_exec_sessions(ctr)]
+        return _StoreCopy(state.get_db_config(), volumes, pods, containers, sessions)
+
+
+def _write_sqlite(tmp: str, copy: _StoreCopy, progress: ProgressFn | None) -> None:
+    problems = Problems(tmp)
+    ordered = dependency_order(copy.containers, problems)
+    if problems.corrupt:
+        raise InternalError(f"cannot export: {'; '.join(problems.corrupt)}")
+    try:
+        with closing(sqlite3.connect(tmp, isolation_level=None)) as conn:
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = OFF")  # the whole file is synced before rename
+            conn.execute("BEGIN EXCLUSIVE")
+            for ddl in TABLES.values():
+                conn.execute(ddl)
+            _insert_all(conn, copy, ordered, progress)
+            conn.execute("COMMIT")  # deferred foreign keys are checked here
+    except sqlite3.Error as exc:
+        raise InternalError(f"cannot export the store as a Podman database: {exc}") from None
+
+
+def _insert_all(
+    conn: sqlite3.Connection,
+    copy: _StoreCopy,
+    ordered: list[Container],
+    progress: ProgressFn | None,
+) -> None:
+    cfg = copy.db_config
+    if any(getattr(cfg, f) for f in DBConfig.field_names()):
+        conn.execute(
+            "INSERT INTO DBConfig VALUES (1, ?, 'linux', ?, ?, ?, ?, ?, ?)",
+            (SCHEMA_VERSION, cfg.libpod_root, cfg.libpod_tmp, cfg.storage_root,
+             cfg.storage_tmp, cfg.graph_driver, cfg.volume_path),
+        )  # fmt: skip
+    total = len(copy.volumes) + len(copy.pods) + len(ordered) + len(copy.exec_sessions)
+    tick = ticker("exporting", total, progress)
+    for vol in copy.volumes:
+        storage_id = vol.config.get("storageID") or None
+        conn.execute(
+            "INSERT INTO VolumeConfig VALUES (?, ?, ?)",
+            (vol.name, storage_id, go_json(vol.config)),
+        )
+        conn.execute("INSERT INTO VolumeState VALUES (?, ?)", (vol.name, go_json(vol.state)))
+        tick()
+    ctr_ids = {c.id for c in ordered}
+    for pod in copy.pods:
+        infra = pod.state.get("InfraContainerID")
+        infra = infra if isinstance(infra, str) and infra in ctr_ids else None
+        conn.execute("INSERT INTO IDNamespace VALUES (?)", (pod.id,))
+        conn.execute(
+            "INSERT INTO PodConfig VALUES (?, ?, ?)", (pod.id, pod.name, go_json(pod.config))
+        )
+        conn.execute("INSERT INTO PodState VALUES (?, ?, ?)", (pod.id, infra, go_json(pod.state)))
+        tick()
+    for ctr in ordered:
+        _insert_container(conn, ctr)
+        tick()
+    for sess in copy.exec_sessions:
+        conn.execute("INSERT INTO ContainerExecSession VALUES (?, ?)", (sess.id, sess.container_id))
+        tick()
+
+
+def _insert_container(conn: sqlite3.Connection, ctr: Container) -> None:
+    """Podman's "add container" statements (``spec/podman-db-format.md`` §2)."""
+    conn.execute("INSERT INTO IDNamespace VALUES (?)", (ctr.id,))
+    conn.execute(
+        "INSERT INTO ContainerConfig VALUES (?, ?, ?, ?)",
+        (ctr.id, ctr.name, ctr.pod_id or None, go_json(ctr.config)),
+    )
+    conn.execute(
+        "INSERT INTO ContainerState VALUES (?, ?, ?, ?)",
+        (ctr.id, INSERT_STATE, INSERT_EXIT_CODE, go_json(ctr.state)),
+    )
+    conn.executemany(
+        "INSERT INTO ContainerDependency VALUES (?, ?)",
+        [(ctr.id, dep) for dep in ctr.dependencies()],
+    )
+    conn.executemany(
+        "INSERT INTO ContainerVolume VALUES (?, ?)",
+        [(ctr.id, vol) for vol in ctr.named_volumes()],
+    )
+
+
+def _publish(tmp: str, path: str, overwrite: bool) -> None:
+    """Make the finished temporary file durable and give it its name."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if overwrite:
+        os.replace(tmp, path)
+    else:
+        try:  # link(2) fails if the name appeared meanwhile: never clobber a file
+            os.link(tmp, path)
+        except FileExistsError:
+            raise InvalidArgumentError(f"{path}: file exists", path=path) from None
+        except OSError:  # a file system without hard links: check, then rename
+            if os.path.lexists(path):
+                raise InvalidArgumentError(f"{path}: file exists", path=path) from None
+            os.replace(tmp, path)
+    dfd = os.open(os.path.dirname(path), os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)

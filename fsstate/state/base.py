@@ -1,0 +1,261 @@
+"""The plumbing every part of :class:`~fsstate.state.FileState` stands on, and shared checks.
+
+:class:`StateBase` holds the constructor, the store lock and transaction (``_catalog``,
+``transaction``, ``_run``), ``close``, and the preconditions that open most calls, in SEED's
+order: argument syntax (``_arg``), the namespace rules of §2.3 (``_ns_hidden``, ``_ns_check``),
+"the passed object is still valid" (``_live``, ``_live_pod``) and "it is still stored"
+(``_require_container``, ``_stored_container``, ``_stored_pod``; these are the "+inv" of the
+docstrings). Also the one resolver for container and pod lookups (§2.2), the name change of a
+config rewrite, and the "load each, skip an unreadable one" loop of the ``all_*`` methods.
+Volume checks live in ``volumes.py``: no other part needs them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Self, TypeVar
+
+from fsstate import codec
+from fsstate import layout as L
+from fsstate.errors import (
+    ContainerExistsError,
+    ContainerRemovedError,
+    CorruptDocumentError,
+    EmptyIDError,
+    InternalError,
+    InvalidArgumentError,
+    NamespaceMismatchError,
+    NoSuchContainerError,
+    NoSuchPodError,
+    PodExistsError,
+    PodRemovedError,
+    StateClosedError,
+)
+from fsstate.index import CONTAINER, Catalog
+from fsstate.lock import DEFAULT_TIMEOUT
+from fsstate.model import Container, Pod
+from fsstate.storage import FileStorage, Storage
+from fsstate.txn import Txn
+
+__all__ = ["StateBase", "log", "mapping_arg"]
+
+#: One logger for the whole package, named as before the split so that logging configuration
+#: keyed on ``fsstate.state`` keeps working.
+log = logging.getLogger("fsstate.state")
+T = TypeVar("T")
+#: The objects that live in a namespace.
+NsObj = TypeVar("NsObj", Container, Pod)
+
+
+class StateBase:
+    """What every part of FileState uses: the lock, the transaction and the shared checks."""
+
+    def __init__(
+        self,
+        static_dir: str | os.PathLike[str],
+        tmp_dir: str | os.PathLike[str],
+        *,
+        lock_timeout: float = DEFAULT_TIMEOUT,
+        storage: Storage | None = None,
+    ) -> None:
+        self.static_dir = os.fspath(static_dir)
+        self.tmp_dir = os.fspath(tmp_dir)
+        os.makedirs(self.tmp_dir, mode=0o700, exist_ok=True)
+        self._storage: Storage = storage or FileStorage(self.static_dir, lock_timeout=lock_timeout)
+        self._namespace = ""
+        self._closed = False
+        self._txn: Txn | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StateClosedError("the state is closed")
+
+    @contextmanager
+    def _catalog(self) -> Iterator[Catalog]:
+        """The store lock, and a catalog over the current transaction (or a new one that is
+        committed when the block ends without an exception)."""
+        with self._storage.locked():
+            if self._txn is not None:
+                mark = self._txn.mark()
+                try:
+                    yield Catalog(self._txn)
+                except BaseException:
+                    self._txn.rollback(mark)
+                    raise
+                return
+            txn = Txn(self._storage)
+            self._txn = txn
+            try:
+                yield Catalog(txn)
+                self._storage.commit(txn.ops)
+            finally:
+                self._txn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Self]:
+        """Group several calls into one atomic, durable change.
+
+        Holds the store lock for the whole block; calls inside see each other's changes;
+        everything is committed when the block ends normally and nothing is written if it
+        raises. Yields ``self``. Raises :class:`StateClosedError` if closed.
+        """
+        self._check_open()
+        with self._catalog():
+            yield self
+
+    def _run(self, fn: Callable[[Catalog], T]) -> T:
+        with self._catalog() as cat:
+            return fn(cat)
+
+    def close(self) -> None:
+        """Mark the state closed; every later call but ``close`` and ``set_namespace`` raises
+        :class:`StateClosedError`. Idempotent (§1.2 Close)."""
+        if not self._closed:
+            self._storage.close()  # waits for a call in flight in another thread
+            self._closed = True
+
+    # -- arguments and namespaces (§2.3) --------------------------------------------------------
+
+    def _arg(self, value: str, what: str) -> None:
+        """Getter argument checks, in SEED order: empty → closed → syntax."""
+        if value == "":
+            raise EmptyIDError(f"{what} is empty")
+        self._check_open()
+        L.check_name(value, what)
+
+    def _ns_hidden(self, namespace: str) -> bool:
+        return self._namespace != "" and namespace != self._namespace
+
+    def _ns_check(self, what: str, namespace: str) -> None:
+        if self._ns_hidden(namespace):
+            raise NamespaceMismatchError(
+                f"{what} is in namespace {namespace!r}, not {self._namespace!r}", what=what
+            )
+
+    def _visible(self, obj: NsObj | None) -> NsObj | None:
+        """``obj``, or ``None`` when it is absent or outside the namespace."""
+        return obj if obj is not None and not self._ns_hidden(obj.namespace) else None
+
+    # -- checks shared by the object-taking methods --------------------------------------------
+
+    def _live(self, ctr: Container) -> None:
+        self._check_open()
+        if not ctr.valid:
+            raise ContainerRemovedError(f"container {ctr.id} was removed", id=ctr.id)
+
+    def _live_pod(self, pod: Pod) -> None:
+        self._check_open()
+        if not pod.valid:
+            raise PodRemovedError(f"pod {pod.id} was removed", id=pod.id)
+
+    def _require_container(self, cat: Catalog, ctr: Container, *, ns: bool = True) -> None:
+        """The usual prefix of an object-taking method after the closed and valid checks:
+        namespace check of the passed object, then existence (+inv)."""
+        if ns:
+            self._ns_check(f"container {ctr.id}", ctr.namespace)
+        cid = ctr.id
+        if not (L.is_valid_name(cid) and cat.is_container(cid)):
+            ctr.valid = False
+            raise NoSuchContainerError(f"container {cid} is not in the state", id=cid)
+
+    def _stored_container(self, cat: Catalog, ctr: Container, *, ns: bool = True) -> Container:
+        """:meth:`_require_container`, returning the stored container (its config)."""
+        self._require_container(cat, ctr, ns=ns)
+        stored = cat.container(ctr.id)
+        assert stored is not None  # it exists: we hold the lock
+        return stored
+
+    def _stored_pod(self, cat: Catalog, pod: Pod, *, ns: bool = True) -> Pod:
+        if ns:
+            self._ns_check(f"pod {pod.id}", pod.namespace)
+        stored = cat.pod(pod.id) if L.is_valid_name(pod.id) else None
+        if stored is None:
+            pod.valid = False
+            raise NoSuchPodError(f"pod {pod.id} is not in the state", id=pod.id)
+        return stored
+
+    def _state_doc(self, cat: Catalog, path: str, kind: str, oid: str) -> dict[str, Any]:
+        """The state document at ``path`` of a stored container or pod; its absence is an
+        :class:`InternalError` (the config exists, so the store is inconsistent)."""
+        state = cat.doc(path)
+        if state is None:
+            raise InternalError(f"{kind} {oid} has no state document", id=oid)
+        return state
+
+    # -- lookups, renames and listings shared by containers and pods ---------------------------
+
+    def _resolve(self, cat: Catalog, kind: str, key: str) -> str:
+        """The one resolver for every container and pod lookup (§2.2, Decision 6): exact full
+        ID, then exact name, then unique ID prefix within the namespace."""
+        if cat.id_owner(key) == kind:
+            return key
+        owner = cat.name_owner(key)
+        if owner is not None and owner[0] == kind:
+            return owner[1]
+        matches = cat.ids_with_prefix(kind, key)
+        if self._namespace:
+            matches = [m for m in matches if cat.in_namespace(kind, m, self._namespace)]
+        if len(matches) == 1:
+            return matches[0]
+        if kind == CONTAINER:
+            if matches:
+                raise ContainerExistsError(f"more than one container ID starts with {key}")
+            raise NoSuchContainerError(f"no container with name or ID {key}", id=key)
+        if matches:
+            raise PodExistsError(f"more than one pod ID starts with {key}")
+        hint = " (it names a container)" if owner is not None else ""
+        raise NoSuchPodError(f"no pod with name or ID {key}{hint}", id=key)
+
+    def _rename(self, cat: Catalog, kind: str, oid: str, old: str, new: str) -> None:
+        if old == new:
+            return
+        held = cat.name_owner(new)
+        if held is not None and held[1] != oid:
+            cls = ContainerExistsError if held[0] == CONTAINER else PodExistsError
+            raise cls(f"name {new} is in use by {held[0]} {held[1]}", name=new)
+        cat.rename(kind, oid, old, new)
+
+    def _load_all(
+        self,
+        caller: str,
+        keys: Callable[[Catalog], Iterable[str]],
+        load: Callable[[Catalog, str], T | None],
+    ) -> list[T]:
+        """``load`` every key in one call, in key order, keeping what is not ``None``: the body
+        of ``all_containers``, ``all_pods`` and ``all_volumes``. A document that cannot be read
+        is skipped with a warning (``fsck`` reports it). Errors: :class:`StateClosedError`."""
+        self._check_open()
+
+        def load_all(cat: Catalog) -> list[T]:
+            out = []
+            for key in keys(cat):
+                try:
+                    obj = load(cat, key)
+                except CorruptDocumentError as exc:
+                    log.warning("%s: skipping %s", caller, exc)
+                    continue
+                if obj is not None:
+                    out.append(obj)
+            return out
+
+        with codec.many_documents():
+            return self._run(load_all)
+
+
+def mapping_arg(config: Any, what: str) -> dict[str, Any]:
+    """A rewrite's ``config`` argument as a fresh JSON object; :class:`InvalidArgumentError` if
+    it is not a mapping or not encodable."""
+    if not isinstance(config, Mapping):
+        raise InvalidArgumentError(f"{what} must be a mapping, not {type(config).__name__}")
+    return codec.decode_object(codec.encode(dict(config), what=what), what)

@@ -1,0 +1,198 @@
+"""Container lookups and the per-container documents: part of :class:`~fsstate.state.FileState`.
+
+:class:`ContainerMethods` holds the getters (§1.2 GetName, Container, LookupContainerID,
+LookupContainer, HasContainer, GetContainerConfig, AllContainers; lookup rules §2.2) and the
+calls that read or replace one stored container's documents (UpdateContainer, SaveContainer,
+ContainerInUse, RewriteContainerConfig). Adding and removing a container is in
+``container_add_remove.py``; its networks and exec sessions have their own modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fsstate import codec, schema
+from fsstate import layout as L
+from fsstate.errors import (
+    ContainerExistsError,
+    InvalidArgumentError,
+    NoSuchContainerError,
+    NotFoundError,
+)
+from fsstate.index import CONTAINER, Catalog
+from fsstate.model import Container
+from fsstate.state.base import StateBase, mapping_arg
+
+__all__ = ["ContainerMethods"]
+
+
+class ContainerMethods(StateBase):
+    """Container getters and per-container document calls (§1.2)."""
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get_name(self, id: str) -> str:
+        """Name of the container or pod with full ID ``id`` (§1.2 GetName). Errors, in order:
+        :class:`EmptyIDError`, :class:`StateClosedError`, :class:`InvalidArgumentError`,
+        :class:`NoSuchContainerError` (also for a pod, and for an object outside the
+        namespace)."""
+        self._arg(id, "ID")
+
+        def get_name(cat: Catalog) -> str:
+            obj = cat.container(id) or cat.pod(id)
+            if obj is None or self._ns_hidden(obj.namespace):
+                raise NoSuchContainerError(f"no container or pod with ID {id}", id=id)
+            return obj.name
+
+        return self._run(get_name)
+
+    def container(self, id: str) -> Container:
+        """The container with full ID ``id``, with an empty state (§1.2 Container). Errors, in
+        order: :class:`EmptyIDError`, :class:`StateClosedError`, :class:`InvalidArgumentError`,
+        :class:`NoSuchContainerError`, :class:`NamespaceMismatchError`,
+        :class:`CorruptDocumentError`."""
+        self._arg(id, "container ID")
+        return self._run(lambda cat: self._get_container(cat, id))
+
+    def _get_container(self, cat: Catalog, cid: str) -> Container:
+        ctr = cat.container(cid)
+        if ctr is None:
+            raise NoSuchContainerError(f"no container with ID {cid}", id=cid)
+        self._ns_check(f"container {cid}", ctr.namespace)
+        return ctr
+
+    def lookup_container_id(self, id_or_name: str) -> str:
+        """Full ID of the container named by full ID, name or unique ID prefix (§1.2
+        LookupContainerID, §2.2; Decision 6). Errors, in order: :class:`EmptyIDError`,
+        :class:`StateClosedError`, :class:`InvalidArgumentError`, :class:`ContainerExistsError`
+        (ambiguous prefix), :class:`NoSuchContainerError`. With a namespace set, every
+        resolution failure is :class:`NoSuchContainerError` (SEED quirk)."""
+        self._arg(id_or_name, "container name or ID")
+
+        def lookup(cat: Catalog) -> str:
+            try:
+                cid = self._resolve(cat, CONTAINER, id_or_name)
+            except (NotFoundError, ContainerExistsError) as exc:
+                if self._namespace:
+                    raise NoSuchContainerError(str(exc.message), id=id_or_name) from None
+                raise
+            if self._visible(cat.container(cid)) is None:
+                raise NoSuchContainerError(f"no container {id_or_name} in namespace")
+            return cid
+
+        return self._run(lookup)
+
+    def lookup_container(self, id_or_name: str) -> Container:
+        """The container named by full ID, name or unique prefix (§1.2 LookupContainer).
+        Errors, in order: :class:`EmptyIDError`, :class:`StateClosedError`,
+        :class:`InvalidArgumentError`, :class:`ContainerExistsError` (ambiguous prefix),
+        :class:`NoSuchContainerError`, :class:`NamespaceMismatchError` (full ID or name of a
+        container in another namespace)."""
+        self._arg(id_or_name, "container name or ID")
+        return self._run(
+            lambda cat: self._get_container(cat, self._resolve(cat, CONTAINER, id_or_name))
+        )
+
+    def has_container(self, id: str) -> bool:
+        """Whether a container with full ID ``id`` exists in the namespace (§1.2 HasContainer).
+        Errors: :class:`EmptyIDError`, :class:`StateClosedError`, :class:`InvalidArgumentError`."""
+        self._arg(id, "container ID")
+
+        def has(cat: Catalog) -> bool:
+            if not self._namespace:
+                return cat.is_container(id)  # no config to read: a corrupt one still counts
+            return self._visible(cat.container(id)) is not None
+
+        return self._run(has)
+
+    def get_container_config(self, id: str) -> dict[str, Any]:
+        """The stored ContainerConfig of full ID ``id`` (§1.2 GetContainerConfig). Errors as
+        :meth:`container`."""
+        return self.container(id).config
+
+    def all_containers(self) -> list[Container]:
+        """Every container in the namespace, sorted by ID, with empty states (§1.2
+        AllContainers). A container whose config cannot be read is skipped with a warning.
+        Errors: :class:`StateClosedError`."""
+        return self._load_all(
+            "all_containers",
+            lambda cat: cat.ids(CONTAINER, self._namespace),
+            lambda cat, cid: self._visible(cat.container(cid)),
+        )
+
+    # -- one container's documents -------------------------------------------------------------
+
+    def update_container(self, ctr: Container) -> None:
+        """Replace ``ctr.state`` with the stored state (§1.2 UpdateContainer). Errors, in
+        order: :class:`StateClosedError`, :class:`ContainerRemovedError`,
+        :class:`NamespaceMismatchError`, :class:`NoSuchContainerError` (+inv),
+        :class:`InternalError` (no state document), :class:`CorruptDocumentError`."""
+        self._live(ctr)
+
+        def update(cat: Catalog) -> dict[str, Any]:
+            self._require_container(cat, ctr)
+            return self._state_doc(cat, L.container_doc(ctr.id, "state"), "container", ctr.id)
+
+        ctr.state = self._run(update)
+
+    def save_container(self, ctr: Container) -> None:
+        """Store ``ctr.state`` (§1.2 SaveContainer). Errors, in order:
+        :class:`StateClosedError`, :class:`ContainerRemovedError`,
+        :class:`NamespaceMismatchError`, :class:`NoSuchContainerError` (+inv),
+        :class:`InvalidArgumentError` (state fails its schema)."""
+        self._live(ctr)
+
+        def save(cat: Catalog) -> None:
+            self._require_container(cat, ctr)
+            schema.validate("container-state", ctr.state, what=f"container {ctr.id} state")
+            cat.put_doc(L.container_doc(ctr.id, "state"), ctr.state, f"container {ctr.id} state")
+
+        self._run(save)
+
+    def container_in_use(self, ctr: Container) -> list[str]:
+        """Sorted IDs of the containers that depend on ``ctr`` (§1.2 ContainerInUse). Errors,
+        in order: :class:`StateClosedError`, :class:`ContainerRemovedError`,
+        :class:`NamespaceMismatchError`, :class:`NoSuchContainerError` (+inv)."""
+        self._live(ctr)
+
+        def in_use(cat: Catalog) -> list[str]:
+            self._require_container(cat, ctr)
+            return cat.dependents(ctr.id)
+
+        return self._run(in_use)
+
+    def rewrite_container_config(self, ctr: Container, config: Mapping[str, Any]) -> None:
+        """Replace the stored ContainerConfig and set ``ctr.config`` (§1.2
+        RewriteContainerConfig). A new name is registered (Appendix A); the ID, pod,
+        namespace, dependencies and named volumes cannot change.
+
+        Errors, in order: :class:`StateClosedError`, :class:`ContainerRemovedError`,
+        :class:`NoSuchContainerError` (+inv), :class:`InvalidArgumentError` (not a mapping,
+        schema, or an immutable field changed), :class:`ContainerExistsError` /
+        :class:`PodExistsError` (new name taken).
+        """
+        self._live(ctr)
+        new = mapping_arg(config, f"container {ctr.id} config")
+
+        def rewrite(cat: Catalog) -> None:
+            stored = self._stored_container(cat, ctr, ns=False)
+            schema.validate("container-config", new, what=f"container {ctr.id} config")
+            candidate = Container._adopt(new)
+            for what, old_v, new_v in (
+                ("ID", stored.id, candidate.id),
+                ("pod", stored.pod_id, candidate.pod_id),
+                ("namespace", stored.namespace, candidate.namespace),
+                ("dependencies", stored.dependencies(), candidate.dependencies()),
+                ("named volumes", stored.named_volumes(), candidate.named_volumes()),
+            ):
+                if old_v != new_v:
+                    raise InvalidArgumentError(
+                        f"container {stored.id}: the {what} cannot be changed by a rewrite",
+                        id=stored.id,
+                    )
+            self._rename(cat, CONTAINER, stored.id, stored.name, candidate.name)
+            cat.put_doc(L.container_doc(stored.id, "config"), new, f"container {stored.id} config")
+
+        self._run(rewrite)
+        ctr.config = codec.decode_object(codec.encode(new), "config")
