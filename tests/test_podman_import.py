@@ -792,3 +792,27 @@ def test_import_file_sniffs_the_format(state: FileState, tmp_path: Path) -> None
     other.write_bytes(b"\0" * 200)
     with pytest.raises(errors.InvalidArgumentError):
         podman.detect_format(other)
+
+
+def test_randomly_damaged_db_sql_gives_only_state_errors(tmp_path: Path) -> None:
+    """Bytes overwritten anywhere in a real db.sql: the import either succeeds or raises a
+    StateError naming the file, and a failed import leaves the target store empty."""
+    import random
+
+    from fsstate import errors
+
+    original = (DATA / "podman-db.sql").read_bytes()
+    for attempt in range(60):  # seed 8 damages the text of SQLite's own integrity report
+        rng = random.Random(attempt)
+        damaged = bytearray(original)
+        for _ in range(rng.randint(1, 8)):
+            at = rng.randrange(100, len(damaged))
+            damaged[at : at + 16] = rng.randbytes(16)
+        path = tmp_path / f"damaged-{attempt}.sql"
+        path.write_bytes(bytes(damaged))
+        with FileState(tmp_path / f"s{attempt}", tmp_path / f"t{attempt}") as state:
+            try:
+                podman.import_db(path, state)
+            except errors.StateError as exc:
+                assert str(path) in str(exc)
+                assert state.all_containers() == [] and state.all_volumes() == []

@@ -46,6 +46,10 @@ def read_sqlite(path: str) -> ImportPlan:
             return _SQLiteSource(path, conn).read()
         except sqlite3.Error as exc:
             raise _sqlite_error(path, exc) from None
+        except UnicodeDecodeError:  # damage inside SQLite's own report (quick_check)
+            raise CorruptDocumentError(
+                f"{path}: damaged SQLite database (text that is not UTF-8)", path=path
+            ) from None
 
 
 def _sqlite_error(path: str, exc: sqlite3.Error) -> StateError:
