@@ -24,7 +24,7 @@ from typing import Any
 from fsstate.errors import CorruptDocumentError
 from fsstate.layout import is_temp_name, temp_name
 
-__all__ = ["Tree", "fdatasync", "make_dirs"]
+__all__ = ["Tree", "fdatasync", "fsync_dir", "make_dirs", "publish_file"]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -54,11 +54,40 @@ def make_dirs(path: str) -> None:
         head = os.path.dirname(head)
     os.makedirs(path, DIR_MODE, exist_ok=True)
     for directory in reversed(made):
-        fd = os.open(os.path.dirname(directory), _DIR_FLAGS)
+        fsync_dir(os.path.dirname(directory))
+
+
+def fsync_dir(path: str) -> None:
+    """Make the entries of directory ``path`` (new, renamed, removed names) durable."""
+    fd = os.open(path, _DIR_FLAGS)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish_file(tmp: str, path: str, *, overwrite: bool) -> None:
+    """Make the finished file ``tmp`` durable and give it the name ``path`` (same directory),
+    durably. Without ``overwrite`` an existing ``path`` is never replaced:
+    :class:`FileExistsError`, even if the name appears meanwhile (``link(2)``)."""
+    fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if overwrite:
+        os.replace(tmp, path)
+    else:
         try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            os.link(tmp, path)
+            os.unlink(tmp)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: check, then rename
+            if os.path.lexists(path):
+                raise FileExistsError(path) from None
+            os.replace(tmp, path)
+    fsync_dir(os.path.dirname(os.path.abspath(path)))
 
 
 class Tree:

@@ -20,7 +20,7 @@ import stat
 from dataclasses import dataclass, field
 
 from fsstate import layout as L
-from fsstate.fsio import Tree
+from fsstate.fsio import Tree, fsync_dir
 from fsstate.lock import DEFAULT_TIMEOUT
 from fsstate.storage import FileStorage
 
@@ -77,8 +77,8 @@ def snapshot(
         copy.sync_tree()
         copy.close()
         os.rename(partial, os.path.join(dest, L.STORE_DIR))
-        _fsync_dir(dest)
-        _fsync_dir(os.path.dirname(dest))
+        fsync_dir(dest)
+        fsync_dir(os.path.dirname(dest))
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
@@ -127,11 +127,3 @@ def _copy_file(src: int, dst: int, name: str) -> int:
             os.close(fout)
     finally:
         os.close(fin)
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, _DIR_FLAGS)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

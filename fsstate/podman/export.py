@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fsstate.errors import InternalError, InvalidArgumentError
+from fsstate.fsio import publish_file
 from fsstate.model import Container, DBConfig, ExecSession, Pod, Volume
 from fsstate.podman.gojson import go_json
 from fsstate.podman.plan import Problems, ProgressFn, StrPath, dependency_order, ticker
@@ -169,25 +170,9 @@ def _insert_container(conn: sqlite3.Connection, ctr: Container) -> None:
 
 
 def _publish(tmp: str, path: str, overwrite: bool) -> None:
-    """Make the finished temporary file durable and give it its name."""
-    fd = os.open(tmp, os.O_RDONLY)
+    """Make the finished temporary file durable and give it its name; never clobber a file
+    that appeared meanwhile unless ``overwrite``."""
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if overwrite:
-        os.replace(tmp, path)
-    else:
-        try:  # link(2) fails if the name appeared meanwhile: never clobber a file
-            os.link(tmp, path)
-        except FileExistsError:
-            raise InvalidArgumentError(f"{path}: file exists", path=path) from None
-        except OSError:  # a file system without hard links: check, then rename
-            if os.path.lexists(path):
-                raise InvalidArgumentError(f"{path}: file exists", path=path) from None
-            os.replace(tmp, path)
-    dfd = os.open(os.path.dirname(path), os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+        publish_file(tmp, path, overwrite=overwrite)
+    except FileExistsError:
+        raise InvalidArgumentError(f"{path}: file exists", path=path) from None
