@@ -26,6 +26,7 @@ from fsstate.layout import is_temp_name, temp_name
 
 __all__ = ["Tree", "fdatasync", "fsync_dir", "make_dirs", "publish_file"]
 
+_READ_CHUNK = 64 << 10
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -55,6 +56,18 @@ def make_dirs(path: str) -> None:
     os.makedirs(path, DIR_MODE, exist_ok=True)
     for directory in reversed(made):
         fsync_dir(os.path.dirname(directory))
+
+
+def _read_all(fd: int) -> bytes:
+    """The rest of a regular file: one ``read`` for a document of up to 64 KiB (a short read
+    of a regular file is its end), without allocating a large buffer per call."""
+    chunk = os.read(fd, _READ_CHUNK)
+    if len(chunk) < _READ_CHUNK:
+        return chunk
+    chunks = [chunk]
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def fsync_dir(path: str) -> None:
@@ -160,10 +173,7 @@ class Tree:
             except OSError as exc:
                 raise self._hostile(rel, exc) from None
             try:
-                chunks = []
-                while chunk := os.read(fd, 1 << 20):
-                    chunks.append(chunk)
-                return b"".join(chunks)
+                return _read_all(fd)
             except OSError as exc:
                 raise self._hostile(rel, exc) from None
             finally:
