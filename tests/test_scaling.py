@@ -1,0 +1,101 @@
+"""Per-call work does not grow with the store: counted in file operations, not timed.
+
+A write commits a fixed set of files, and a fresh process resolving a name or a full ID opens a
+fixed number of files, whether the store holds 5 containers or 300 (DESIGN.md: 10,000
+containers is normal). Timing belongs to benchmarks/; this is the structural guarantee.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from fsstate import Container, FileState
+from fsstate.fsio import Tree
+from fsstate.storage import FileStorage
+
+
+def ctr(n: int, **config: Any) -> Container:
+    return Container({"id": f"{n:064x}", "name": f"c{n}", "lockID": n, **config}, {"state": 1})
+
+
+def build(root: Path, count: int) -> None:
+    with FileState(root / "static", root / "tmp") as state, state.transaction():
+        for n in range(count):
+            state.add_container(ctr(n))
+
+
+class CountingTree(Tree):
+    """A real Tree that also counts the file operations it performs."""
+
+    counts: ClassVar[Counter[str]] = Counter()
+
+    def read(self, rel: str) -> bytes | None:
+        self.counts["read"] += 1
+        return super().read(rel)
+
+    def exists(self, rel: str) -> bool:
+        self.counts["exists"] += 1
+        return super().exists(rel)
+
+    def listdir(self, rel: str) -> list[str]:
+        self.counts["listdir"] += 1
+        return super().listdir(rel)
+
+
+def fresh_process_work(
+    root: Path, call: str, arg: str, monkeypatch: pytest.MonkeyPatch
+) -> Counter[str]:
+    """File operations of one call in a FileState opened just for it, as a CLI would."""
+    monkeypatch.setattr("fsstate.storage.Tree", CountingTree)
+    CountingTree.counts = Counter()
+    with FileState(root / "static", root / "tmp") as state:
+        CountingTree.counts = Counter()
+        getattr(state, call)(arg)
+        return CountingTree.counts
+
+
+@pytest.mark.parametrize(
+    ("call", "arg"),
+    [("lookup_container", "c3"), ("lookup_container", f"{3:064x}"), ("container", f"{3:064x}")],
+)
+def test_lookup_in_a_fresh_process_reads_a_fixed_number_of_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str, arg: str
+) -> None:
+    """Resolving a name or full ID costs the same file operations at 5 and at 300 containers."""
+    build(tmp_path / "small", 5)
+    build(tmp_path / "large", 300)
+    small = fresh_process_work(tmp_path / "small", call, arg, monkeypatch)
+    large = fresh_process_work(tmp_path / "large", call, arg, monkeypatch)
+    assert small == large
+    assert small["listdir"] == 0
+
+
+def test_a_write_commits_a_fixed_set_of_files(tmp_path: Path) -> None:
+    """add, save and remove commit as many file operations with 300 containers as with 5."""
+
+    def ops_of(root: Path) -> list[int]:
+        storage = FileStorage(str(root / "static"))
+        state = FileState(root / "static", root / "tmp", storage=storage)
+        sizes: list[int] = []
+        real_commit = storage.commit
+
+        def counting_commit(ops: Any) -> None:
+            sizes.append(len(ops))
+            real_commit(ops)
+
+        storage.commit = counting_commit  # type: ignore[method-assign]
+        new = ctr(100_000, Dependencies=[f"{1:064x}"])
+        state.add_container(new)
+        new.state = {"state": 3}
+        state.save_container(new)
+        state.remove_container(new)
+        state.close()
+        return sizes
+
+    build(tmp_path / "small", 5)
+    build(tmp_path / "large", 300)
+    assert ops_of(tmp_path / "small") == ops_of(tmp_path / "large")
