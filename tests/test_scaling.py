@@ -58,23 +58,30 @@ def fresh_process_work(
         return CountingTree.counts
 
 
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A store of 5 containers and one of 300, built once for the module."""
+    small, large = tmp_path_factory.mktemp("small"), tmp_path_factory.mktemp("large")
+    build(small, 5)
+    build(large, 300)
+    return small, large
+
+
 @pytest.mark.parametrize(
     ("call", "arg"),
     [("lookup_container", "c3"), ("lookup_container", f"{3:064x}"), ("container", f"{3:064x}")],
 )
 def test_lookup_in_a_fresh_process_reads_a_fixed_number_of_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str, arg: str
+    stores: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, call: str, arg: str
 ) -> None:
     """Resolving a name or full ID costs the same file operations at 5 and at 300 containers."""
-    build(tmp_path / "small", 5)
-    build(tmp_path / "large", 300)
-    small = fresh_process_work(tmp_path / "small", call, arg, monkeypatch)
-    large = fresh_process_work(tmp_path / "large", call, arg, monkeypatch)
+    small = fresh_process_work(stores[0], call, arg, monkeypatch)
+    large = fresh_process_work(stores[1], call, arg, monkeypatch)
     assert small == large
     assert small["listdir"] == 0
 
 
-def test_a_write_commits_a_fixed_set_of_files(tmp_path: Path) -> None:
+def test_a_write_commits_a_fixed_set_of_files(stores: tuple[Path, Path]) -> None:
     """add, save and remove commit as many file operations with 300 containers as with 5."""
 
     def ops_of(root: Path) -> list[int]:
@@ -96,6 +103,4 @@ def test_a_write_commits_a_fixed_set_of_files(tmp_path: Path) -> None:
         state.close()
         return sizes
 
-    build(tmp_path / "small", 5)
-    build(tmp_path / "large", 300)
-    assert ops_of(tmp_path / "small") == ops_of(tmp_path / "large")
+    assert ops_of(stores[0]) == ops_of(stores[1])
