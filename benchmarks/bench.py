@@ -127,56 +127,92 @@ class Sqlite:
         db.execute("COMMIT")
 
 
-def bench_fsstate(root: Path, configs: list[Any]) -> dict[str, list[float]]:
-    t: dict[str, list[float]] = {}
-    state = FileState(root / "static", root / "tmp")
-    t["add"] = [timed(lambda c=c, s=s: state.add_container(Container(c, s))) for c, s in configs]
-    sample = configs[:: max(1, len(configs) // 500)]
-    t["lookup name (warm)"] = [
-        timed(lambda c=c: state.lookup_container(c["name"])) for c, _ in sample
-    ]
-    t["lookup name (new process)"] = [
-        timed(lambda c=c: _fresh_lookup(root, c["name"])) for c, _ in sample[:200]
-    ]
-    t["lookup ID prefix"] = [
-        timed(lambda c=c: state.lookup_container(c["id"][:12])) for c, _ in sample
-    ]
-    objs = [state.container(c["id"]) for c, _ in sample]
-    for ctr in objs:
-        ctr.state = dict(configs[0][1], exitCode=7)
-    t["save state"] = [timed(lambda o=o: state.save_container(o)) for o in objs]
-    t["all containers"] = [timed(state.all_containers) for _ in range(3)]
-    t["remove"] = [timed(lambda o=o: state.remove_container(o)) for o in objs]
-    state.close()
-    return t
+class FsDriver:
+    """The operations measured, on fsstate."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.state = FileState(root / "static", root / "tmp")
+        self.objs: dict[str, Container] = {}
+
+    def add(self, cfg: dict[str, Any], state: dict[str, Any]) -> None:
+        self.state.add_container(Container(cfg, state))
+
+    def lookup(self, key: str) -> None:
+        self.state.lookup_container(key)
+
+    def fresh_lookup(self, key: str) -> None:
+        # What a CLI call does after the interpreter starts: open the store, look up, close.
+        with FileState(self.root / "static", self.root / "tmp") as state:
+            state.lookup_container(key)
+
+    def save(self, cfg: dict[str, Any], state: dict[str, Any]) -> None:
+        ctr = self.objs.setdefault(cfg["id"], self.state.container(cfg["id"]))
+        ctr.state = state
+        self.state.save_container(ctr)
+
+    def all(self) -> None:
+        self.state.all_containers()
+
+    def remove(self, cfg: dict[str, Any]) -> None:
+        self.state.remove_container(self.objs[cfg["id"]])
 
 
-def _fresh_lookup(root: Path, name: str) -> None:
-    # What a CLI call does after the interpreter starts: open the store, one lookup, close.
-    with FileState(root / "static", root / "tmp") as state:
-        state.lookup_container(name)
+class SqliteDriver:
+    """The same operations on Podman's SQLite state."""
 
+    def __init__(self, root: Path) -> None:
+        self.db = Sqlite(root / "db.sql")
 
-def bench_sqlite(root: Path, configs: list[Any]) -> dict[str, list[float]]:
-    t: dict[str, list[float]] = {}
-    db = Sqlite(root / "db.sql")
-    t["add"] = [timed(lambda c=c, s=s: db.add(c, s)) for c, s in configs]
-    sample = configs[:: max(1, len(configs) // 500)]
-    t["lookup name (warm)"] = [timed(lambda c=c: db.lookup(db.db, c["name"])) for c, _ in sample]
+    def add(self, cfg: dict[str, Any], state: dict[str, Any]) -> None:
+        self.db.add(cfg, state)
 
-    def fresh(name: str) -> None:
-        conn = db.connect()
-        db.lookup(conn, name)
+    def lookup(self, key: str) -> None:
+        self.db.lookup(self.db.db, key)
+
+    def fresh_lookup(self, key: str) -> None:
+        conn = self.db.connect()
+        self.db.lookup(conn, key)
         conn.close()
 
-    t["lookup name (new process)"] = [timed(lambda c=c: fresh(c["name"])) for c, _ in sample[:200]]
-    t["lookup ID prefix"] = [timed(lambda c=c: db.lookup(db.db, c["id"][:12])) for c, _ in sample]
-    new_state = dict(configs[0][1], exitCode=7)
-    t["save state"] = [timed(lambda c=c: db.save(c["id"], new_state)) for c, _ in sample]
-    t["all containers"] = [timed(db.all) for _ in range(3)]
-    t["remove"] = [timed(lambda c=c: db.remove(c["id"])) for c, _ in sample]
-    db.db.close()
-    return t
+    def save(self, cfg: dict[str, Any], state: dict[str, Any]) -> None:
+        self.db.save(cfg["id"], state)
+
+    def all(self) -> None:
+        self.db.all()
+
+    def remove(self, cfg: dict[str, Any]) -> None:
+        self.db.remove(cfg["id"])
+
+
+def run(base: Path, configs: list[Any]) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Every operation on both stores, call by call in alternation (which side goes first
+    alternates too), so background writeback and other load hit both sides alike."""
+    fs, sq = FsDriver(base / "fs"), SqliteDriver(base / "sq")
+    drivers: tuple[Any, Any] = (fs, sq)
+    sample = configs[:: max(1, len(configs) // 500)]
+    saved = dict(configs[0][1], exitCode=7)
+    times: tuple[dict[str, list[float]], dict[str, list[float]]] = ({}, {})
+
+    def phase(name: str, items: list[Any], call: Callable[[Any, Any], object]) -> None:
+        for i, item in enumerate(items):
+            order = (0, 1) if i % 2 == 0 else (1, 0)
+            for side in order:
+                driver = drivers[side]
+                times[side].setdefault(name, []).append(
+                    timed(lambda d=driver, x=item: call(d, x))  # type: ignore[misc]
+                )
+
+    phase("add", configs, lambda d, c: d.add(*c))
+    phase("lookup name (warm)", sample, lambda d, c: d.lookup(c[0]["name"]))
+    phase("lookup name (new process)", sample[:200], lambda d, c: d.fresh_lookup(c[0]["name"]))
+    phase("lookup ID prefix", sample, lambda d, c: d.lookup(c[0]["id"][:12]))
+    phase("save state", sample, lambda d, c: d.save(c[0], saved))
+    phase("all containers", [None] * 3, lambda d, _: d.all())
+    phase("remove", sample, lambda d, c: d.remove(c[0]))
+    fs.state.close()
+    sq.db.db.close()
+    return times
 
 
 def peak_memory(fn: Callable[[], object]) -> float:
@@ -196,8 +232,7 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="fsstate-bench-", dir=args.dir))
     configs = make_configs(args.containers)
     try:
-        fs = bench_fsstate(base / "fs", configs)
-        sq = bench_sqlite(base / "sq", configs)
+        fs, sq = run(base, configs)
         n = len(configs)
         print(f"{n} containers, real 12 KB config; median per call; ratio = fsstate / SQLite\n")
         print(f"{'operation':28} {'fsstate':>11} {'SQLite':>11} {'ratio':>7}")
