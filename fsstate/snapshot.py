@@ -20,7 +20,7 @@ import stat
 from dataclasses import dataclass, field
 
 from fsstate import layout as L
-from fsstate.fsio import Tree, fsync_dir
+from fsstate.fsio import Tree, fsync_dir, make_dirs
 from fsstate.lock import DEFAULT_TIMEOUT
 from fsstate.storage import FileStorage
 
@@ -49,7 +49,8 @@ def snapshot(
     *,
     lock_timeout: float = DEFAULT_TIMEOUT,
 ) -> Snapshot:
-    """Copy the store under ``static_dir`` to the new directory ``dest`` (module docstring).
+    """Copy the store under ``static_dir`` to the new directory ``dest`` (module docstring);
+    missing parent directories of ``dest`` are created.
 
     Raises :class:`FileExistsError` when ``dest`` exists, :class:`~fsstate.errors.
     CorruptDocumentError` when the source store cannot be opened (run fsck),
@@ -58,6 +59,7 @@ def snapshot(
     dest = os.path.abspath(os.fspath(dest))
     storage = FileStorage(os.fspath(static_dir), lock_timeout=lock_timeout)
     try:
+        make_dirs(os.path.dirname(dest))  # a backup path like /backup/2026-11-29/fsstate-a
         os.mkdir(dest, 0o700)
     except BaseException:
         storage.close()
