@@ -160,11 +160,11 @@ def test_cli_snapshot(static: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_snapshot_creates_missing_parents(static: Path, tmp_path: Path) -> None:
-    """A dated backup path whose parents do not exist yet is created, 0700."""
+    """A dated backup path whose parents do not exist yet is created; the copy itself is 0700."""
     dest = tmp_path / "backups" / "2026-11-29" / "fsstate"
     assert cli.main(["--root", str(static), "snapshot", str(dest)]) == 0
     assert cli.main(["--root", str(dest), "fsck"]) == 0
-    assert stat.S_IMODE((tmp_path / "backups").stat().st_mode) == 0o700
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o700
 
 
 def test_snapshot_refuses_an_existing_destination(static: Path, tmp_path: Path) -> None:
