@@ -78,7 +78,9 @@ class ContainerMethods(StateBase):
                     raise NoSuchContainerError(str(exc.message), id=id_or_name) from None
                 raise
             if self._visible(cat.container(cid)) is None:
-                raise NoSuchContainerError(f"no container {id_or_name} in namespace")
+                raise NoSuchContainerError(
+                    f"no container {id_or_name} in namespace {self._namespace!r}", id=id_or_name
+                )
             return cid
 
         return self._run(lookup)
