@@ -26,14 +26,20 @@ from fsstate.txn import Txn
 __all__ = [
     "CONTAINER",
     "POD",
+    "VOLUME",
     "Catalog",
     "container_entries",
     "pod_entries",
+    "volume_entries",
 ]
 
 CONTAINER = "container"
 POD = "pod"
+VOLUME = "volume"
+#: The kinds that share the name registry, and their ID registry directories.
 _KIND_DIR = {CONTAINER: "containers", POD: "pods"}
+#: Every sharded registry a prefix lookup may search.
+_REGISTRY_DIR = {**_KIND_DIR, VOLUME: "volumes"}
 ObjT = TypeVar("ObjT", Container, Pod)
 
 
@@ -64,6 +70,11 @@ def pod_entries(pod: Pod) -> dict[str, bytes]:
     if pod.namespace:
         entries[f"{L.namespace_dir(pod.namespace, 'pods')}/{pod.id}"] = b""
     return entries
+
+
+def volume_entries(name: str) -> dict[str, bytes]:
+    """Every index file a stored volume implies."""
+    return {L.id_index("volumes", name): b""}
 
 
 class Catalog:
@@ -160,8 +171,10 @@ class Catalog:
         return sorted(found)
 
     def ids_with_prefix(self, kind: str, prefix: str) -> list[str]:
-        """Sorted IDs of ``kind`` starting with ``prefix`` (a valid, non-empty name)."""
-        kdir = _KIND_DIR[kind]
+        """Sorted IDs (volume names, for ``VOLUME``) of ``kind`` starting with ``prefix`` (a
+        valid, non-empty name): one shard directory, or the shards starting with a
+        one-character prefix."""
+        kdir = _REGISTRY_DIR[kind]
         if len(prefix) >= 2:
             shards = [L.shard(prefix)]
         else:
@@ -224,6 +237,21 @@ class Catalog:
         record = self.doc(L.exec_doc(sid))
         if record is not None and record.get("containerId") == cid:
             self.txn.delete(L.exec_doc(sid))
+
+    def add_volume(self, name: str, config: dict[str, Any], state: dict[str, Any]) -> None:
+        self.put_doc(L.volume_doc(name, "config"), config, f"volume {name} config")
+        self.put_doc(L.volume_doc(name, "state"), state, f"volume {name} state")
+        self._put_entries(volume_entries(name))
+
+    def remove_volume(self, name: str) -> None:
+        """Delete a volume's documents, its registry entry and its (stale) user entries."""
+        for cid in self.volume_users(name):
+            self.txn.delete(f"{L.volume_users_dir(name)}/{cid}")
+        self.txn.rmdir(L.volume_users_dir(name))
+        for doc in self.txn.listdir(L.volume_dir(name)):
+            self.txn.delete(f"{L.volume_dir(name)}/{doc}")
+        self.txn.rmdir(L.volume_dir(name))
+        self._delete_entries(volume_entries(name), keep_name_of_other=name)
 
     def add_pod(self, pod: Pod) -> None:
         self.put_doc(L.pod_doc(pod.id, "config"), pod.config, f"pod {pod.id} config")
@@ -314,6 +342,7 @@ def _emptied_dirs(entries: dict[str, bytes]) -> list[str]:
         "index/dependents/",
         "index/containers/",
         "index/pods/",
+        "index/volumes/",
     )
     parents = {path.rpartition("/")[0] for path in entries}
     return sorted(p for p in parents if p.startswith((*per_object, "index/namespaces/")))

@@ -31,6 +31,7 @@ so a change touches a fixed number of files however large the store is::
     index/names/<name>                      {"kind": "container"|"pod", "id": "<id>"}
     index/containers/<shard>/<id>           empty: container ID registry
     index/pods/<shard>/<id>                 empty: pod ID registry
+    index/volumes/<shard>/<name>            empty: volume name registry (for prefix lookups)
     index/namespaces/<ns>/containers/<id>   empty: containers in libpod namespace <ns>
     index/namespaces/<ns>/pods/<id>         empty: pods in namespace <ns>
     index/dependents/<id>/<dependent-id>    empty: <dependent-id> depends on <id>
@@ -38,8 +39,8 @@ so a change touches a fixed number of files however large the store is::
     index/volume-users/<name>/<ctr-id>      empty: <ctr-id> mounts named volume <name>
     index/exec/<ctr-id>/<sid>               empty: session <sid> is registered to <ctr-id>
 
-``<shard>`` is the first two characters of the ID (the whole ID when it is one character), as
-git shards its objects: a prefix lookup reads one small directory instead of all IDs.
+``<shard>`` is the first two characters of the ID or volume name (the whole of it when it is one
+character), as git shards its objects: a prefix lookup reads one small directory, not them all.
 
 Repair leaves unreadable documents in ``quarantine/`` (never deleted). Temporary files are
 ``.fsstate-tmp-<pid>-<n>`` next to their target (not named after it: a 255-byte name leaves no
@@ -165,7 +166,7 @@ def name_index(name: str) -> str:
 
 
 def id_shard_dir(kind: str, shard_name: str) -> str:
-    """``kind`` is ``containers`` or ``pods``."""
+    """``kind`` is ``containers``, ``pods`` or ``volumes``."""
     return f"index/{kind}/{shard_name}"
 
 

@@ -24,7 +24,8 @@ KIND = {"containers": "container", "pods": "pod", "volumes": "volume"}
 TOP = dict.fromkeys(L.CONTROL_FILES, "control") | dict.fromkeys([*OBJECTS, "exec", "index"], "dir")
 TOP |= {L.DBCONFIG: "doc", QUARANTINE: "skip"}
 #: Below ``index/<kind>/``: ``d`` a named directory, ``k`` "containers" or "pods", ``f`` the entry.
-INDEX = {"names": "f", "containers": "df", "pods": "df", "namespaces": "dkf", "dependents": "df"}
+INDEX = {"names": "f", "containers": "df", "pods": "df", "volumes": "df", "namespaces": "dkf"}
+INDEX |= {"dependents": "df"}
 INDEX |= {"pod-members": "df", "volume-users": "df", "exec": "df"}
 #: The roles :func:`place` gives; any other answer is a finding code.
 ROLES = ("dir", "doc", "index", "control", "skip")

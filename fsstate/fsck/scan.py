@@ -38,7 +38,7 @@ from fsstate.fsck.places import (
     place,
     schema_kind,
 )
-from fsstate.index import CONTAINER, POD, container_entries, pod_entries
+from fsstate.index import CONTAINER, POD, container_entries, pod_entries, volume_entries
 from fsstate.model import Container, Pod
 
 
@@ -182,6 +182,8 @@ class Scan:
                     self.add("dangling-volume-user", config_path("containers", cid), cid, msg)
         for pod in pods.values():
             self.expected |= pod_entries(pod)
+        for name in vols:
+            self.expected |= volume_entries(name)
         for path, doc in self.docs.items():
             if path.startswith("exec/"):
                 sid, cid = doc["id"], doc["containerId"]

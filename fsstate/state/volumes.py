@@ -20,7 +20,7 @@ from fsstate.errors import (
     VolumeExistsError,
     VolumeRemovedError,
 )
-from fsstate.index import Catalog
+from fsstate.index import VOLUME, Catalog
 from fsstate.model import Volume
 from fsstate.state.base import StateBase, mapping_arg
 
@@ -73,7 +73,7 @@ class VolumeMethods(StateBase):
             vol = self._load_volume(cat, name)
             if vol is not None:
                 return vol
-            matches = [n for n in cat.volume_names() if n.startswith(name)]
+            matches = cat.ids_with_prefix(VOLUME, name)
             if len(matches) > 1:
                 raise VolumeExistsError(f"more than one volume name starts with {name}")
             vol = self._load_volume(cat, matches[0]) if matches else None
@@ -113,8 +113,7 @@ class VolumeMethods(StateBase):
         def add(cat: Catalog) -> None:
             if cat.is_volume(name):
                 raise VolumeExistsError(f"volume {name} already exists", name=name)
-            cat.put_doc(L.volume_doc(name, "config"), vol.config, f"volume {name} config")
-            cat.put_doc(L.volume_doc(name, "state"), vol.state, f"volume {name} state")
+            cat.add_volume(name, vol.config, vol.state)
 
         self._run(add)
 
@@ -133,12 +132,7 @@ class VolumeMethods(StateBase):
                 raise VolumeBeingUsedError(
                     f"volume {name} is used by containers {', '.join(live)}", name=name
                 )
-            for cid in users:  # stale entries (Decision 4: readers ignore them)
-                cat.txn.delete(f"{L.volume_users_dir(name)}/{cid}")
-            cat.txn.rmdir(L.volume_users_dir(name))
-            for doc in cat.txn.listdir(L.volume_dir(name)):
-                cat.txn.delete(f"{L.volume_dir(name)}/{doc}")
-            cat.txn.rmdir(L.volume_dir(name))
+            cat.remove_volume(name)  # with stale user entries (Decision 4: readers ignore them)
 
         self._run(remove)
 

@@ -287,6 +287,7 @@ def dangling_volume_user(store: Path) -> list[Expected]:
     for doc in ("config", "state"):
         (store / L.volume_doc("vol1", doc)).unlink()
     (store / L.volume_dir("vol1")).rmdir()
+    (store / L.id_index("volumes", "vol1")).unlink()  # the volume is gone, registry and all
     return [Expected("dangling-volume-user", cfg(C1), repairable=False)]
 
 
