@@ -79,3 +79,28 @@ def test_close_waits_for_a_call_in_flight(tmp_path: Path) -> None:
         state.container("c1")
     with FileState(tmp_path / "static", tmp_path / "tmp") as again:
         assert again.lookup_container("one").id == "c1"
+
+
+def test_corrupt_config_exists_and_names_its_path(tmp_path: Path) -> None:
+    """A damaged config: has_container says it exists (with or without a namespace), getters
+    raise CorruptDocumentError naming the file, and the other containers keep working."""
+    with FileState(tmp_path / "static", tmp_path / "tmp") as state:
+        for n in (1, 2):
+            state.add_container(
+                Container({"id": f"c{n}", "name": f"n{n}", "lockID": n, "namespace": "ns"}, {})
+            )
+    config = tmp_path / "static" / "fsstate" / "containers" / "c1" / "config.json"
+    config.write_bytes(b'{"id": "c1", "na')
+    with FileState(tmp_path / "static", tmp_path / "tmp") as state:
+        for namespace in ("", "ns"):
+            state.set_namespace(namespace)
+            assert state.has_container("c1") is True
+            with pytest.raises(errors.CorruptDocumentError) as exc:
+                state.container("c1")
+            assert exc.value.path == str(config)
+            assert [c.id for c in state.all_containers()] == ["c2"]
+        state.set_namespace("other")
+        assert state.has_container("c1") is False
+        state.set_namespace("")
+        state.add_container(Container({"id": "c3", "name": "n3", "lockID": 3}, {}))
+        assert state.lookup_container("n2").id == "c2"

@@ -102,9 +102,11 @@ class ContainerMethods(StateBase):
         self._arg(id, "container ID")
 
         def has(cat: Catalog) -> bool:
-            if not self._namespace:
-                return cat.is_container(id)  # no config to read: a corrupt one still counts
-            return self._visible(cat.container(id)) is not None
+            # Existence and namespace from the tree, not by reading the config, so the answer
+            # is the same (and cheap) with or without a namespace, corrupt config or not.
+            return cat.is_container(id) and (
+                not self._namespace or cat.in_namespace(CONTAINER, id, self._namespace)
+            )
 
         return self._run(has)
 

@@ -57,7 +57,10 @@ class PodMethods(StateBase):
         self._arg(id, "pod ID")
 
         def has(cat: Catalog) -> bool:
-            return self._visible(cat.pod(id)) is not None
+            # As has_container: from the tree, without reading the config.
+            return cat.is_pod(id) and (
+                not self._namespace or cat.in_namespace(POD, id, self._namespace)
+            )
 
         return self._run(has)
 
