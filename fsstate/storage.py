@@ -147,11 +147,18 @@ class FileStorage:
             self._observe(gen)
 
     def _replay(self, gen: Generation, start: int, first: int | None) -> None:
+        records = list(self.journal.records(start, first))
         # Temporary files go first: one left in a directory that a record removes would keep
-        # the directory alive, and deleted afterwards leave it empty (a ghost volume).
-        removed = self.tree.remove_temp_files()
+        # the directory alive, and deleted afterwards leave it empty (a ghost volume). In the
+        # same boot a dead writer's temporary files can only sit next to the targets of the
+        # record it was applying; after a reboot or in a copy, sweep the whole tree.
+        if first is None:
+            removed = self.tree.remove_temp_files()
+        else:
+            touched = {d for _, _, ops in records for d in _directories_of(ops)}
+            removed = sum(self.tree.remove_temp_files(d, depth=0) for d in sorted(touched))
         end, number = start, gen.number
-        for record_end, record_number, ops in self.journal.records(start, first):
+        for record_end, record_number, ops in records:
             apply_ops(self.tree, ops)
             end, number = record_end, max(number, record_number)
         if end != start or removed:
@@ -240,6 +247,13 @@ class FileStorage:
         self.tree.sync_tree()
         self.journal.reset()
         self._gen = gen
+
+
+def _directories_of(ops: Sequence[Op]) -> set[str]:
+    """The directories a record's operations write in (``""`` is the store directory)."""
+    dirs = {op[1].rpartition("/")[0] for op in ops}
+    dirs.update(op[1] for op in ops if op[0] == "rmdir")
+    return dirs
 
 
 class MemoryStorage:
