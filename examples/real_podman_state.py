@@ -3,10 +3,12 @@
     python examples/real_podman_state.py [STORE_DIR]
 
 Loads the libpod JSON documents in ``examples/data/podman-json/`` (written by real Podman or
-reconstructed from real values; see that folder's README): four volumes, the two pods, nine
+reconstructed from real values; see that folder's README): four volumes, the two pods, and the
 containers — pod members and their infra container, a container sharing another's network
-namespace — and the two exec sessions recorded in a member's state. Then prints a
-``podman ps -a``-like table and resolves one container by name and one by a partial ID.
+namespace — with the two exec sessions recorded in a member's state. The real postgres
+container is refused with NoSuchVolumeError, as Podman would refuse it: its anonymous volume
+exists only in db.sql (``import_podman_db.sh`` imports that). Then prints a ``podman ps -a``-like
+table and resolves one container by name and one by a partial ID.
 Uses only the public API. Without STORE_DIR the store goes to a temporary directory.
 """
 
