@@ -12,10 +12,19 @@ import pytest
 from conftest import container_id, dump_store, new_container
 from corrupt.builders import C1, C5, SESSION, build_store, cfg, put, write_doc
 
-from fsstate import ExecSession, FileState, check, errors, repair
+from fsstate import ExecSession, FileState, check, errors, fsio, repair
 from fsstate import layout as L
 
 SECRET = b"outside the store: must stay unread and unchanged\n"
+
+
+@pytest.fixture(autouse=True, params=["openat2", "walk"])
+def resolution(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with the kernel's openat2 resolution and with the O_NOFOLLOW walk that
+    stands in for it on kernels before 5.6."""
+    if request.param == "walk":
+        monkeypatch.setattr(fsio, "_syscall", None)
+    return str(request.param)
 
 
 @pytest.fixture

@@ -104,3 +104,24 @@ def test_corrupt_config_exists_and_names_its_path(tmp_path: Path) -> None:
         state.set_namespace("")
         state.add_container(Container({"id": "c3", "name": "n3", "lockID": 3}, {}))
         assert state.lookup_container("n2").id == "c2"
+
+
+@pytest.mark.parametrize("resolution", ["openat2", "walk"])
+def test_both_resolutions_serve_the_same_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resolution: str
+) -> None:
+    """Adds, lookups, listings and removals work the same through openat2 and the walk."""
+    from fsstate import fsio
+
+    if resolution == "walk":
+        monkeypatch.setattr(fsio, "_syscall", None)
+    with FileState(tmp_path / "static", tmp_path / "tmp") as state:
+        for n in range(3):
+            state.add_container(Container({"id": f"ab{n}", "name": f"n{n}", "lockID": n}, {}))
+        assert state.lookup_container("n1").id == "ab1"
+        assert state.lookup_container_id("ab2") == "ab2"
+        with pytest.raises(errors.ContainerExistsError):
+            state.lookup_container("ab")  # ambiguous prefix: one shard listed
+        state.remove_container(state.container("ab0"))
+        assert [c.id for c in state.all_containers()] == ["ab1", "ab2"]
+    assert (fsio._syscall is None) == (resolution == "walk")
