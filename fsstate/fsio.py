@@ -19,6 +19,7 @@ import ctypes
 import errno
 import itertools
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -271,17 +272,8 @@ class Tree:
     def listdir(self, rel: str) -> list[str]:
         """Names in directory ``rel`` (``""`` for the root), temporary files excluded;
         ``[]`` when it does not exist."""
-        if rel == "":
-            names = os.listdir(self.fd)
-        else:
-            try:
-                fd = self._open(rel, _DIR_FLAGS)
-            except FileNotFoundError:
-                return []
-            try:
-                names = os.listdir(fd)
-            finally:
-                os.close(fd)
+        with self._dir(rel) as fd:
+            names = [] if fd is None else os.listdir(fd)
         return [n for n in names if not is_temp_name(n)]
 
     # -- writes (not durable until the next sync_tree) ----------------------------------
@@ -298,7 +290,7 @@ class Tree:
                     fd = os.open(name, _NEW_FLAGS, FILE_MODE, dir_fd=dfd)
                 except FileExistsError:
                     st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-                    if st.st_size == 0 and _is_regular(st.st_mode):
+                    if st.st_size == 0 and stat.S_ISREG(st.st_mode):
                         return
                     self._write_via_temp(dfd, name, data)
                     return
@@ -337,8 +329,8 @@ class Tree:
             dfd, name = parent
             try:
                 os.rmdir(name, dir_fd=dfd)
-            except (FileNotFoundError, OSError) as exc:
-                if getattr(exc, "errno", None) not in (errno.ENOENT, errno.ENOTEMPTY):
+            except OSError as exc:
+                if exc.errno not in (errno.ENOENT, errno.ENOTEMPTY):
                     raise
 
     def remove_temp_files(self, rel: str = "", depth: int = 3) -> int:
@@ -358,23 +350,19 @@ class Tree:
 
     @contextmanager
     def _dir(self, rel: str) -> Iterator[int | None]:
+        """A descriptor of directory ``rel`` (``""``: the store itself), ``None`` if absent."""
         if rel == "":
             yield self.fd
             return
-        with self._parent(rel, create=False) as parent:
-            if parent is None:
-                yield None
-                return
-            dfd, name = parent
-            try:
-                fd = os.open(name, _DIR_FLAGS, dir_fd=dfd)
-            except FileNotFoundError:
-                yield None
-                return
-            try:
-                yield fd
-            finally:
-                os.close(fd)
+        try:
+            fd = self._open(rel, _DIR_FLAGS)
+        except FileNotFoundError:
+            yield None
+            return
+        try:
+            yield fd
+        finally:
+            os.close(fd)
 
     # -- durability ----------------------------------------------------------------------
 
@@ -407,9 +395,3 @@ class Tree:
             finally:
                 os.close(fd)
             os.fsync(dfd)
-
-
-def _is_regular(mode: int) -> bool:
-    import stat
-
-    return stat.S_ISREG(mode)

@@ -29,6 +29,7 @@ __all__ = [
     "VOLUME",
     "Catalog",
     "container_entries",
+    "exists_error",
     "pod_entries",
     "volume_entries",
 ]
@@ -153,10 +154,10 @@ class Catalog:
         :class:`PodExistsError`. The ID is checked first (§1.2 shared insert steps 3–4)."""
         owner = self.id_owner(oid)
         if owner is not None:
-            raise _exists(owner, f"ID {oid} is in use by a {owner}", id=oid)
+            raise exists_error(owner, f"ID {oid} is in use by a {owner}", id=oid)
         held = self.name_owner(name)
         if held is not None:
-            raise _exists(held[0], f"name {name} is in use by {held[0]} {held[1]}", name=name)
+            raise exists_error(held[0], f"name {name} is in use by {held[0]} {held[1]}", name=name)
 
     def ids(self, kind: str, namespace: str = "") -> list[str]:
         """Sorted IDs of every container or pod (``kind``), or of those in ``namespace``."""
@@ -166,7 +167,7 @@ class Catalog:
                 return []
             return [i for i in self.txn.listdir(L.namespace_dir(namespace, kdir)) if _ok(i)]
         found: list[str] = []
-        for shard in self.txn.listdir(f"index/{kdir}"):
+        for shard in self.txn.listdir(L.id_registry_dir(kdir)):
             found.extend(i for i in self.txn.listdir(L.id_shard_dir(kdir, shard)) if _ok(i))
         return sorted(found)
 
@@ -178,7 +179,7 @@ class Catalog:
         if len(prefix) >= 2:
             shards = [L.shard(prefix)]
         else:
-            shards = [s for s in self.txn.listdir(f"index/{kdir}") if s.startswith(prefix)]
+            shards = [s for s in self.txn.listdir(L.id_registry_dir(kdir)) if s.startswith(prefix)]
         found = [
             i
             for s in shards
@@ -228,9 +229,7 @@ class Catalog:
             self._delete_exec_doc_of(sid, cid)
         self.txn.rmdir(L.exec_index(cid))
         self._delete_entries(container_entries(stored), keep_name_of_other=cid)
-        for name in self.txn.listdir(L.container_dir(cid)):
-            self.txn.delete(f"{L.container_dir(cid)}/{name}")
-        self.txn.rmdir(L.container_dir(cid))
+        self._delete_dir(L.container_dir(cid))
         self.txn.rmdir(L.dependents_dir(cid))
 
     def _delete_exec_doc_of(self, sid: str, cid: str) -> None:
@@ -245,12 +244,8 @@ class Catalog:
 
     def remove_volume(self, name: str) -> None:
         """Delete a volume's documents, its registry entry and its (stale) user entries."""
-        for cid in self.volume_users(name):
-            self.txn.delete(f"{L.volume_users_dir(name)}/{cid}")
-        self.txn.rmdir(L.volume_users_dir(name))
-        for doc in self.txn.listdir(L.volume_dir(name)):
-            self.txn.delete(f"{L.volume_dir(name)}/{doc}")
-        self.txn.rmdir(L.volume_dir(name))
+        self._delete_dir(L.volume_users_dir(name))
+        self._delete_dir(L.volume_dir(name))
         self._delete_entries(volume_entries(name), keep_name_of_other=name)
 
     def add_pod(self, pod: Pod) -> None:
@@ -261,9 +256,7 @@ class Catalog:
     def remove_pod(self, stored: Pod) -> None:
         pid = stored.id
         self._delete_entries(pod_entries(stored), keep_name_of_other=pid)
-        for name in self.txn.listdir(L.pod_dir(pid)):
-            self.txn.delete(f"{L.pod_dir(pid)}/{name}")
-        self.txn.rmdir(L.pod_dir(pid))
+        self._delete_dir(L.pod_dir(pid))
         self.txn.rmdir(L.pod_members_dir(pid))
 
     def rename(self, kind: str, oid: str, old: str, new: str) -> None:
@@ -272,14 +265,21 @@ class Catalog:
             self.txn.delete(L.name_index(old))
         self.txn.put(L.name_index(new), codec.encode({"kind": kind, "id": oid}))
 
+    def _delete_dir(self, directory: str) -> None:
+        """Delete every file in ``directory`` (one level), then the directory."""
+        for name in self.txn.listdir(directory):
+            self.txn.delete(f"{directory}/{name}")
+        self.txn.rmdir(directory)
+
     def _put_entries(self, entries: dict[str, bytes]) -> None:
         for path, data in entries.items():
             self.txn.put(path, data)
 
     def _delete_entries(self, entries: dict[str, bytes], *, keep_name_of_other: str) -> None:
         for path in entries:
-            if path.startswith("index/names/"):
-                owner = self.name_owner(path[len("index/names/") :])
+            directory, _, name = path.rpartition("/")
+            if directory == L.NAME_INDEX:
+                owner = self.name_owner(name)
                 if owner is not None and owner[1] != keep_name_of_other:
                     continue  # the name belongs to someone else now; not ours to drop
             self.txn.delete(path)
@@ -335,19 +335,12 @@ def _checked(obj: ObjT, oid: str, path: str) -> ObjT:
 
 
 def _emptied_dirs(entries: dict[str, bytes]) -> list[str]:
-    """Per-object index directories that may be left empty after deleting ``entries``."""
-    per_object = (
-        "index/pod-members/",
-        "index/volume-users/",
-        "index/dependents/",
-        "index/containers/",
-        "index/pods/",
-        "index/volumes/",
-    )
-    parents = {path.rpartition("/")[0] for path in entries}
-    return sorted(p for p in parents if p.startswith((*per_object, "index/namespaces/")))
+    """The directories holding ``entries`` (registry shards, per-object index directories)
+    that may be left empty after deleting them; the name registry itself always stays."""
+    return sorted({path.rpartition("/")[0] for path in entries} - {L.NAME_INDEX})
 
 
-def _exists(kind: str, message: str, **fields: str) -> ContainerExistsError | PodExistsError:
+def exists_error(kind: str, message: str, **fields: str) -> ContainerExistsError | PodExistsError:
+    """The "already exists" error for a name or ID held by a ``kind`` (API.md Decision 2)."""
     cls = ContainerExistsError if kind == CONTAINER else PodExistsError
     return cls(message, **fields)

@@ -61,6 +61,7 @@ __all__ = [
     "GENERATION",
     "JOURNAL",
     "LOCK",
+    "NAME_INDEX",
     "STORE_DIR",
     "check_name",
     "container_dir",
@@ -69,8 +70,10 @@ __all__ = [
     "exec_doc",
     "exec_index",
     "id_index",
+    "id_registry_dir",
     "id_shard_dir",
     "is_temp_name",
+    "is_valid_name",
     "name_index",
     "namespace_dir",
     "pod_dir",
@@ -90,6 +93,7 @@ LOCK = "lock"
 GENERATION = "generation"
 JOURNAL = "journal"
 DBCONFIG = "dbconfig.json"
+NAME_INDEX = "index/names"
 CONTROL_FILES = (FORMAT, LOCK, GENERATION, JOURNAL)
 
 #: API.md Decision 10: what a name or ID may look like.
@@ -162,7 +166,12 @@ def exec_doc(sid: str) -> str:
 
 
 def name_index(name: str) -> str:
-    return f"index/names/{name}"
+    return f"{NAME_INDEX}/{name}"
+
+
+def id_registry_dir(kind: str) -> str:
+    """``kind`` is ``containers``, ``pods`` or ``volumes``; its shards are the entries."""
+    return f"index/{kind}"
 
 
 def id_shard_dir(kind: str, shard_name: str) -> str:

@@ -94,14 +94,10 @@ class _Object:
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
 
-class Container(_Object):
-    """A container: ``config`` is libpod's ContainerConfig JSON, ``state`` its ContainerState.
-
-    ``Container(config, state=None)``; ``state`` defaults to ``{}``.
-    """
+class _Registered(_Object):
+    """Containers and pods: an ID in the shared ID registry, a name, a libpod namespace."""
 
     __slots__ = ()
-    _kind = "container"
 
     @property
     def id(self) -> str:
@@ -112,14 +108,27 @@ class Container(_Object):
         return _field(self.config, "name")
 
     @property
-    def pod_id(self) -> str:
-        """The full ID of the pod the container belongs to, ``""`` when none."""
-        return _field(self.config, "pod")
-
-    @property
     def namespace(self) -> str:
         """The libpod namespace (SEED era), ``""`` when none."""
         return _field(self.config, "namespace")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r}, name={self.name!r})"
+
+
+class Container(_Registered):
+    """A container: ``config`` is libpod's ContainerConfig JSON, ``state`` its ContainerState.
+
+    ``Container(config, state=None)``; ``state`` defaults to ``{}``.
+    """
+
+    __slots__ = ()
+    _kind = "container"
+
+    @property
+    def pod_id(self) -> str:
+        """The full ID of the pod the container belongs to, ``""`` when none."""
+        return _field(self.config, "pod")
 
     def dependencies(self) -> list[str]:
         """IDs of the containers this one depends on: the non-empty ``*NsCtr`` keys plus
@@ -142,30 +151,12 @@ class Container(_Object):
         names.discard("")
         return sorted(names)
 
-    def __repr__(self) -> str:
-        return f"Container(id={self.id!r}, name={self.name!r})"
 
-
-class Pod(_Object):
+class Pod(_Registered):
     """A pod: ``config`` is libpod's PodConfig JSON, ``state`` its podState."""
 
     __slots__ = ()
     _kind = "pod"
-
-    @property
-    def id(self) -> str:
-        return _field(self.config, "id")
-
-    @property
-    def name(self) -> str:
-        return _field(self.config, "name")
-
-    @property
-    def namespace(self) -> str:
-        return _field(self.config, "namespace")
-
-    def __repr__(self) -> str:
-        return f"Pod(id={self.id!r}, name={self.name!r})"
 
 
 class Volume(_Object):

@@ -34,7 +34,7 @@ from fsstate.errors import (
     PodRemovedError,
     StateClosedError,
 )
-from fsstate.index import CONTAINER, Catalog
+from fsstate.index import CONTAINER, Catalog, exists_error
 from fsstate.lock import DEFAULT_TIMEOUT
 from fsstate.model import Container, Pod
 from fsstate.storage import FileStorage, Storage
@@ -222,8 +222,7 @@ class StateBase:
             return
         held = cat.name_owner(new)
         if held is not None and held[1] != oid:
-            cls = ContainerExistsError if held[0] == CONTAINER else PodExistsError
-            raise cls(f"name {new} is in use by {held[0]} {held[1]}", name=new)
+            raise exists_error(held[0], f"name {new} is in use by {held[0]} {held[1]}", name=new)
         cat.rename(kind, oid, old, new)
 
     def _load_all(
