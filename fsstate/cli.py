@@ -419,29 +419,23 @@ def cmd_inspect(ctx: Context, args: argparse.Namespace) -> int:
 
 def _inspect_one(state: FileState, name: str, kind: str) -> dict[str, Any]:
     """Resolve ``name`` as a container, then a pod, then a volume (Podman's order)."""
-    if kind in ("all", "container"):
+    finders: tuple[tuple[str, Callable[[str], Any], Callable[[Any], None]], ...] = (
+        ("container", state.lookup_container, state.update_container),
+        ("pod", state.lookup_pod, state.update_pod),
+        ("volume", state.lookup_volume, lambda _vol: None),  # volumes come with their state
+    )
+    for what, lookup, load_state in finders:
+        if kind not in ("all", what):
+            continue
         try:
-            ctr = state.lookup_container(name)
-            state.update_container(ctr)
-            return {"config": ctr.config, "state": ctr.state}
+            obj = lookup(name)
         except errors.NotFoundError:
-            if kind == "container":
+            if kind == what:
                 raise
-    if kind in ("all", "pod"):
-        try:
-            pod = state.lookup_pod(name)
-            state.update_pod(pod)
-            return {"config": pod.config, "state": pod.state}
-        except errors.NotFoundError:
-            if kind == "pod":
-                raise
-    try:
-        vol = state.lookup_volume(name)
-    except errors.NotFoundError:
-        if kind == "volume":
-            raise
-        raise errors.NotFoundError(f"no container, pod or volume with name or ID {name}") from None
-    return {"config": vol.config, "state": vol.state}
+            continue
+        load_state(obj)
+        return {"config": obj.config, "state": obj.state}
+    raise errors.NotFoundError(f"no container, pod or volume with name or ID {name}")
 
 
 @command(
