@@ -7,8 +7,8 @@ See ``docs/layout.md`` for the files on disk.
 
 from fsstate import errors
 from fsstate.fsck import check
+from fsstate.fsck.repair import repair
 from fsstate.model import Container, DBConfig, ExecSession, Pod, Volume
-from fsstate.repair import repair
 from fsstate.state import FileState
 
 __all__ = [

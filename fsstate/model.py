@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Self
 
-from fsstate import codec
 from fsstate.errors import CorruptDocumentError, InvalidArgumentError
+from fsstate.store import codec
 
 __all__ = [
     "DEPENDENCY_KEYS",

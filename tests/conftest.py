@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from fsstate import Container, FileState, Pod, Volume, errors
-from fsstate.storage import MemoryStorage
+from fsstate.store.storage import MemoryStorage
 
 #: Storage backends the whole suite runs against, by name (see ``open_store``).
 STORES = ["files", "memory"]

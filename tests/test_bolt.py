@@ -1,4 +1,4 @@
-"""Tests for fsstate.bolt, the read-only BoltDB reader.
+"""Tests for fsstate.podman.bolt, the read-only BoltDB reader.
 
 Two fixtures in tests/data/bolt/:
 
@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fsstate.bolt import BoltReader, Bucket, dump
 from fsstate.errors import CorruptDocumentError, StateClosedError
+from fsstate.podman.bolt import BoltReader, Bucket, dump
 
 DATA = Path(__file__).parent / "data" / "bolt"
 REAL = DATA / "osv-scalibr-real.bolt_state.db"

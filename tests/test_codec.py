@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from fsstate import codec, errors
+from fsstate import errors
+from fsstate.store import codec
 
 
 def test_encode_is_pretty_and_keeps_key_order() -> None:

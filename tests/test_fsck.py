@@ -25,8 +25,8 @@ from corrupt.builders import (
 
 import fsstate
 from fsstate import FileState, check, cli, errors, fsck, repair
-from fsstate import layout as L
 from fsstate.fsck import Finding, Report
+from fsstate.store import layout as L
 
 
 def found(report: Report) -> list[Expected]:

@@ -12,8 +12,9 @@ import pytest
 from conftest import container_id, dump_store, new_container
 from corrupt.builders import C1, C5, SESSION, build_store, cfg, put, write_doc
 
-from fsstate import ExecSession, FileState, check, errors, fsio, repair
-from fsstate import layout as L
+from fsstate import ExecSession, FileState, check, errors, repair
+from fsstate.store import fsio
+from fsstate.store import layout as L
 
 SECRET = b"outside the store: must stay unread and unchanged\n"
 

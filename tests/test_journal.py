@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from fsstate import Container, FileState
-from fsstate.journal import Generation, Journal
-from fsstate.storage import FileStorage
+from fsstate.store.journal import Generation, Journal
+from fsstate.store.storage import FileStorage
 
 
 def ctr(n: int) -> Container:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from fsstate import DBConfig, FileState, errors, podman
-from fsstate.bolt import BoltReader
+from fsstate.podman.bolt import BoltReader
 
 DATA = Path(__file__).parent.parent / "examples" / "data"
 PODMAN_DB = DATA / "podman-db.sql"

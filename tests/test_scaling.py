@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 import pytest
 
 from fsstate import Container, FileState, Volume
-from fsstate.fsio import Tree
-from fsstate.storage import FileStorage
+from fsstate.store.fsio import Tree
+from fsstate.store.storage import FileStorage
 
 
 def ctr(n: int, **config: Any) -> Container:
@@ -59,7 +59,7 @@ def fresh_process_work(
     root: Path, call: str, arg: str, monkeypatch: pytest.MonkeyPatch
 ) -> Counter[str]:
     """File operations of one call in a FileState opened just for it, as a CLI would."""
-    monkeypatch.setattr("fsstate.storage.Tree", CountingTree)
+    monkeypatch.setattr("fsstate.store.storage.Tree", CountingTree)
     CountingTree.counts = Counter()
     with FileState(root / "static", root / "tmp") as state:
         CountingTree.counts = Counter()

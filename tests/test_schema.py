@@ -1,4 +1,4 @@
-"""Tests of fsstate.schema and the JSON Schemas in schemas/."""
+"""Tests of fsstate.state.schema and the JSON Schemas in schemas/."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from fsstate import schema
 from fsstate.errors import InvalidArgumentError
 from fsstate.model import DBConfig
+from fsstate.state import schema
 
 DATA = Path(__file__).parent.parent / "examples" / "data" / "podman-json"
 SCHEMAS = Path(__file__).parents[1] / "schemas"

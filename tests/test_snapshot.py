@@ -17,10 +17,10 @@ from conftest import dump_store, new_volume
 from corrupt.builders import C5, build_store, put
 
 from fsstate import FileState, check, cli, errors, repair
-from fsstate import layout as L
-from fsstate.fsio import Tree
-from fsstate.journal import Journal
-from fsstate.snapshot import snapshot
+from fsstate.store import layout as L
+from fsstate.store.fsio import Tree
+from fsstate.store.journal import Journal
+from fsstate.store.snapshot import snapshot
 
 TESTS = str(Path(__file__).parent)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fsstate import Container, FileState, errors
-from fsstate.fsio import Tree
+from fsstate.store.fsio import Tree
 
 
 def open_fds() -> int:
@@ -111,7 +111,7 @@ def test_both_resolutions_serve_the_same_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resolution: str
 ) -> None:
     """Adds, lookups, listings and removals work the same through openat2 and the walk."""
-    from fsstate import fsio
+    from fsstate.store import fsio
 
     if resolution == "walk":
         monkeypatch.setattr(fsio, "_syscall", None)

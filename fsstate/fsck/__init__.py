@@ -1,6 +1,7 @@
 """Check a store: every way its files disagree with ``layout.py``, returned as values.
 
-:func:`check` takes the store lock (opening a :class:`~fsstate.storage.FileStorage` first, which
+:func:`check` takes the store lock (opening a
+:class:`~fsstate.store.storage.FileStorage` first, which
 replays the journal, so the recovered tree is checked), walks the whole tree once with
 ``O_NOFOLLOW`` descriptors — nothing is ever followed out of the store — and returns a
 :class:`Report` of :class:`Finding` values. It writes nothing but what opening a store writes.
@@ -54,7 +55,7 @@ from fsstate.fsck.scan import Scan
 from fsstate.fsck.store import FORMAT_LINE as FORMAT_LINE
 from fsstate.fsck.store import Store as Store
 from fsstate.fsck.store import locked
-from fsstate.lock import DEFAULT_TIMEOUT
+from fsstate.store.lock import DEFAULT_TIMEOUT
 
 __all__ = ["CODES", "NOT_REPAIRABLE", "QUARANTINE", "Finding", "Report", "Scan", "check", "locked"]
 

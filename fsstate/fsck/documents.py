@@ -8,10 +8,10 @@ import os
 import stat
 from typing import Any
 
-from fsstate import codec
-from fsstate import layout as L
 from fsstate.errors import CorruptDocumentError
 from fsstate.model import Container
+from fsstate.store import codec
+from fsstate.store import layout as L
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK

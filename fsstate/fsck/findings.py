@@ -1,7 +1,7 @@
 """What fsck reports: :class:`Finding` values, gathered in a :class:`Report`.
 
 The codes and what each one means are the table in :mod:`fsstate.fsck`'s docstring; repair
-(:mod:`fsstate.repair`) acts on findings and returns a report of the same shape.
+(:mod:`fsstate.fsck.repair`) acts on findings and returns a report of the same shape.
 """
 
 from __future__ import annotations

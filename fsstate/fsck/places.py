@@ -1,4 +1,4 @@
-"""Where each path of the store belongs, as fsck sees the layout of :mod:`fsstate.layout`: the
+"""Where each path of the store belongs, as fsck sees the layout of :mod:`fsstate.store.layout`: the
 role a path plays (directory, document, index entry, control file), or the finding it earns,
 and which object it concerns.
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fsstate import layout as L
 from fsstate.fsck.findings import QUARANTINE
+from fsstate.store import layout as L
 
 #: The documents of each kind of object directory; the first is the one that must exist.
 OBJECTS = {
@@ -92,7 +92,7 @@ def object_of(parts: list[str]) -> str:
 
 
 def schema_kind(parts: list[str]) -> str:
-    """The :mod:`fsstate.schema` kind of the document at ``parts``."""
+    """The :mod:`fsstate.state.schema` kind of the document at ``parts``."""
     if parts[0] == L.DBCONFIG:
         return "db-config"
     if parts[0] == "exec":

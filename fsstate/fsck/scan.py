@@ -2,7 +2,7 @@
 between the documents it found: the findings, plus what repair works from.
 
 The walk gives each path its role (:mod:`.places`) and judges each document (:mod:`.documents`
-and :mod:`fsstate.schema`); then the documents are related — dangling references, names held
+and :mod:`fsstate.state.schema`); then the documents are related — dangling references, names held
 twice — and the index they imply is compared with the one on disk.
 """
 
@@ -13,8 +13,6 @@ import os
 import stat
 from typing import Any
 
-from fsstate import codec, schema
-from fsstate import layout as L
 from fsstate.fsck.documents import (
     DIR_FLAGS,
     decode,
@@ -38,8 +36,11 @@ from fsstate.fsck.places import (
     place,
     schema_kind,
 )
-from fsstate.index import CONTAINER, POD, container_entries, pod_entries, volume_entries
 from fsstate.model import Container, Pod
+from fsstate.state import schema
+from fsstate.state.catalog import CONTAINER, POD, container_entries, pod_entries, volume_entries
+from fsstate.store import codec
+from fsstate.store import layout as L
 
 
 class Scan:

@@ -1,6 +1,6 @@
 """Opening a store for fsck: its directory, its FORMAT, and its lock.
 
-A tree that opens as a :class:`~fsstate.storage.FileStorage` is locked through it (so the
+A tree that opens as a :class:`~fsstate.store.storage.FileStorage` is locked through it (so the
 journal is replayed first and the recovered tree is checked); one that does not is locked
 through the lock file, or — when that file is hostile — not at all, and the scan says why.
 """
@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
-from fsstate import layout as L
 from fsstate.errors import CorruptDocumentError, LockTimeoutError
 from fsstate.fsck.documents import DIR_FLAGS, read_file
 from fsstate.fsck.findings import Finding, finding
 from fsstate.fsck.scan import Scan
-from fsstate.lock import StoreLock
-from fsstate.storage import FileStorage
+from fsstate.store import layout as L
+from fsstate.store.lock import StoreLock
+from fsstate.store.storage import FileStorage
 
 FORMAT_LINE = f"fsstate-layout {L.FORMAT_VERSION}\n".encode()
 

@@ -7,7 +7,7 @@ Podman keeps its libpod State in one of two files (``spec/podman-db-format.md``)
   ``State``, ``ExitCode``, ``InfraContainerID``, ``StorageID``) are indexes Podman itself lets
   go stale, so the importer reads only the JSON documents and the link tables, and the
   exporter fills the index columns from the documents the way Podman does at insert.
-* ``bolt_state.db`` — BoltDB (Podman up to 4.x), read through :mod:`fsstate.bolt`.
+* ``bolt_state.db`` — BoltDB (Podman up to 4.x), read through :mod:`fsstate.podman.bolt`.
 
 Import runs in two phases. First the file is read and checked completely into an
 :class:`~.plan.ImportPlan` without touching the store: every document parsed, every reference

@@ -1,5 +1,5 @@
 """Reading Podman's legacy BoltDB ``bolt_state.db`` into an :class:`~.plan.ImportPlan`
-(``spec/podman-db-format.md`` §5), through :mod:`fsstate.bolt`.
+(``spec/podman-db-format.md`` §5), through :mod:`fsstate.podman.bolt`.
 
 The ``ctr``, ``pod``, ``vol``, ``exec`` and ``runtime-config`` buckets are read, the way
 Podman's Bolt-to-SQLite migration reads them: each container's ``networks`` sub-bucket goes
@@ -19,7 +19,7 @@ from fsstate.podman.plan import ImportPlan
 from fsstate.podman.sniff import detect_format
 
 if TYPE_CHECKING:
-    from fsstate.bolt import Bucket
+    from fsstate.podman.bolt import Bucket
 
 # ContainerConfig keys that follow ``newNetworks`` in Go's struct order (libpod v5.8.2, up to
 # ``createdTime``, which is never omitted): networks merged back from the Bolt ``networks``
@@ -86,7 +86,7 @@ def _insert_before(doc: dict[str, Any], key: str, value: Any, before: Iterable[s
 def read_bolt(path: str) -> ImportPlan:
     """The contents of the ``bolt_state.db`` at ``path``, parsed (errors:
     ``importer.import_bolt``)."""
-    from fsstate.bolt import BoltReader  # imported here: only Bolt imports need the reader
+    from fsstate.podman.bolt import BoltReader  # imported here: only Bolt imports need the reader
 
     if detect_format(path) != "bolt":
         raise InvalidArgumentError(f"{path}: not a BoltDB file (bolt_state.db)", path=path)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fsstate.errors import InternalError, InvalidArgumentError
-from fsstate.fsio import publish_file
 from fsstate.model import Container, DBConfig, ExecSession, Pod, Volume
 from fsstate.podman.gojson import go_json
 from fsstate.podman.plan import Problems, ProgressFn, StrPath, dependency_order, ticker
 from fsstate.podman.tables import INSERT_EXIT_CODE, INSERT_STATE, SCHEMA_VERSION, TABLES
+from fsstate.store.fsio import publish_file
 
 if TYPE_CHECKING:
     from fsstate.state import FileState

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fsstate import codec
 from fsstate.errors import CorruptDocumentError
+from fsstate.store import codec
 
 # Go's encoding/json escapes these even inside otherwise raw UTF-8 strings (HTML safety, and
 # the two JavaScript line terminators). They can only occur inside strings, so translating the
@@ -35,7 +35,7 @@ def go_json(doc: Any) -> str:
 
 
 def parse_object(raw: object, path: str, where: str) -> dict[str, Any]:
-    """Parse one JSON document (through :mod:`fsstate.codec`, the store's own decoder);
+    """Parse one JSON document (through :mod:`fsstate.store.codec`, the store's own decoder);
     ``where`` names its table/bucket and row for errors."""
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
     if not isinstance(data, bytes):

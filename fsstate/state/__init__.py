@@ -2,8 +2,8 @@
 
 Each public method follows ``spec/podman-state.md`` §1.2 (SEED, Nov 2020) in its check order,
 with Appendix A where SEED was a bug and the Decisions of API.md. The checks of a call read
-through a :class:`~fsstate.index.Catalog`; only after every check passes does the call record
-its changes, which the storage commits as one atomic, durable record. So a call that raises
+through a :class:`~fsstate.state.catalog.Catalog`; only after every check passes does the call
+record its changes, which the storage commits as one atomic, durable record. So a call that raises
 has written nothing.
 
 "+inv" in a docstring means: before raising, the passed-in object's ``valid`` becomes False

@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Self, TypeVar
 
-from fsstate import codec
-from fsstate import layout as L
 from fsstate.errors import (
     ContainerExistsError,
     ContainerRemovedError,
@@ -34,11 +32,13 @@ from fsstate.errors import (
     PodRemovedError,
     StateClosedError,
 )
-from fsstate.index import CONTAINER, Catalog, exists_error
-from fsstate.lock import DEFAULT_TIMEOUT
 from fsstate.model import Container, Pod
-from fsstate.storage import FileStorage, Storage
-from fsstate.txn import Txn
+from fsstate.state.catalog import CONTAINER, Catalog, exists_error
+from fsstate.store import codec
+from fsstate.store import layout as L
+from fsstate.store.lock import DEFAULT_TIMEOUT
+from fsstate.store.storage import FileStorage, Storage
+from fsstate.store.txn import Txn
 
 __all__ = ["StateBase", "log", "mapping_arg"]
 

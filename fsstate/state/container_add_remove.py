@@ -9,8 +9,6 @@ the same routines with a pod passed in.
 
 from __future__ import annotations
 
-from fsstate import layout as L
-from fsstate import rules, schema
 from fsstate.errors import (
     DependencyExistsError,
     ExecSessionExistsError,
@@ -21,9 +19,11 @@ from fsstate.errors import (
     NoSuchVolumeError,
     PodExistsError,
 )
-from fsstate.index import Catalog
 from fsstate.model import Container, Pod
+from fsstate.state import rules, schema
 from fsstate.state.base import StateBase
+from fsstate.state.catalog import Catalog
+from fsstate.store import layout as L
 
 __all__ = ["ContainerAddRemoveMethods"]
 

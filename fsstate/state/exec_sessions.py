@@ -8,11 +8,11 @@ drops them all (``lifecycle.py``).
 
 from __future__ import annotations
 
-from fsstate import layout as L
 from fsstate.errors import ExecSessionExistsError, InternalError, NoSuchExecSessionError
-from fsstate.index import Catalog
 from fsstate.model import Container, ExecSession
 from fsstate.state.base import StateBase
+from fsstate.state.catalog import Catalog
+from fsstate.store import layout as L
 
 __all__ = ["ExecSessionMethods"]
 

@@ -13,12 +13,12 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from fsstate import layout as L
-from fsstate import rules, schema
 from fsstate.errors import CorruptDocumentError, DBConfigMismatchError
-from fsstate.index import CONTAINER, POD, Catalog
 from fsstate.model import DBConfig
+from fsstate.state import rules, schema
 from fsstate.state.base import StateBase, log
+from fsstate.state.catalog import CONTAINER, POD, Catalog
+from fsstate.store import layout as L
 
 __all__ = ["REFRESH_MARKER", "LifecycleMethods"]
 

@@ -2,24 +2,25 @@
 
 :class:`NetworkMethods` holds §1.2 GetNetworks, GetNetworkAliases, GetAllNetworkAliases,
 NetworkConnect and NetworkDisconnect over the container's live networks document (§2.8;
-Decision 9). The list a new container starts with (Decision 8) is built by :mod:`fsstate.rules`.
+Decision 9). The list a new container starts with (Decision 8) is built by
+:mod:`fsstate.state.rules`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fsstate import layout as L
-from fsstate import rules
 from fsstate.errors import (
     InvalidArgumentError,
     NetworkExistsError,
     NoAliasesError,
     NoSuchNetworkError,
 )
-from fsstate.index import Catalog
 from fsstate.model import Container
+from fsstate.state import rules
 from fsstate.state.base import StateBase
+from fsstate.state.catalog import Catalog
+from fsstate.store import layout as L
 
 __all__ = ["NetworkMethods"]
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fsstate import codec, schema
-from fsstate import layout as L
 from fsstate.errors import (
     ContainerExistsError,
     EmptyIDError,
     InvalidArgumentError,
     NoSuchPodError,
 )
-from fsstate.index import POD, Catalog
 from fsstate.model import Container, Pod
+from fsstate.state import schema
 from fsstate.state.base import StateBase, mapping_arg
+from fsstate.state.catalog import POD, Catalog
+from fsstate.store import codec
+from fsstate.store import layout as L
 
 __all__ = ["PodMethods"]
 

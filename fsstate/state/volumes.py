@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fsstate import codec, schema
-from fsstate import layout as L
 from fsstate.errors import (
     InvalidArgumentError,
     NoSuchVolumeError,
@@ -20,9 +18,12 @@ from fsstate.errors import (
     VolumeExistsError,
     VolumeRemovedError,
 )
-from fsstate.index import VOLUME, Catalog
 from fsstate.model import Volume
+from fsstate.state import schema
 from fsstate.state.base import StateBase, mapping_arg
+from fsstate.state.catalog import VOLUME, Catalog
+from fsstate.store import codec
+from fsstate.store import layout as L
 
 __all__ = ["VolumeMethods"]
 

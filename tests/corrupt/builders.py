@@ -16,9 +16,10 @@ from typing import NamedTuple
 
 from conftest import container_id, new_container, new_pod, new_volume, pod_id
 
-from fsstate import ExecSession, FileState, codec
-from fsstate import layout as L
-from fsstate.index import container_entries
+from fsstate import ExecSession, FileState
+from fsstate.state.catalog import container_entries
+from fsstate.store import codec
+from fsstate.store import layout as L
 
 C1, C3, C4, C5, C6 = (container_id(n) for n in (1, 3, 4, 5, 6))
 P2 = pod_id(2)

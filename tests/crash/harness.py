@@ -45,9 +45,10 @@ from typing import Any
 import orjson
 
 import fsstate
-from fsstate import Container, ExecSession, FileState, Pod, Volume, errors, rules, schema
-from fsstate import layout as L
-from fsstate.storage import FileStorage
+from fsstate import Container, ExecSession, FileState, Pod, Volume, errors
+from fsstate.state import rules, schema
+from fsstate.store import layout as L
+from fsstate.store.storage import FileStorage
 
 CREATED = "2020-11-10T12:00:00.000000000Z"
 ZERO_TIME = "0001-01-01T00:00:00Z"

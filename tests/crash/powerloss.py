@@ -36,12 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import fsstate.fsio
-import fsstate.journal
-import fsstate.storage
+import fsstate.store.fsio
+import fsstate.store.journal
+import fsstate.store.storage
 
 #: Modules whose ``os`` is recorded, and fsio's syncfs.
-_MODULES = (fsstate.fsio, fsstate.journal, fsstate.storage)
+_MODULES = (fsstate.store.fsio, fsstate.store.journal, fsstate.store.storage)
 #: Barrier kinds, and the calls that change names (the rest change data).
 BARRIERS = frozenset({"fsync", "fdatasync", "fsyncdir", "syncfs"})
 NAMESPACE = frozenset({"mkdir", "creat", "rename", "unlink", "rmdir"})
@@ -338,7 +338,7 @@ class Recorder:
     def recording(self) -> Iterator[Recorder]:
         """Record the store's calls for the block."""
         saved = [(m, m.os) for m in _MODULES]  # type: ignore[attr-defined]
-        real_syncfs = fsstate.fsio._syncfs
+        real_syncfs = fsstate.store.fsio._syncfs
 
         def syncfs(fd: int) -> int:
             self.maybe_crash("syncfs")
@@ -349,12 +349,12 @@ class Recorder:
         try:
             for module, real in saved:
                 module.os = _RecordingOS(self, real)  # type: ignore[attr-defined]
-            fsstate.fsio._syncfs = syncfs
+            fsstate.store.fsio._syncfs = syncfs
             yield self
         finally:
             for module, real in saved:
                 module.os = real  # type: ignore[attr-defined]
-            fsstate.fsio._syncfs = real_syncfs
+            fsstate.store.fsio._syncfs = real_syncfs
 
 
 # -- enumerating crash states ------------------------------------------------------------------

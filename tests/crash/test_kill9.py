@@ -44,8 +44,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fsstate import journal
-from fsstate import layout as L
+from fsstate.store import journal
+from fsstate.store import layout as L
 
 from . import harness
 from .harness import Model

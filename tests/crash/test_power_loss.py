@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 
 from fsstate import Container, ExecSession, FileState, Pod, Volume
-from fsstate.storage import FileStorage
+from fsstate.store.storage import FileStorage
 
 from . import harness, powerloss
 from .harness import container_config, container_state, pod_config, pod_state, volume_config

@@ -598,7 +598,7 @@ def cmd_fsck(ctx: Context, args: argparse.Namespace) -> int:
     ],
 )
 def cmd_snapshot(ctx: Context, args: argparse.Namespace) -> int:
-    from fsstate.snapshot import snapshot
+    from fsstate.store.snapshot import snapshot
 
     result = snapshot(ctx.root, args.dest)
     for path in result.skipped:

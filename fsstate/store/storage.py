@@ -23,10 +23,10 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from fsstate.errors import CorruptDocumentError
-from fsstate.fsio import Tree, make_dirs
-from fsstate.journal import CHECKPOINT_BYTES, Generation, Journal, Op, apply_ops, incarnation
-from fsstate.layout import FORMAT, FORMAT_VERSION, GENERATION, JOURNAL, LOCK, STORE_DIR
-from fsstate.lock import DEFAULT_TIMEOUT, StoreLock
+from fsstate.store.fsio import Tree, make_dirs
+from fsstate.store.journal import CHECKPOINT_BYTES, Generation, Journal, Op, apply_ops, incarnation
+from fsstate.store.layout import FORMAT, FORMAT_VERSION, GENERATION, JOURNAL, LOCK, STORE_DIR
+from fsstate.store.lock import DEFAULT_TIMEOUT, StoreLock
 
 __all__ = ["FileStorage", "MemoryStorage", "Storage"]
 

@@ -63,7 +63,7 @@ def _schema_dir() -> Traversable:
         # setuptools' editable install cannot import a namespace package mapped through
         # package-dir (https://github.com/pypa/setuptools/issues/4943); a source checkout
         # keeps the files beside the package.
-        return Path(__file__).resolve().parent.parent / "schemas"
+        return Path(__file__).resolve().parents[2] / "schemas"
 
 
 @functools.cache

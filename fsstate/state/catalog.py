@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from fsstate import codec
-from fsstate import layout as L
 from fsstate.errors import (
     ContainerExistsError,
     CorruptDocumentError,
@@ -21,7 +19,9 @@ from fsstate.errors import (
     PodExistsError,
 )
 from fsstate.model import Container, Pod
-from fsstate.txn import Txn
+from fsstate.store import codec
+from fsstate.store import layout as L
+from fsstate.store.txn import Txn
 
 __all__ = [
     "CONTAINER",

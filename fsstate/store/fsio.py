@@ -26,7 +26,7 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from fsstate.errors import CorruptDocumentError
-from fsstate.layout import is_temp_name, temp_name
+from fsstate.store.layout import is_temp_name, temp_name
 
 __all__ = ["Tree", "fdatasync", "fsync_dir", "make_dirs", "publish_file"]
 

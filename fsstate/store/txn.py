@@ -10,8 +10,8 @@ nothing behind even when the caller catches the error and the transaction goes o
 
 from __future__ import annotations
 
-from fsstate.journal import Op
-from fsstate.storage import Storage
+from fsstate.store.journal import Op
+from fsstate.store.storage import Storage
 
 __all__ = ["Txn"]
 

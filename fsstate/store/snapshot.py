@@ -19,10 +19,10 @@ import shutil
 import stat
 from dataclasses import dataclass, field
 
-from fsstate import layout as L
-from fsstate.fsio import Tree, fsync_dir, make_dirs
-from fsstate.lock import DEFAULT_TIMEOUT
-from fsstate.storage import FileStorage
+from fsstate.store import layout as L
+from fsstate.store.fsio import Tree, fsync_dir, make_dirs
+from fsstate.store.lock import DEFAULT_TIMEOUT
+from fsstate.store.storage import FileStorage
 
 __all__ = ["Snapshot", "snapshot"]
 

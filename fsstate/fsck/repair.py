@@ -39,8 +39,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from fsstate import codec
-from fsstate import layout as L
 from fsstate.fsck import (
     FORMAT_LINE,
     OBJECTS,
@@ -52,10 +50,12 @@ from fsstate.fsck import (
     locked,
     same_entry,
 )
-from fsstate.fsio import Tree
-from fsstate.journal import Op
-from fsstate.lock import DEFAULT_TIMEOUT
-from fsstate.storage import FileStorage
+from fsstate.store import codec
+from fsstate.store import layout as L
+from fsstate.store.fsio import Tree
+from fsstate.store.journal import Op
+from fsstate.store.lock import DEFAULT_TIMEOUT
+from fsstate.store.storage import FileStorage
 
 __all__ = ["repair"]
 

@@ -44,8 +44,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from fsstate.errors import CorruptDocumentError
-from fsstate.fsio import Tree, fdatasync
-from fsstate.layout import GENERATION, JOURNAL
+from fsstate.store.fsio import Tree, fdatasync
+from fsstate.store.layout import GENERATION, JOURNAL
 
 __all__ = [
     "CHECKPOINT_BYTES",
