@@ -25,7 +25,7 @@ from corrupt.builders import (
 
 import fsstate
 from fsstate import FileState, check, cli, errors, fsck, repair
-from fsstate.fsck import Finding, Report
+from fsstate.fsck import Code, Finding, Report
 from fsstate.store import layout as L
 
 
@@ -82,12 +82,25 @@ def test_fresh_store_is_clean(static: Path) -> None:
     assert report.store == str(static / L.STORE_DIR)
 
 
-def test_every_code_is_documented_and_has_a_builder() -> None:
-    """The table of the module docstring, CODES and the corpus agree."""
+def docstring_table() -> list[tuple[str, str]]:
+    """``(code, repairable)`` for each row of the table in fsck's module docstring: the lines
+    between its second and third ``====`` rule that do not continue the row above."""
     assert fsck.__doc__ is not None
-    table = [line.split()[0] for line in fsck.__doc__.splitlines() if line[:1].islower()]
-    assert [c for c in table if c in fsck.CODES] == list(fsck.CODES)
-    assert set(fsck.CODES) <= set(BUILDERS)
+    lines = fsck.__doc__.splitlines()
+    rules = [i for i, line in enumerate(lines) if line.startswith("=====")]
+    assert len(rules) == 3, rules
+    rows = lines[rules[1] + 1 : rules[2]]
+    return [(row.split()[0], row.split()[1]) for row in rows if row[:1] not in ("", " ")]
+
+
+def test_every_code_is_documented_and_has_a_builder() -> None:
+    """The table of the module docstring lists every Code, in order, with its repairability;
+    each code has a builder in the corpus."""
+    table = docstring_table()
+    assert [code for code, _ in table] == [c.value for c in Code]
+    for code, repairable in table:
+        assert (repairable != "no") == Code(code).repairable, code
+    assert set(Code) <= set(BUILDERS)
     assert fsstate.check is fsck.check and fsstate.repair is repair
 
 
@@ -108,12 +121,12 @@ def test_corruption_found_repaired_and_gone(name: str, static: Path, store: Path
     again = check(static)
     assert found(again) == [e for e in expected if not e.repairable]
     assert not again.repairable
-    if not any(e.code == "unknown-format" and not e.repairable for e in expected):
-        assert_usable(static, names=name != "name-clash")
+    if not any(e.code == Code.UNKNOWN_FORMAT and not e.repairable for e in expected):
+        assert_usable(static, names=name != Code.NAME_CLASH)
 
 
 def test_report_to_json_round_trips(static: Path, store: Path) -> None:
-    BUILDERS["nul-document"](store)
+    BUILDERS[Code.NUL_DOCUMENT](store)
     report = check(static)
     data = json.loads(json.dumps(report.to_json()))
     assert data["store"] == str(store)
@@ -160,7 +173,7 @@ def test_whole_index_rebuilt_from_documents(static: Path, store: Path) -> None:
     for path in sorted((store / "index").rglob("*"), key=lambda p: -len(p.parts)):
         path.unlink() if path.is_file() else path.rmdir()
     report = check(static)
-    assert {f.code for f in report.findings} == {"missing-index-entry"}
+    assert {f.code for f in report.findings} == {Code.MISSING_INDEX_ENTRY}
     assert len(report.findings) == len(before)
     repair(report)
     after = {
@@ -178,7 +191,7 @@ def test_repair_commits_through_the_journal(static: Path, store: Path) -> None:
         (store / L.name_index("test5")).unlink()
         put(store, L.name_index("test5"), json.dumps({"kind": "container", "id": C6}).encode())
         report = check(static)
-        assert found(report) == [Expected("stale-index-entry", L.name_index("test5"))]
+        assert found(report) == [Expected(Code.STALE_INDEX_ENTRY, L.name_index("test5"))]
         repair(report)
         assert st.lookup_container("test5").id == C5
 
@@ -191,17 +204,22 @@ def test_repair_of_clean_store_changes_nothing(static: Path, store: Path) -> Non
 
 
 def test_repair_is_idempotent(static: Path, store: Path) -> None:
-    for name in ("nul-document", "missing-index-entry", "stray-temp-file", "dangling-volume-user"):
+    for name in (
+        Code.NUL_DOCUMENT,
+        Code.MISSING_INDEX_ENTRY,
+        Code.STRAY_TEMP_FILE,
+        Code.DANGLING_VOLUME_USER,
+    ):
         BUILDERS[name](store)
     first = repair(check(static))
     assert {f.code for f in first.findings if f.action} == {
-        "nul-document",
-        "missing-index-entry",
-        "stray-temp-file",
-        "extra-index-entry",  # container 5's entries, once it is in quarantine
+        Code.NUL_DOCUMENT,
+        Code.MISSING_INDEX_ENTRY,
+        Code.STRAY_TEMP_FILE,
+        Code.EXTRA_INDEX_ENTRY,  # container 5's entries, once it is in quarantine
     }
     second = repair(check(static))
-    assert [(f.code, f.action) for f in second.findings] == [("dangling-volume-user", "")]
+    assert [(f.code, f.action) for f in second.findings] == [(Code.DANGLING_VOLUME_USER, "")]
     assert not second.clean
 
 
@@ -218,15 +236,15 @@ def test_repair_acts_on_the_tree_not_a_stale_report(static: Path, store: Path) -
 
 def test_no_store_is_reported_not_created(tmp_path: Path) -> None:
     report = check(tmp_path / "nowhere")
-    assert found(report) == [Expected("unknown-format", "", repairable=False)]
+    assert found(report) == [Expected(Code.UNKNOWN_FORMAT, "", repairable=False)]
     assert repair(report).findings == report.findings
     assert not (tmp_path / "nowhere").exists()
 
 
 def test_newer_layout_is_left_alone(static: Path, store: Path) -> None:
-    BUILDERS["unknown-format"](store)
+    BUILDERS[Code.UNKNOWN_FORMAT](store)
     put(store, cfg(C5), b"")  # would be quarantined in a store we understand
-    assert found(check(static)) == [Expected("unknown-format", L.FORMAT, repairable=False)]
+    assert found(check(static)) == [Expected(Code.UNKNOWN_FORMAT, L.FORMAT, repairable=False)]
     repair(check(static))
     assert (store / cfg(C5)).read_bytes() == b""
     with pytest.raises(errors.CorruptDocumentError, match="newer"):
@@ -303,8 +321,8 @@ def test_cli_fsck_clean(static: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_cli_fsck_reports_then_repairs(
     static: Path, store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    BUILDERS["nul-document"](store)
-    BUILDERS["dangling-volume-user"](store)
+    BUILDERS[Code.NUL_DOCUMENT](store)
+    BUILDERS[Code.DANGLING_VOLUME_USER](store)
     assert cli.main(["--root", str(static), "fsck"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out == [
@@ -317,15 +335,26 @@ def test_cli_fsck_reports_then_repairs(
     assert f"nul-document: {cfg(C5)}: NUL-filled file [repaired: moved containers/{C5} to" in out
     assert cli.main(["--root", str(static), "fsck", "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert [f["code"] for f in data["findings"]] == ["dangling-volume-user"]
+    assert [f["code"] for f in data["findings"]] == [Code.DANGLING_VOLUME_USER]
     assert data["clean"] is False
 
 
 def test_cli_fsck_repair_to_clean(
     static: Path, store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    BUILDERS["stray-temp-file"](store)
+    BUILDERS[Code.STRAY_TEMP_FILE](store)
     assert cli.main(["--root", str(static), "fsck", "--repair", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [(f["code"], f["action"]) for f in data["findings"]] == [("stray-temp-file", "deleted")]
+    assert [(f["code"], f["action"]) for f in data["findings"]] == [
+        (Code.STRAY_TEMP_FILE, "deleted")
+    ]
     assert cli.main(["--root", str(static), "fsck"]) == 0
+
+
+def test_a_finding_carries_a_code_enum() -> None:
+    """A code read back as a string (from JSON) becomes its Code; any other string is refused."""
+    f = Finding("stray-temp-file", "", "x", "x: m", True)  # type: ignore[arg-type]
+    assert f.code is Code.STRAY_TEMP_FILE
+    assert f.code.repair is fsck.Repair.DELETE
+    with pytest.raises(ValueError):
+        Finding("no-such-code", "", "x", "x: m", True)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from conftest import container_id, dump_store, new_container
 from corrupt.builders import C1, C5, SESSION, build_store, cfg, put, write_doc
 
 from fsstate import ExecSession, FileState, check, errors, repair
+from fsstate.fsck import Code
 from fsstate.store import fsio
 from fsstate.store import layout as L
 
@@ -139,7 +140,7 @@ def test_planted_symlink_is_never_followed(
         if case not in ("containers", "index-directory"):  # every add needs those two
             st.add_container(new_container(8))  # the rest of the store still works
     report = check(static)
-    assert [(f.code, f.path) for f in report.findings] == [("unsafe-entry", rel)]
+    assert [(f.code, f.path) for f in report.findings] == [(Code.UNSAFE_ENTRY, rel)]
     repair(report)
     assert not (store / rel).is_symlink()
     assert check(static).findings == ()
@@ -160,7 +161,7 @@ def test_symlinked_control_file_refuses_to_open(
         open_state(static)
     assert exc.value.path == str(store / rel)
     report = check(static)
-    assert [(f.code, f.path) for f in report.findings] == [("unsafe-entry", rel)]
+    assert [(f.code, f.path) for f in report.findings] == [(Code.UNSAFE_ENTRY, rel)]
     repair(report)
     assert check(static).findings == ()
     with open_state(static) as st:
@@ -175,7 +176,7 @@ def test_symlinked_store_directory(tmp_path: Path, outside: tuple[Path, Path]) -
         open_state(static)
     report = check(static)
     assert [(f.code, f.path, f.repairable) for f in report.findings] == [
-        ("unsafe-entry", "", False)
+        (Code.UNSAFE_ENTRY, "", False)
     ]
     assert repair(report).findings == report.findings
 
@@ -194,7 +195,7 @@ def test_pending_record_into_a_symlinked_directory(
     with pytest.raises(errors.CorruptDocumentError):
         open_state(static)
     report = check(static)
-    assert ("unsafe-entry", L.container_dir(container_id(7))) in [
+    assert (Code.UNSAFE_ENTRY, L.container_dir(container_id(7))) in [
         (f.code, f.path) for f in report.findings
     ]
     repair(report)
@@ -209,8 +210,8 @@ def test_symlinked_quarantine(static: Path, store: Path, outside: tuple[Path, Pa
     put(store, cfg(C5), b"")
     report = check(static)
     assert [(f.code, f.path) for f in report.findings] == [
-        ("empty-document", cfg(C5)),
-        ("unsafe-entry", "quarantine"),
+        (Code.EMPTY_DOCUMENT, cfg(C5)),
+        (Code.UNSAFE_ENTRY, "quarantine"),
     ]
     repair(report)
     assert check(static).findings == ()
@@ -238,8 +239,8 @@ def test_name_entry_pointing_outside(static: Path, store: Path, outside: tuple[P
             st.lookup_container_id("evil")
     codes = {(f.code, f.path) for f in check(static).findings}
     assert codes == {
-        ("extra-index-entry", L.name_index("evil")),
-        ("invalid-name", L.name_index("..evil")),
+        (Code.EXTRA_INDEX_ENTRY, L.name_index("evil")),
+        (Code.INVALID_NAME, L.name_index("..evil")),
     }
 
 
@@ -282,7 +283,7 @@ def test_container_config_naming_paths(
             assert exc.value.path == str(store / cfg(bad))
         assert [c.id for c in st.all_containers() if c.id == bad] == []
     assert (store / cfg(C1)).read_bytes() == c1_config
-    assert [(f.code, f.path) for f in check(static).findings] == [("schema-violation", cfg(bad))]
+    assert [(f.code, f.path) for f in check(static).findings] == [(Code.SCHEMA_VIOLATION, cfg(bad))]
 
 
 def test_bad_names_in_exec_are_skipped(static: Path, store: Path) -> None:
@@ -296,7 +297,7 @@ def test_bad_names_in_exec_are_skipped(static: Path, store: Path) -> None:
             st.get_exec_session(SESSION)
     assert (store / "exec" / "bad name").exists()
     codes = [(f.code, f.path) for f in check(static).findings]
-    assert codes == [("invalid-name", "exec/..x"), ("invalid-name", "exec/bad name")]
+    assert codes == [(Code.INVALID_NAME, "exec/..x"), (Code.INVALID_NAME, "exec/bad name")]
 
 
 # -- permissions -----------------------------------------------------------------------------

@@ -9,6 +9,9 @@ replays the journal, so the recovered tree is checked), walks the whole tree onc
 (``""`` is that directory itself). One damaged object gives one finding: the index entries it
 implied are not reported again, since repair rebuilds the index from what is left.
 
+The codes are :class:`~fsstate.fsck.findings.Code`, each carrying its
+:class:`~fsstate.fsck.findings.Repair`; this table is theirs, in their order:
+
 =====================  ==========  =====================================================
 code                   repairable  meaning → what ``repair`` does
 =====================  ==========  =====================================================
@@ -38,10 +41,10 @@ dangling-exec-session  yes         an exec record names no container → quarant
 name-clash             no          two containers/pods share a name (or an ID)
 =====================  ==========  =====================================================
 
-The package: :mod:`.findings` (:class:`Finding`, :class:`Report`), :mod:`.store` (opening the
-store under its lock), :mod:`.scan` (the walk and the relations), :mod:`.places` (where each
-path belongs) and :mod:`.documents` (reading and judging one file). ``repair.py`` uses
-:class:`Scan`, :class:`Store`, :func:`locked` and the constants re-exported here.
+The package: :mod:`.findings` (:class:`Code`, :class:`Finding`, :class:`Report`),
+:mod:`.store` (opening the store under its lock), :mod:`.scan` (the walk and the relations),
+:mod:`.places` (where each path belongs) and :mod:`.documents` (reading and judging one file).
+``repair.py`` uses :class:`Scan`, :class:`Store`, :func:`locked` and the names re-exported here.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from __future__ import annotations
 import os
 
 from fsstate.fsck.documents import same_entry as same_entry
-from fsstate.fsck.findings import NOT_REPAIRABLE, QUARANTINE, Finding, Report
+from fsstate.fsck.findings import QUARANTINE, Code, Finding, Repair, Report
 from fsstate.fsck.places import OBJECTS as OBJECTS
 from fsstate.fsck.scan import Scan
 from fsstate.fsck.store import FORMAT_LINE as FORMAT_LINE
@@ -57,16 +60,16 @@ from fsstate.fsck.store import Store as Store
 from fsstate.fsck.store import locked
 from fsstate.store.lock import DEFAULT_TIMEOUT
 
-__all__ = ["CODES", "NOT_REPAIRABLE", "QUARANTINE", "Finding", "Report", "Scan", "check", "locked"]
-
-#: The codes of the table above, in its order.
-CODES = tuple(
-    """unknown-format unsafe-entry invalid-name unexpected-entry stray-temp-file bad-permissions
-    empty-document nul-document truncated-document invalid-json schema-violation
-    misplaced-document missing-config missing-state orphan-directory missing-index-entry
-    extra-index-entry stale-index-entry dangling-dependency dangling-pod-member
-    dangling-volume-user dangling-exec-session name-clash""".split()  # noqa: SIM905
-)
+__all__ = [
+    "QUARANTINE",
+    "Code",
+    "Finding",
+    "Repair",
+    "Report",
+    "Scan",
+    "check",
+    "locked",
+]
 
 
 def check(static_dir: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_TIMEOUT) -> Report:

@@ -9,6 +9,7 @@ import stat
 from typing import Any
 
 from fsstate.errors import CorruptDocumentError
+from fsstate.fsck.findings import Code
 from fsstate.model import Container
 from fsstate.store import codec
 from fsstate.store import layout as L
@@ -35,25 +36,25 @@ def read_file(dfd: int, name: str) -> bytes | None:
         os.close(fd)
 
 
-def decode(data: bytes) -> tuple[str | None, str, Any]:
+def decode(data: bytes) -> tuple[Code | None, str, Any]:
     """``(code, message, document)``; code ``None`` when ``data`` is JSON."""
     if not data:
-        return "empty-document", "zero-length file", None
+        return Code.EMPTY_DOCUMENT, "zero-length file", None
     if not data.strip(b" \t\r\n\x00"):
-        return "nul-document", "NUL-filled file", None
+        return Code.NUL_DOCUMENT, "NUL-filled file", None
     try:
         return None, "", codec.decode(data, "")
     except CorruptDocumentError:
         pass
     try:
         json.loads(data.rstrip(b" \t\r\n\x00").decode("utf-8"))
-        return "invalid-json", "JSON followed by NUL bytes", None
+        return Code.INVALID_JSON, "JSON followed by NUL bytes", None
     except UnicodeDecodeError:
-        return "invalid-json", "not UTF-8 text", None
+        return Code.INVALID_JSON, "not UTF-8 text", None
     except json.JSONDecodeError as exc:
         if exc.pos >= len(exc.doc) or exc.msg.startswith("Unterminated string"):
-            return "truncated-document", f"JSON cut short ({exc.msg})", None
-        return "invalid-json", f"not JSON ({exc.msg} at character {exc.pos})", None
+            return Code.TRUNCATED_DOCUMENT, f"JSON cut short ({exc.msg})", None
+        return Code.INVALID_JSON, f"not JSON ({exc.msg} at character {exc.pos})", None
 
 
 def unsafe_names(kind: str, doc: Any) -> list[str]:

@@ -1,35 +1,100 @@
-"""What fsck reports: :class:`Finding` values, gathered in a :class:`Report`.
+"""What fsck reports: the finding :class:`Code` values, :class:`Finding`, gathered in a
+:class:`Report`.
 
-The codes and what each one means are the table in :mod:`fsstate.fsck`'s docstring; repair
-(:mod:`fsstate.fsck.repair`) acts on findings and returns a report of the same shape.
+:class:`Code` is the one list of finding codes; each carries the :class:`Repair` that
+:mod:`fsstate.fsck.repair` applies to it. The table in :mod:`fsstate.fsck`'s docstring says
+what each code means, in the enum's order; repair acts on findings and returns a report of the
+same shape.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
+from enum import Enum, StrEnum
 from typing import Any
 
+__all__ = ["QUARANTINE", "Code", "Finding", "Repair", "Report", "finding"]
+
 QUARANTINE = "quarantine"
-#: What repair leaves to the administrator (and unknown-format/unsafe-entry case by case).
-NOT_REPAIRABLE = frozenset(
-    {"dangling-dependency", "dangling-pod-member", "dangling-volume-user", "name-clash"}
-)
+
+
+class Repair(Enum):
+    """How :func:`fsstate.fsck.repair.repair` fixes a finding (value: what it does)."""
+
+    REWRITE_FORMAT = "FORMAT rewritten (a file that is there first quarantined)"
+    QUARANTINE = "moved to quarantine/<timestamp>/ (a lost config takes its whole directory)"
+    DELETE = "deleted"
+    REMOVE_DIRECTORY = "the empty directory removed"
+    SET_MODE = "mode set to 0600 (file) / 0700 (directory)"
+    FRESH_STATE = "a fresh state written"
+    REBUILD_INDEX = "the index rebuilt from the documents"
+    BY_HAND = "left to the administrator (never repairable)"
+
+
+class Code(StrEnum):
+    """A finding code, in the order of the table in :mod:`fsstate.fsck`; ``repair`` says how
+    :mod:`fsstate.fsck.repair` fixes it. A finding with a repairable code may still be
+    reported ``repairable=False`` case by case (a newer FORMAT, a store that is a symlink)."""
+
+    repair: Repair
+
+    def __new__(cls, value: str, repair: Repair | None = None) -> Code:
+        # Called once per member as the class is made; ``Code("name-clash")`` afterwards is
+        # Enum's lookup by value and never comes here (hence the optional ``repair``).
+        if repair is None:
+            raise TypeError(f"finding code {value!r} needs its Repair")
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.repair = repair
+        return member
+
+    UNKNOWN_FORMAT = "unknown-format", Repair.REWRITE_FORMAT
+    UNSAFE_ENTRY = "unsafe-entry", Repair.QUARANTINE
+    INVALID_NAME = "invalid-name", Repair.QUARANTINE
+    UNEXPECTED_ENTRY = "unexpected-entry", Repair.QUARANTINE
+    STRAY_TEMP_FILE = "stray-temp-file", Repair.DELETE
+    BAD_PERMISSIONS = "bad-permissions", Repair.SET_MODE
+    EMPTY_DOCUMENT = "empty-document", Repair.QUARANTINE
+    NUL_DOCUMENT = "nul-document", Repair.QUARANTINE
+    TRUNCATED_DOCUMENT = "truncated-document", Repair.QUARANTINE
+    INVALID_JSON = "invalid-json", Repair.QUARANTINE
+    SCHEMA_VIOLATION = "schema-violation", Repair.QUARANTINE
+    MISPLACED_DOCUMENT = "misplaced-document", Repair.QUARANTINE
+    MISSING_CONFIG = "missing-config", Repair.QUARANTINE
+    MISSING_STATE = "missing-state", Repair.FRESH_STATE
+    ORPHAN_DIRECTORY = "orphan-directory", Repair.REMOVE_DIRECTORY
+    MISSING_INDEX_ENTRY = "missing-index-entry", Repair.REBUILD_INDEX
+    EXTRA_INDEX_ENTRY = "extra-index-entry", Repair.REBUILD_INDEX
+    STALE_INDEX_ENTRY = "stale-index-entry", Repair.REBUILD_INDEX
+    DANGLING_DEPENDENCY = "dangling-dependency", Repair.BY_HAND
+    DANGLING_POD_MEMBER = "dangling-pod-member", Repair.BY_HAND
+    DANGLING_VOLUME_USER = "dangling-volume-user", Repair.BY_HAND
+    DANGLING_EXEC_SESSION = "dangling-exec-session", Repair.QUARANTINE
+    NAME_CLASH = "name-clash", Repair.BY_HAND
+
+    @property
+    def repairable(self) -> bool:
+        """Whether repair can fix a finding of this code at all."""
+        return self.repair is not Repair.BY_HAND
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem: ``code`` (see the table in :mod:`fsstate.fsck`), the ``object`` it concerns
-    (ID, name, session ID or ``""``), ``path`` relative to the store directory, a ``message``
-    for the administrator, whether ``repair`` can fix it, and — in a repair report — what it
-    did."""
+    """One problem: ``code`` (a :class:`Code`; a string is converted), the ``object`` it
+    concerns (ID, name, session ID or ``""``), ``path`` relative to the store directory, a
+    ``message`` for the administrator, whether ``repair`` can fix it, and — in a repair
+    report — what it did. :class:`ValueError` for a string that is no code."""
 
-    code: str
+    code: Code
     object: str
     path: str
     message: str
     repairable: bool
     action: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", Code(self.code))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,9 +122,6 @@ class Report:
         """The findings ``repair`` would fix."""
         return tuple(f for f in self.findings if f.repairable and not f.action)
 
-    def abspath(self, finding: Finding) -> str:
-        return os.path.join(self.store, finding.path) if finding.path else self.store
-
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data: ``{"store", "clean", "findings": [Finding.to_json(), …]}``."""
         findings = [f.to_json() for f in self.findings]
@@ -67,8 +129,8 @@ class Report:
 
 
 def finding(
-    code: str, path: str, message: str, *, obj: str = "", repairable: bool = True
+    code: Code, path: str, message: str, *, obj: str = "", repairable: bool = True
 ) -> Finding:
-    return Finding(
-        code, obj, path, f"{path or '.'}: {message}", repairable and code not in NOT_REPAIRABLE
-    )
+    """A finding of ``code`` at ``path``, its message prefixed with the path; repairable when
+    ``repairable`` and the code is."""
+    return Finding(code, obj, path, f"{path or '.'}: {message}", repairable and code.repairable)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fsstate.fsck.findings import QUARANTINE
+from fsstate.fsck.findings import QUARANTINE, Code
 from fsstate.store import layout as L
 
 #: The documents of each kind of object directory; the first is the one that must exist.
@@ -31,8 +31,8 @@ INDEX |= {"pod-members": "df", "volume-users": "df", "exec": "df"}
 ROLES = ("dir", "doc", "index", "control", "skip")
 #: The message of the finding codes :func:`place` gives.
 WHY = {
-    "invalid-name": "not a valid name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 255 bytes)",
-    "unexpected-entry": "the layout has no place for it",
+    Code.INVALID_NAME: "not a valid name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 255 bytes)",
+    Code.UNEXPECTED_ENTRY: "the layout has no place for it",
 }
 
 
@@ -41,17 +41,17 @@ def place(parts: list[str], is_dir: bool) -> str:
     top, depth, name = parts[0], len(parts), parts[-1]
     if depth == 1:
         role = TOP.get(name, "")
-        return role if role and (role in ("dir", "skip")) == is_dir else "unexpected-entry"
+        return role if role and (role in ("dir", "skip")) == is_dir else Code.UNEXPECTED_ENTRY
     if not L.is_valid_name(exec_sid(name) if top == "exec" else name):
-        return "invalid-name"
+        return Code.INVALID_NAME
     if top in OBJECTS:
         if depth == 2:
-            return "dir" if is_dir else "unexpected-entry"
+            return "dir" if is_dir else Code.UNEXPECTED_ENTRY
         docs = {f"{d}.json" for d in OBJECTS[top]}
-        return "doc" if depth == 3 and not is_dir and name in docs else "unexpected-entry"
+        return "doc" if depth == 3 and not is_dir and name in docs else Code.UNEXPECTED_ENTRY
     if top == "exec":
-        return "unexpected-entry" if is_dir else "doc"
-    other = "unexpected-entry" if is_dir else "extra-index-entry"
+        return Code.UNEXPECTED_ENTRY if is_dir else "doc"
+    other = Code.UNEXPECTED_ENTRY if is_dir else Code.EXTRA_INDEX_ENTRY
     shape, below = INDEX.get(parts[1]), depth - 3  # position of ``name`` within the shape
     if shape is None or below >= len(shape):
         return other

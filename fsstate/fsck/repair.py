@@ -43,7 +43,9 @@ from fsstate.fsck import (
     FORMAT_LINE,
     OBJECTS,
     QUARANTINE,
+    Code,
     Finding,
+    Repair,
     Report,
     Scan,
     Store,
@@ -61,12 +63,8 @@ __all__ = ["repair"]
 
 #: Rounds of check-and-move before giving up on a tree that keeps changing under us.
 _ROUNDS = 8
-_MOVE = frozenset(
-    {"unsafe-entry", "invalid-name", "unexpected-entry", "empty-document", "nul-document"}
-    | {"truncated-document", "invalid-json", "schema-violation", "misplaced-document"}
-    | {"missing-config", "dangling-exec-session", "unknown-format"}
-)
-_INDEX = frozenset({"missing-index-entry", "extra-index-entry", "stale-index-entry"})
+#: The order of the file-level fixes within a round (moves first, then these).
+_ORDER = {Repair.DELETE: 1, Repair.REMOVE_DIRECTORY: 2, Repair.SET_MODE: 3}
 _PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 #: A container with a freshly written state is "configured": Podman creates it again on start.
@@ -114,10 +112,10 @@ class _Fixer:
         """One round of file-level fixes; True when anything changed."""
         gone: list[str] = []  # paths moved or removed this round: findings below them go too
         acted = False
-        order = {"stray-temp-file": 1, "orphan-directory": 2, "bad-permissions": 3}
         first = (QUARANTINE, L.FORMAT)  # where moves go, and what lets the tree open
         for f in sorted(
-            scan.findings, key=lambda f: (f.path not in first, order.get(f.code, 0), f.path)
+            scan.findings,
+            key=lambda f: (f.path not in first, _ORDER.get(f.code.repair, 0), f.path),
         ):
             if not f.repairable or (f.code, f.path) in self.failed:
                 continue
@@ -137,25 +135,26 @@ class _Fixer:
         return acted
 
     def _fix(self, fd: int, f: Finding, gone: list[str]) -> str:
-        if f.code == "unknown-format":
+        how = f.code.repair
+        if how is Repair.REWRITE_FORMAT:
             if f.path == L.FORMAT and _lstat(fd, L.FORMAT) is not None:
                 self._quarantine(fd, L.FORMAT)
             _create(fd, L.FORMAT, FORMAT_LINE)
             return f"wrote {FORMAT_LINE.decode().strip()!r}"
-        if f.code in _MOVE:
+        if how is Repair.QUARANTINE:
             target = _object_dir(f)
             gone.append(target)
             return f"moved {target} to {self._quarantine(fd, target)}"
-        if f.code == "stray-temp-file":
+        if how is Repair.DELETE:
             with _parent(fd, f.path) as (dfd, name):
                 os.unlink(name, dir_fd=dfd)
             return "deleted"
-        if f.code == "orphan-directory":
+        if how is Repair.REMOVE_DIRECTORY:
             with _parent(fd, f.path) as (dfd, name):
                 os.rmdir(name, dir_fd=dfd)
             gone.append(f.path)
             return "removed"
-        if f.code == "bad-permissions":
+        if how is Repair.SET_MODE:
             return _chmod(fd, f.path)
         return ""  # index and missing-state: the rebuild's
 
@@ -176,7 +175,7 @@ class _Fixer:
         when there was nothing to write and nothing was moved before."""
         ops: list[Op] = []
         for f in scan.findings:
-            if f.code == "missing-state" and f.repairable:
+            if f.code.repair is Repair.FRESH_STATE and f.repairable:
                 doc = _fresh_state(scan, f)
                 ops.append(("put", f.path, codec.encode(doc)))
                 shown = codec.encode_compact(doc).decode()
@@ -184,7 +183,9 @@ class _Fixer:
         if not scan.hidden:  # a part of the tree the scan could not see: no index from it
             ops.extend(_index_ops(scan))
             rebuilt = [
-                replace(f, action="index rebuilt") for f in scan.findings if f.code in _INDEX
+                replace(f, action="index rebuilt")
+                for f in scan.findings
+                if f.code.repair is Repair.REBUILD_INDEX
             ]
             self.done.extend(rebuilt)
         if not ops and not self.done:
@@ -224,7 +225,7 @@ def _fresh_state(scan: Scan, f: Finding) -> dict[str, Any]:
 def _object_dir(f: Finding) -> str:
     """What to quarantine for ``f``: the whole object directory when its config is lost."""
     parts = f.path.split("/")
-    whole = f.code == "missing-config" or (len(parts) == 3 and parts[2] == "config.json")
+    whole = f.code is Code.MISSING_CONFIG or (len(parts) == 3 and parts[2] == "config.json")
     return "/".join(parts[:2]) if parts[0] in OBJECTS and whole else f.path
 
 

@@ -22,7 +22,7 @@ from fsstate.fsck.documents import (
     same_entry,
     unsafe_names,
 )
-from fsstate.fsck.findings import Finding, finding
+from fsstate.fsck.findings import Code, Finding, finding
 from fsstate.fsck.places import (
     KIND,
     OBJECTS,
@@ -57,12 +57,12 @@ class Scan:
         self.damaged: set[str] = set()  # objects whose documents are unusable
         self.hidden: list[str] = []  # paths the scan could not look into
 
-    def add(self, code: str, path: str, obj: str, message: str) -> None:
+    def add(self, code: Code, path: str, obj: str, message: str) -> None:
         self.findings.append(finding(code, path, message, obj=obj))
 
     def run(self) -> None:
         if (mode := os.fstat(self.fd).st_mode & 0o777) != 0o700:
-            self.add("bad-permissions", "", "", f"mode {mode:04o}")
+            self.add(Code.BAD_PERMISSIONS, "", "", f"mode {mode:04o}")
         self._walk(self.fd, "")
         self._relate()
         self.findings.sort(key=lambda f: (f.path, f.code, f.object, f.message))
@@ -86,15 +86,15 @@ class Scan:
         if not is_dir and not stat.S_ISREG(st.st_mode):
             return self._unsafe(path, "a symlink, device, FIFO or socket")
         if not is_dir and L.is_temp_name(name):
-            return self.add("stray-temp-file", path, "", "a crashed writer's temporary file")
+            return self.add(Code.STRAY_TEMP_FILE, path, "", "a crashed writer's temporary file")
         role = place(parts, is_dir)
-        if role == "extra-index-entry":
+        if role == Code.EXTRA_INDEX_ENTRY:
             role = "index"  # misplaced in the index: the comparison reports it, repair drops it
         if role not in ROLES:
-            return self.add(role, path, object_of(parts), WHY[role])
+            return self.add(Code(role), path, object_of(parts), WHY[Code(role)])
         mode = st.st_mode & 0o777
         if mode != (0o700 if is_dir else 0o600):
-            self.add("bad-permissions", path, object_of(parts), f"mode {mode:04o}")
+            self.add(Code.BAD_PERMISSIONS, path, object_of(parts), f"mode {mode:04o}")
         if role == "dir":
             try:
                 sub = os.open(name, DIR_FLAGS, dir_fd=fd)
@@ -122,14 +122,14 @@ class Scan:
         parts = path.split("/")
         role = next((r for r in (place(parts, True), place(parts, False)) if r in ROLES), "")
         self._hide(path, role)
-        self.add("unsafe-entry", path, object_of(parts), f"{what}; never followed")
+        self.add(Code.UNSAFE_ENTRY, path, object_of(parts), f"{what}; never followed")
 
     def _unreadable(self, path: str, role: str, exc: OSError) -> None:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EISDIR):
             return self._unsafe(path, "replaced by something else while it was read")
         self._hide(path, role)
-        if not any(f.path == path and f.code == "bad-permissions" for f in self.findings):
-            self.add("bad-permissions", path, object_of(path.split("/")), str(exc.strerror))
+        if not any(f.path == path and f.code == Code.BAD_PERMISSIONS for f in self.findings):
+            self.add(Code.BAD_PERMISSIONS, path, object_of(path.split("/")), str(exc.strerror))
 
     def _hide(self, path: str, role: str) -> None:
         """Note a path the scan cannot look into: its object is damaged, not missing, and no
@@ -147,9 +147,9 @@ class Scan:
         kind = schema_kind(parts)
         if code is None:
             problems = schema.problems(kind, doc) + unsafe_names(kind, doc)
-            code, message = ("schema-violation", "; ".join(problems)) if problems else (None, "")
+            code, message = (Code.SCHEMA_VIOLATION, "; ".join(problems)) if problems else (None, "")
         if code is None and (wrong := misplaced(parts, doc)):
-            code, message = "misplaced-document", wrong
+            code, message = Code.MISPLACED_DOCUMENT, wrong
         if code is None:
             self.docs[path] = doc
             return
@@ -170,17 +170,17 @@ class Scan:
             for dep in ctr.dependencies():
                 if dep not in ctrs and not partial:
                     msg = f"depends on {dep}, which is not a container: restore it or remove {cid}"
-                    self.add("dangling-dependency", config_path("containers", cid), cid, msg)
+                    self.add(Code.DANGLING_DEPENDENCY, config_path("containers", cid), cid, msg)
             if ctr.pod_id and ctr.pod_id not in pods and not partial:
                 msg = (
                     f"member of pod {ctr.pod_id}, which does not exist: restore the pod, or "
                     f"move containers/{cid} into quarantine/ by hand and run fsck --repair"
                 )
-                self.add("dangling-pod-member", config_path("containers", cid), cid, msg)
+                self.add(Code.DANGLING_POD_MEMBER, config_path("containers", cid), cid, msg)
             for vol in ctr.named_volumes():
                 if vol not in vols and not partial:
                     msg = f"mounts volume {vol}, which does not exist: create it or remove {cid}"
-                    self.add("dangling-volume-user", config_path("containers", cid), cid, msg)
+                    self.add(Code.DANGLING_VOLUME_USER, config_path("containers", cid), cid, msg)
         for pod in pods.values():
             self.expected |= pod_entries(pod)
         for name in vols:
@@ -191,7 +191,7 @@ class Scan:
                 self.expected[f"{L.exec_index(cid)}/{sid}"] = b""
                 if cid not in ctrs and not partial:
                     msg = f"registered to container {cid}, which does not exist"
-                    self.add("dangling-exec-session", path, sid, msg)
+                    self.add(Code.DANGLING_EXEC_SESSION, path, sid, msg)
         self._names(ctrs, pods)
         if not partial:
             self._compare_index()
@@ -204,12 +204,13 @@ class Scan:
             if config in self.docs:
                 found[oid] = self.docs[config]
                 if state not in self.present and top != "volumes":  # old volumes have none
-                    self.add("missing-state", state, oid, f"the {KIND[top]} has no state")
+                    self.add(Code.MISSING_STATE, state, oid, f"the {KIND[top]} has no state")
             elif not self.present.intersection(docs):
-                self.add("orphan-directory", f"{top}/{oid}", oid, "a directory with no documents")
+                msg = "a directory with no documents"
+                self.add(Code.ORPHAN_DIRECTORY, f"{top}/{oid}", oid, msg)
                 self.damaged.add(oid)
             elif config not in self.present:
-                self.add("missing-config", config, oid, f"the {KIND[top]} has no config")
+                self.add(Code.MISSING_CONFIG, config, oid, f"the {KIND[top]} has no config")
                 self.damaged.add(oid)
         return found
 
@@ -226,21 +227,22 @@ class Scan:
             for kind, oid in owners:
                 if (kind, oid) != owner:
                     msg = f"name {name} is also held by {owner[0]} {owner[1]}: rename one of them"
-                    self.add("name-clash", config_path(f"{kind}s", oid), oid, msg)
+                    self.add(Code.NAME_CLASH, config_path(f"{kind}s", oid), oid, msg)
         for pid in sorted(set(ctrs) & set(pods)):
             msg = f"ID {pid} is both a container and a pod: remove one of them"
-            self.add("name-clash", config_path("pods", pid), pid, msg)
+            self.add(Code.NAME_CLASH, config_path("pods", pid), pid, msg)
 
     def _compare_index(self) -> None:
         for path in sorted(self.expected.keys() - self.index.keys()):
             if not any(path.startswith(h + "/") for h in self.hidden):
                 owner = entry_owner(path, self.expected[path])
-                self.add("missing-index-entry", path, owner, "absent; the documents imply it")
+                self.add(Code.MISSING_INDEX_ENTRY, path, owner, "absent; the documents imply it")
         for path in sorted(self.index.keys() - self.expected.keys()):
             owner = entry_owner(path, self.index[path])
             if owner not in self.damaged:
-                self.add("extra-index-entry", path, owner, "no document implies it")
+                self.add(Code.EXTRA_INDEX_ENTRY, path, owner, "no document implies it")
         for path in sorted(self.index.keys() & self.expected.keys()):
             if not same_entry(self.index[path], self.expected[path]):
                 owner = entry_owner(path, self.expected[path])
-                self.add("stale-index-entry", path, owner, "its contents differ from the documents")
+                msg = "its contents differ from the documents"
+                self.add(Code.STALE_INDEX_ENTRY, path, owner, msg)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from fsstate.errors import CorruptDocumentError, LockTimeoutError
 from fsstate.fsck.documents import DIR_FLAGS, read_file
-from fsstate.fsck.findings import Finding, finding
+from fsstate.fsck.findings import Code, Finding, finding
 from fsstate.fsck.scan import Scan
 from fsstate.store import layout as L
 from fsstate.store.lock import StoreLock
@@ -55,11 +55,11 @@ def locked(static_dir: str | os.PathLike[str], timeout: float) -> Iterator[Store
         mode = os.lstat(root).st_mode
     except FileNotFoundError:
         msg = "no fsstate store here"
-        yield Store(root, -1, None, [finding("unknown-format", "", msg, repairable=False)])
+        yield Store(root, -1, None, [finding(Code.UNKNOWN_FORMAT, "", msg, repairable=False)])
         return
     if not stat.S_ISDIR(mode):
         msg = "not a directory (a symlink?): put the real store directory here"
-        yield Store(root, -1, None, [finding("unsafe-entry", "", msg, repairable=False)])
+        yield Store(root, -1, None, [finding(Code.UNSAFE_ENTRY, "", msg, repairable=False)])
         return
     with ExitStack() as stack:
         fd = os.open(root, DIR_FLAGS)
@@ -100,16 +100,16 @@ def _format(fd: int) -> tuple[Finding | None, bool]:
     except OSError:
         return None, False  # not a regular file: the scan reports the unsafe entry
     if not data:
-        return finding("unknown-format", L.FORMAT, "FORMAT is missing or empty"), False
+        return finding(Code.UNKNOWN_FORMAT, L.FORMAT, "FORMAT is missing or empty"), False
     if not data.strip(b"\x00 \t\r\n"):
-        return finding("unknown-format", L.FORMAT, "FORMAT is NUL-filled"), False
+        return finding(Code.UNKNOWN_FORMAT, L.FORMAT, "FORMAT is NUL-filled"), False
     parts = data.split()
     version = int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else -1
     if parts[:1] != [b"fsstate-layout"] or version < 1:
         line = FORMAT_LINE.decode().strip()
         msg = f"not an fsstate FORMAT file; if this is an fsstate store, write {line!r} into it"
-        return finding("unknown-format", L.FORMAT, msg, repairable=False), False
+        return finding(Code.UNKNOWN_FORMAT, L.FORMAT, msg, repairable=False), False
     if version > L.FORMAT_VERSION:
         msg = f"layout version {version} is newer than this fsstate ({L.FORMAT_VERSION}); upgrade"
-        return finding("unknown-format", L.FORMAT, msg, repairable=False), False
+        return finding(Code.UNKNOWN_FORMAT, L.FORMAT, msg, repairable=False), False
     return None, True

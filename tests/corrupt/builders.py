@@ -17,6 +17,7 @@ from typing import NamedTuple
 from conftest import container_id, new_container, new_pod, new_volume, pod_id
 
 from fsstate import ExecSession, FileState
+from fsstate.fsck import Code
 from fsstate.state.catalog import container_entries
 from fsstate.store import codec
 from fsstate.store import layout as L
@@ -28,7 +29,7 @@ SESSION = "sess1"
 
 
 class Expected(NamedTuple):
-    code: str
+    code: Code
     path: str
     repairable: bool = True
 
@@ -99,13 +100,13 @@ def state(cid: str) -> str:
 def empty_document(store: Path) -> list[Expected]:
     """A crash after create, before the data reached the disk: the state of container 5."""
     put(store, state(C5), b"")
-    return [Expected("empty-document", state(C5))]
+    return [Expected(Code.EMPTY_DOCUMENT, state(C5))]
 
 
 @builder
 def empty_config(store: Path) -> list[Expected]:
     put(store, cfg(C5), b"")
-    return [Expected("empty-document", cfg(C5))]
+    return [Expected(Code.EMPTY_DOCUMENT, cfg(C5))]
 
 
 @builder
@@ -113,14 +114,14 @@ def nul_document(store: Path) -> list[Expected]:
     """ext4 after a power cut: the size made it to disk, the data did not."""
     size = (store / cfg(C5)).stat().st_size
     put(store, cfg(C5), b"\x00" * size)
-    return [Expected("nul-document", cfg(C5))]
+    return [Expected(Code.NUL_DOCUMENT, cfg(C5))]
 
 
 @builder
 def truncated_document(store: Path) -> list[Expected]:
     data = (store / state(C5)).read_bytes()
     put(store, state(C5), data[: len(data) // 2])
-    return [Expected("truncated-document", state(C5))]
+    return [Expected(Code.TRUNCATED_DOCUMENT, state(C5))]
 
 
 @builder
@@ -128,19 +129,19 @@ def truncated_nul_tail(store: Path) -> list[Expected]:
     """Half a document, then the NUL bytes of blocks that never got written."""
     data = (store / cfg(C5)).read_bytes()
     put(store, cfg(C5), data[: len(data) // 2] + b"\x00" * 512)
-    return [Expected("truncated-document", cfg(C5))]
+    return [Expected(Code.TRUNCATED_DOCUMENT, cfg(C5))]
 
 
 @builder
 def invalid_json(store: Path) -> list[Expected]:
     put(store, L.volume_doc("vol2", "config"), b"name = 'vol2'\n")
-    return [Expected("invalid-json", L.volume_doc("vol2", "config"))]
+    return [Expected(Code.INVALID_JSON, L.volume_doc("vol2", "config"))]
 
 
 @builder
 def invalid_json_exec(store: Path) -> list[Expected]:
     put(store, L.exec_doc(SESSION), b"\xff\xfe{}")
-    return [Expected("invalid-json", L.exec_doc(SESSION))]
+    return [Expected(Code.INVALID_JSON, L.exec_doc(SESSION))]
 
 
 @builder
@@ -148,7 +149,7 @@ def schema_violation(store: Path) -> list[Expected]:
     doc = read_doc(store, state(C5))
     doc["state"] = "running"
     write_doc(store, state(C5), doc)
-    return [Expected("schema-violation", state(C5))]
+    return [Expected(Code.SCHEMA_VIOLATION, state(C5))]
 
 
 @builder
@@ -157,13 +158,13 @@ def schema_violation_unsafe_namespace(store: Path) -> list[Expected]:
     doc = read_doc(store, cfg(C5))
     doc["namespace"] = "../../containers"
     write_doc(store, cfg(C5), doc)
-    return [Expected("schema-violation", cfg(C5))]
+    return [Expected(Code.SCHEMA_VIOLATION, cfg(C5))]
 
 
 @builder
 def schema_violation_dbconfig(store: Path) -> list[Expected]:
     write_doc(store, L.DBCONFIG, {"libpod_root": 7})
-    return [Expected("schema-violation", L.DBCONFIG)]
+    return [Expected(Code.SCHEMA_VIOLATION, L.DBCONFIG)]
 
 
 @builder
@@ -171,7 +172,7 @@ def misplaced_document(store: Path) -> list[Expected]:
     doc = read_doc(store, cfg(C5))
     doc["id"] = GONE
     write_doc(store, cfg(C5), doc)
-    return [Expected("misplaced-document", cfg(C5))]
+    return [Expected(Code.MISPLACED_DOCUMENT, cfg(C5))]
 
 
 # -- objects missing a document, directories without any -------------------------------------
@@ -180,25 +181,25 @@ def misplaced_document(store: Path) -> list[Expected]:
 @builder
 def missing_config(store: Path) -> list[Expected]:
     (store / cfg(C5)).unlink()
-    return [Expected("missing-config", cfg(C5))]
+    return [Expected(Code.MISSING_CONFIG, cfg(C5))]
 
 
 @builder
 def missing_state(store: Path) -> list[Expected]:
     (store / state(C5)).unlink()
-    return [Expected("missing-state", state(C5))]
+    return [Expected(Code.MISSING_STATE, state(C5))]
 
 
 @builder
 def missing_pod_state(store: Path) -> list[Expected]:
     (store / L.pod_doc(P2, "state")).unlink()
-    return [Expected("missing-state", L.pod_doc(P2, "state"))]
+    return [Expected(Code.MISSING_STATE, L.pod_doc(P2, "state"))]
 
 
 @builder
 def orphan_directory(store: Path) -> list[Expected]:
     (store / L.container_dir(GONE)).mkdir(mode=0o700)
-    return [Expected("orphan-directory", L.container_dir(GONE))]
+    return [Expected(Code.ORPHAN_DIRECTORY, L.container_dir(GONE))]
 
 
 # -- the index -------------------------------------------------------------------------------
@@ -208,20 +209,20 @@ def orphan_directory(store: Path) -> list[Expected]:
 def missing_index_entry(store: Path) -> list[Expected]:
     path = f"{L.dependents_dir(C3)}/{C4}"
     (store / path).unlink()
-    return [Expected("missing-index-entry", path)]
+    return [Expected(Code.MISSING_INDEX_ENTRY, path)]
 
 
 @builder
 def missing_name_entry(store: Path) -> list[Expected]:
     (store / L.name_index("test5")).unlink()
-    return [Expected("missing-index-entry", L.name_index("test5"))]
+    return [Expected(Code.MISSING_INDEX_ENTRY, L.name_index("test5"))]
 
 
 @builder
 def extra_index_entry(store: Path) -> list[Expected]:
     path = f"{L.volume_users_dir('vol2')}/{C5}"
     put(store, path, b"")
-    return [Expected("extra-index-entry", path)]
+    return [Expected(Code.EXTRA_INDEX_ENTRY, path)]
 
 
 @builder
@@ -229,7 +230,7 @@ def extra_index_entry_misplaced(store: Path) -> list[Expected]:
     """An ID registry entry in the wrong shard."""
     path = f"{L.id_shard_dir('containers', 'zz')}/{C5}"
     put(store, path, b"")
-    return [Expected("extra-index-entry", path)]
+    return [Expected(Code.EXTRA_INDEX_ENTRY, path)]
 
 
 @builder
@@ -240,21 +241,21 @@ def extra_index_file_for_a_directory(store: Path) -> list[Expected]:
     (store / folder).rmdir()
     put(store, folder, b"")
     return [
-        Expected("extra-index-entry", folder),
-        Expected("missing-index-entry", f"{folder}/{C4}"),
+        Expected(Code.EXTRA_INDEX_ENTRY, folder),
+        Expected(Code.MISSING_INDEX_ENTRY, f"{folder}/{C4}"),
     ]
 
 
 @builder
 def stale_index_entry(store: Path) -> list[Expected]:
     write_doc(store, L.name_index("test5"), {"kind": "pod", "id": P2})
-    return [Expected("stale-index-entry", L.name_index("test5"))]
+    return [Expected(Code.STALE_INDEX_ENTRY, L.name_index("test5"))]
 
 
 @builder
 def stale_index_nul(store: Path) -> list[Expected]:
     put(store, L.name_index("test5"), b"\x00" * 40)
-    return [Expected("stale-index-entry", L.name_index("test5"))]
+    return [Expected(Code.STALE_INDEX_ENTRY, L.name_index("test5"))]
 
 
 # -- references to objects that do not exist -------------------------------------------------
@@ -274,13 +275,13 @@ def _rewrite_config(store: Path, cid: str, **changes: object) -> None:
 @builder
 def dangling_dependency(store: Path) -> list[Expected]:
     _rewrite_config(store, C5, Dependencies=[GONE])
-    return [Expected("dangling-dependency", cfg(C5), repairable=False)]
+    return [Expected(Code.DANGLING_DEPENDENCY, cfg(C5), repairable=False)]
 
 
 @builder
 def dangling_pod_member(store: Path) -> list[Expected]:
     _rewrite_config(store, C5, pod=pod_id(9))
-    return [Expected("dangling-pod-member", cfg(C5), repairable=False)]
+    return [Expected(Code.DANGLING_POD_MEMBER, cfg(C5), repairable=False)]
 
 
 @builder
@@ -289,14 +290,14 @@ def dangling_volume_user(store: Path) -> list[Expected]:
         (store / L.volume_doc("vol1", doc)).unlink()
     (store / L.volume_dir("vol1")).rmdir()
     (store / L.id_index("volumes", "vol1")).unlink()  # the volume is gone, registry and all
-    return [Expected("dangling-volume-user", cfg(C1), repairable=False)]
+    return [Expected(Code.DANGLING_VOLUME_USER, cfg(C1), repairable=False)]
 
 
 @builder
 def dangling_exec_session(store: Path) -> list[Expected]:
     write_doc(store, L.exec_doc("sess2"), {"id": "sess2", "containerId": GONE})
     put(store, f"{L.exec_index(GONE)}/sess2", b"")
-    return [Expected("dangling-exec-session", L.exec_doc("sess2"))]
+    return [Expected(Code.DANGLING_EXEC_SESSION, L.exec_doc("sess2"))]
 
 
 @builder
@@ -307,7 +308,7 @@ def name_clash(store: Path) -> list[Expected]:
     write_doc(store, cfg(GONE), doc)
     write_doc(store, state(GONE), read_doc(store, state(C5)))
     put(store, L.id_index("containers", GONE), b"")
-    return [Expected("name-clash", cfg(GONE), repairable=False)]
+    return [Expected(Code.NAME_CLASH, cfg(GONE), repairable=False)]
 
 
 # -- files the layout has no place for -------------------------------------------------------
@@ -317,42 +318,42 @@ def name_clash(store: Path) -> list[Expected]:
 def stray_temp_file(store: Path) -> list[Expected]:
     path = f"{L.container_dir(C5)}/{L.temp_name(4242, 7)}"
     put(store, path, b'{"half": ')
-    return [Expected("stray-temp-file", path)]
+    return [Expected(Code.STRAY_TEMP_FILE, path)]
 
 
 @builder
 def unexpected_entry(store: Path) -> list[Expected]:
     path = f"{L.container_dir(C5)}/notes.txt"
     put(store, path, b"do not delete\n")
-    return [Expected("unexpected-entry", path)]
+    return [Expected(Code.UNEXPECTED_ENTRY, path)]
 
 
 @builder
 def unexpected_directory_in_index(store: Path) -> list[Expected]:
     path = f"{L.name_index('test5')}.d"
     (store / path).mkdir(mode=0o700)
-    return [Expected("unexpected-entry", path)]
+    return [Expected(Code.UNEXPECTED_ENTRY, path)]
 
 
 @builder
 def invalid_name(store: Path) -> list[Expected]:
     path = L.name_index("..evil")
     write_doc(store, path, {"kind": "container", "id": f"../../{L.container_dir(C5)}"})
-    return [Expected("invalid-name", path)]
+    return [Expected(Code.INVALID_NAME, path)]
 
 
 @builder
 def invalid_name_exec(store: Path) -> list[Expected]:
     path = "exec/bad name"
     write_doc(store, path, {"id": "bad name", "containerId": C1})
-    return [Expected("invalid-name", path)]
+    return [Expected(Code.INVALID_NAME, path)]
 
 
 @builder
 def invalid_name_directory(store: Path) -> list[Expected]:
     path = "containers/-x"
     (store / path).mkdir(mode=0o700)
-    return [Expected("invalid-name", path)]
+    return [Expected(Code.INVALID_NAME, path)]
 
 
 @builder
@@ -360,7 +361,7 @@ def unsafe_entry(store: Path) -> list[Expected]:
     """A symlink where an exec record should be; its target is never read."""
     (store / L.exec_doc(SESSION)).unlink()
     os.symlink("/etc/passwd", store / L.exec_doc(SESSION))
-    return [Expected("unsafe-entry", L.exec_doc(SESSION))]
+    return [Expected(Code.UNSAFE_ENTRY, L.exec_doc(SESSION))]
 
 
 @builder
@@ -369,21 +370,21 @@ def unsafe_fifo(store: Path) -> list[Expected]:
     path = L.volume_doc("vol2", "state")
     (store / path).unlink()
     os.mkfifo(store / path, 0o600)
-    return [Expected("unsafe-entry", path)]
+    return [Expected(Code.UNSAFE_ENTRY, path)]
 
 
 @builder
 def bad_permissions(store: Path) -> list[Expected]:
     os.chmod(store / cfg(C1), 0o644)
     os.chmod(store / "index" / "names", 0o755)
-    return [Expected("bad-permissions", cfg(C1)), Expected("bad-permissions", "index/names")]
+    return [Expected(Code.BAD_PERMISSIONS, cfg(C1)), Expected(Code.BAD_PERMISSIONS, "index/names")]
 
 
 @builder
 def bad_permissions_read_only(store: Path) -> list[Expected]:
     """Too narrow is as wrong as too wide: the store could not rewrite it."""
     os.chmod(store / state(C5), 0o400)
-    return [Expected("bad-permissions", state(C5))]
+    return [Expected(Code.BAD_PERMISSIONS, state(C5))]
 
 
 # -- the FORMAT file -------------------------------------------------------------------------
@@ -392,22 +393,22 @@ def bad_permissions_read_only(store: Path) -> list[Expected]:
 @builder
 def unknown_format(store: Path) -> list[Expected]:
     put(store, L.FORMAT, b"fsstate-layout 99\n")
-    return [Expected("unknown-format", L.FORMAT, repairable=False)]
+    return [Expected(Code.UNKNOWN_FORMAT, L.FORMAT, repairable=False)]
 
 
 @builder
 def unknown_format_missing(store: Path) -> list[Expected]:
     (store / L.FORMAT).unlink()
-    return [Expected("unknown-format", L.FORMAT)]
+    return [Expected(Code.UNKNOWN_FORMAT, L.FORMAT)]
 
 
 @builder
 def unknown_format_nul(store: Path) -> list[Expected]:
     put(store, L.FORMAT, b"\x00" * 17)
-    return [Expected("unknown-format", L.FORMAT)]
+    return [Expected(Code.UNKNOWN_FORMAT, L.FORMAT)]
 
 
 @builder
 def unknown_format_foreign(store: Path) -> list[Expected]:
     put(store, L.FORMAT, b"SQLite format 3\x00")
-    return [Expected("unknown-format", L.FORMAT, repairable=False)]
+    return [Expected(Code.UNKNOWN_FORMAT, L.FORMAT, repairable=False)]
