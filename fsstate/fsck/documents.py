@@ -1,11 +1,9 @@
-"""Reading one file of the tree without following anything, and judging its bytes: which
-finding a document earns before its schema is checked, and how index entries compare."""
+"""Judging the bytes of one file of the tree (read by :func:`fsstate.store.fsio.read_regular`):
+which finding a document earns before its schema is checked, and how index entries compare."""
 
 from __future__ import annotations
 
 import json
-import os
-import stat
 from typing import Any
 
 from fsstate.errors import CorruptDocumentError
@@ -13,27 +11,6 @@ from fsstate.fsck.findings import Code
 from fsstate.model import Container
 from fsstate.store import codec
 from fsstate.store import layout as L
-
-DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
-
-
-def read_file(dfd: int, name: str) -> bytes | None:
-    """The bytes of regular file ``name`` in ``dfd``; ``None`` when absent; ``OSError`` when it
-    is a symlink (``O_NOFOLLOW``: ELOOP) or not a regular file."""
-    try:
-        fd = os.open(name, _FILE_FLAGS, dir_fd=dfd)
-    except FileNotFoundError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise IsADirectoryError(name)
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 def decode(data: bytes) -> tuple[Code | None, str, Any]:

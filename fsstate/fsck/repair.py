@@ -30,11 +30,7 @@ twice, a newer layout) are left alone and returned with ``repairable=False``.
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -52,9 +48,8 @@ from fsstate.fsck import (
     locked,
     same_entry,
 )
-from fsstate.store import codec
+from fsstate.store import codec, fsio
 from fsstate.store import layout as L
-from fsstate.store.fsio import Tree
 from fsstate.store.journal import Op
 from fsstate.store.lock import DEFAULT_TIMEOUT
 from fsstate.store.storage import FileStorage
@@ -65,8 +60,6 @@ __all__ = ["repair"]
 _ROUNDS = 8
 #: The order of the file-level fixes within a round (moves first, then these).
 _ORDER = {Repair.DELETE: 1, Repair.REMOVE_DIRECTORY: 2, Repair.SET_MODE: 3}
-_PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 #: A container with a freshly written state is "configured": Podman creates it again on start.
 _FRESH_CONTAINER_STATE = {"state": 1}
 
@@ -91,7 +84,7 @@ def repair(report: Report, *, lock_timeout: float = DEFAULT_TIMEOUT) -> Report:
                 fixer.synced = True
             break
     if fixer.done and not fixer.synced:
-        tree = Tree(os.path.join(report.static_dir, L.STORE_DIR))
+        tree = fsio.Tree(os.path.join(report.static_dir, L.STORE_DIR))
         tree.sync_tree()
         tree.close()
     left = {(f.code, f.path) for f in final}
@@ -137,38 +130,30 @@ class _Fixer:
     def _fix(self, fd: int, f: Finding, gone: list[str]) -> str:
         how = f.code.repair
         if how is Repair.REWRITE_FORMAT:
-            if f.path == L.FORMAT and _lstat(fd, L.FORMAT) is not None:
+            if f.path == L.FORMAT and fsio.lstat_at(fd, L.FORMAT) is not None:
                 self._quarantine(fd, L.FORMAT)
-            _create(fd, L.FORMAT, FORMAT_LINE)
+            fsio.create_at(fd, L.FORMAT, FORMAT_LINE)
             return f"wrote {FORMAT_LINE.decode().strip()!r}"
         if how is Repair.QUARANTINE:
             target = _object_dir(f)
             gone.append(target)
             return f"moved {target} to {self._quarantine(fd, target)}"
         if how is Repair.DELETE:
-            with _parent(fd, f.path) as (dfd, name):
-                os.unlink(name, dir_fd=dfd)
+            fsio.unlink_at(fd, f.path)
             return "deleted"
         if how is Repair.REMOVE_DIRECTORY:
-            with _parent(fd, f.path) as (dfd, name):
-                os.rmdir(name, dir_fd=dfd)
+            fsio.rmdir_at(fd, f.path)
             gone.append(f.path)
             return "removed"
         if how is Repair.SET_MODE:
-            return _chmod(fd, f.path)
+            return f"mode set to {fsio.chmod_at(fd, f.path):04o}"
         return ""  # index and missing-state: the rebuild's
 
     def _quarantine(self, fd: int, rel: str) -> str:
         dest = f"{QUARANTINE}/{self.stamp}/{rel}"
         if rel == QUARANTINE:  # the quarantine itself is hostile: set it aside first
             dest = f"{QUARANTINE}-{self.stamp}"
-        with _parent(fd, rel) as (sfd, name), _parent(fd, dest, create=True) as (dfd, base):
-            target, n = base, 0
-            while _lstat(dfd, target) is not None:
-                n += 1
-                target = f"{base}.{n}"
-            os.rename(name, target, src_dir_fd=sfd, dst_dir_fd=dfd)
-        return dest.rsplit("/", 1)[0] + "/" + target
+        return fsio.move_aside(fd, rel, dest)
 
     def rebuild(self, fs: FileStorage, scan: Scan) -> bool:
         """Write missing states and the index difference as one commit (lock held); False
@@ -227,61 +212,3 @@ def _object_dir(f: Finding) -> str:
     parts = f.path.split("/")
     whole = f.code is Code.MISSING_CONFIG or (len(parts) == 3 and parts[2] == "config.json")
     return "/".join(parts[:2]) if parts[0] in OBJECTS and whole else f.path
-
-
-@contextmanager
-def _parent(fd: int, rel: str, *, create: bool = False) -> Iterator[tuple[int, str]]:
-    """(descriptor of the parent directory of ``rel``, last component), walked with
-    ``O_NOFOLLOW`` and created 0700 when ``create``; ``OSError`` when a component is missing
-    or is not a real directory."""
-    *dirs, name = rel.split("/")
-    opened: list[int] = []
-    try:
-        for part in dirs:
-            if create:
-                with suppress(FileExistsError):
-                    os.mkdir(part, 0o700, dir_fd=opened[-1] if opened else fd)
-            opened.append(os.open(part, _DIR_FLAGS, dir_fd=opened[-1] if opened else fd))
-        yield (opened[-1] if opened else fd), name
-    finally:
-        for d in opened:
-            os.close(d)
-
-
-def _lstat(dfd: int, name: str) -> os.stat_result | None:
-    try:
-        return os.stat(name, dir_fd=dfd, follow_symlinks=False)
-    except FileNotFoundError:
-        return None
-
-
-def _chmod(fd: int, rel: str) -> str:
-    """Set 0600 on a file or 0700 on a directory without following a symlink: through an
-    ``O_PATH`` descriptor and its ``/proc/self/fd`` link, as glibc's fchmodat does."""
-    if rel == "":
-        os.fchmod(fd, 0o700)
-        return "mode set to 0700"
-    with _parent(fd, rel) as (dfd, name):
-        pfd = os.open(name, _PATH_FLAGS, dir_fd=dfd)
-        try:
-            kind = os.fstat(pfd).st_mode
-            if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
-                raise OSError(errno.ELOOP, "not a regular file or directory")
-            mode = 0o700 if stat.S_ISDIR(kind) else 0o600
-            os.chmod(f"/proc/self/fd/{pfd}", mode)
-        finally:
-            os.close(pfd)
-    return f"mode set to {mode:04o}"
-
-
-def _create(fd: int, rel: str, data: bytes) -> None:
-    """A new durable file (FORMAT): write, fsync, fsync the directory."""
-    with _parent(fd, rel) as (dfd, name):
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        out = os.open(name, flags, 0o600, dir_fd=dfd)
-        try:
-            os.write(out, data)
-            os.fsync(out)
-        finally:
-            os.close(out)
-        os.fsync(dfd)

@@ -14,11 +14,9 @@ import stat
 from typing import Any
 
 from fsstate.fsck.documents import (
-    DIR_FLAGS,
     decode,
     entry_owner,
     name_entry,
-    read_file,
     same_entry,
     unsafe_names,
 )
@@ -39,7 +37,7 @@ from fsstate.fsck.places import (
 from fsstate.model import Container, Pod
 from fsstate.state import schema
 from fsstate.state.catalog import CONTAINER, POD, container_entries, pod_entries, volume_entries
-from fsstate.store import codec
+from fsstate.store import codec, fsio
 from fsstate.store import layout as L
 
 
@@ -61,7 +59,7 @@ class Scan:
         self.findings.append(finding(code, path, message, obj=obj))
 
     def run(self) -> None:
-        if (mode := os.fstat(self.fd).st_mode & 0o777) != 0o700:
+        if (mode := fsio.fd_mode(self.fd) & 0o777) != fsio.DIR_MODE:
             self.add(Code.BAD_PERMISSIONS, "", "", f"mode {mode:04o}")
         self._walk(self.fd, "")
         self._relate()
@@ -70,9 +68,7 @@ class Scan:
     # -- the walk --------------------------------------------------------------------------
 
     def _walk(self, fd: int, rel: str) -> None:
-        with os.scandir(fd) as it:
-            entries = sorted(it, key=lambda e: e.name)
-        for entry in entries:
+        for entry in fsio.entries(fd):
             path = f"{rel}/{entry.name}" if rel else entry.name
             try:
                 st = entry.stat(follow_symlinks=False)
@@ -93,11 +89,11 @@ class Scan:
         if role not in ROLES:
             return self.add(Code(role), path, object_of(parts), WHY[Code(role)])
         mode = st.st_mode & 0o777
-        if mode != (0o700 if is_dir else 0o600):
+        if mode != (fsio.DIR_MODE if is_dir else fsio.FILE_MODE):
             self.add(Code.BAD_PERMISSIONS, path, object_of(parts), f"mode {mode:04o}")
         if role == "dir":
             try:
-                sub = os.open(name, DIR_FLAGS, dir_fd=fd)
+                sub = fsio.open_dir(name, dir_fd=fd)
             except OSError as exc:
                 return self._unreadable(path, role, exc)
             if len(parts) == 2 and parts[0] in OBJECTS:
@@ -105,12 +101,12 @@ class Scan:
             try:
                 self._walk(sub, path)
             finally:
-                os.close(sub)
+                fsio.close(sub)
         elif role == "index" and st.st_size == 0:
             self.index[path] = b""  # a marker: nothing to read
         elif role in ("doc", "index"):
             try:
-                data = read_file(fd, name)
+                data = fsio.read_regular(name, fd)
             except OSError as exc:
                 return self._unreadable(path, role, exc)
             if data is not None and role == "doc":

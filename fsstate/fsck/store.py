@@ -14,9 +14,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from fsstate.errors import CorruptDocumentError, LockTimeoutError
-from fsstate.fsck.documents import DIR_FLAGS, read_file
 from fsstate.fsck.findings import Code, Finding, finding
 from fsstate.fsck.scan import Scan
+from fsstate.store import fsio
 from fsstate.store import layout as L
 from fsstate.store.lock import StoreLock
 from fsstate.store.storage import FileStorage
@@ -52,7 +52,7 @@ def locked(static_dir: str | os.PathLike[str], timeout: float) -> Iterator[Store
     that does not open (missing FORMAT, hostile control file) is locked through the lock file."""
     root = os.path.join(os.fspath(static_dir), L.STORE_DIR)
     try:
-        mode = os.lstat(root).st_mode
+        mode = fsio.lstat(root).st_mode
     except FileNotFoundError:
         msg = "no fsstate store here"
         yield Store(root, -1, None, [finding(Code.UNKNOWN_FORMAT, "", msg, repairable=False)])
@@ -62,8 +62,8 @@ def locked(static_dir: str | os.PathLike[str], timeout: float) -> Iterator[Store
         yield Store(root, -1, None, [finding(Code.UNSAFE_ENTRY, "", msg, repairable=False)])
         return
     with ExitStack() as stack:
-        fd = os.open(root, DIR_FLAGS)
-        stack.callback(os.close, fd)
+        fd = fsio.open_dir(root)
+        stack.callback(fsio.close, fd)
         fmt, openable = _format(fd)
         if fmt is not None and not fmt.repairable:
             yield Store(root, fd, None, [fmt])
@@ -96,7 +96,7 @@ def _format(fd: int) -> tuple[Finding | None, bool]:
     """The unknown-format finding (or ``None``), and whether FileStorage may open the tree:
     not when FORMAT is missing, since FileStorage would write it and check writes nothing."""
     try:
-        data = read_file(fd, L.FORMAT)
+        data = fsio.read_regular(L.FORMAT, fd)
     except OSError:
         return None, False  # not a regular file: the scan reports the unsafe entry
     if not data:

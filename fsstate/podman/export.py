@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ from fsstate.model import Container, DBConfig, ExecSession, Pod, Volume
 from fsstate.podman.gojson import go_json
 from fsstate.podman.plan import Problems, ProgressFn, StrPath, dependency_order, ticker
 from fsstate.podman.tables import INSERT_EXIT_CODE, INSERT_STATE, SCHEMA_VERSION, TABLES
-from fsstate.store.fsio import publish_file
+from fsstate.store import fsio
 
 if TYPE_CHECKING:
     from fsstate.state import FileState
@@ -57,22 +56,20 @@ def export_db(
     """
     path = os.path.abspath(os.fspath(db_path))
     parent = os.path.dirname(path)
-    if not os.path.isdir(parent):
+    if not fsio.is_dir(parent):
         raise InvalidArgumentError(f"{path}: directory {parent} does not exist", path=path)
-    if os.path.lexists(path) and not overwrite:
+    if fsio.exists(path) and not overwrite:
         raise InvalidArgumentError(
             f"{path}: file exists (export with overwrite / --force to replace it)", path=path
         )
     copy = _read_store(state)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=parent)
-    os.close(fd)
+    tmp = fsio.new_temp_file(parent, f".{os.path.basename(path)}.", ".tmp")
     try:
         _write_sqlite(tmp, copy, progress)
         _publish(tmp, path, overwrite)
     finally:
         for leftover in (tmp, tmp + "-journal"):
-            if os.path.lexists(leftover):
-                os.unlink(leftover)
+            fsio.remove_if_present(leftover)
 
 
 def _read_store(state: FileState) -> _StoreCopy:
@@ -173,6 +170,6 @@ def _publish(tmp: str, path: str, overwrite: bool) -> None:
     """Make the finished temporary file durable and give it its name; never clobber a file
     that appeared meanwhile unless ``overwrite``."""
     try:
-        publish_file(tmp, path, overwrite=overwrite)
+        fsio.publish_file(tmp, path, overwrite=overwrite)
     except FileExistsError:
         raise InvalidArgumentError(f"{path}: file exists", path=path) from None

@@ -36,6 +36,7 @@ from fsstate.model import Container, Pod
 from fsstate.state.catalog import CONTAINER, Catalog, exists_error
 from fsstate.store import codec
 from fsstate.store import layout as L
+from fsstate.store.fsio import make_dirs
 from fsstate.store.lock import DEFAULT_TIMEOUT
 from fsstate.store.storage import FileStorage, Storage
 from fsstate.store.txn import Txn
@@ -63,7 +64,7 @@ class StateBase:
     ) -> None:
         self.static_dir = os.fspath(static_dir)
         self.tmp_dir = os.fspath(tmp_dir)
-        os.makedirs(self.tmp_dir, mode=0o700, exist_ok=True)
+        make_dirs(self.tmp_dir, durable=False)
         self._storage: Storage = storage or FileStorage(self.static_dir, lock_timeout=lock_timeout)
         self._namespace = ""
         self._closed = False

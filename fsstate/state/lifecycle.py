@@ -18,6 +18,7 @@ from fsstate.model import DBConfig
 from fsstate.state import rules, schema
 from fsstate.state.base import StateBase, log
 from fsstate.state.catalog import CONTAINER, POD, Catalog
+from fsstate.store import fsio
 from fsstate.store import layout as L
 
 __all__ = ["REFRESH_MARKER", "LifecycleMethods"]
@@ -41,7 +42,7 @@ class LifecycleMethods(StateBase):
 
     def needs_refresh(self) -> bool:
         """True until ``refresh()`` has run since ``tmp_dir`` was created (i.e. this boot)."""
-        return not os.path.exists(os.path.join(self.tmp_dir, REFRESH_MARKER))
+        return not fsio.has_marker(os.path.join(self.tmp_dir, REFRESH_MARKER))
 
     def refresh(self) -> None:
         """Reset runtime-only state after a reboot, in one transaction (API.md Decision 7,
@@ -51,9 +52,7 @@ class LifecycleMethods(StateBase):
         (``fsck`` reports them). Errors: :class:`StateClosedError`."""
         self._check_open()
         self._run(self._refresh)
-        os.makedirs(self.tmp_dir, mode=0o700, exist_ok=True)  # it may have been cleaned since
-        with open(os.path.join(self.tmp_dir, REFRESH_MARKER), "w", encoding="ascii") as f:
-            f.write("refreshed\n")
+        fsio.write_marker(os.path.join(self.tmp_dir, REFRESH_MARKER), b"refreshed\n")
 
     def _refresh(self, cat: Catalog) -> None:
         def reset(path: str, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> None:

@@ -1,14 +1,39 @@
-"""File mechanics of the store tree: the only module that renames, unlinks or syncs.
+"""Every file-system call of fsstate: the only module that opens, reads, writes, renames,
+unlinks, makes or removes directories, changes modes, stats or syncs a file.
 
-Every path is relative to the store directory and resolved beneath a descriptor of it without
-following any symlink: in one ``openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`` call where the
-kernel has it (Linux ≥ 5.6: a read then costs ≈6 µs instead of ≈14 µs), else component by
-component with ``O_NOFOLLOW``. A symlink planted anywhere inside the tree is never followed out
-of it (it reads as :class:`CorruptDocumentError` naming the path). Files are created ``0600``
-and directories ``0700``.
+What it owns, by caller:
 
-Writes here are *not* durable on their own: the journal makes a commit durable with one
-``fdatasync`` and a checkpoint makes the applied files durable with one :func:`sync_tree`
+* the store tree (:class:`Tree`, used by ``storage`` and ``journal``): documents and indexes read
+  and written by relative path beneath one descriptor of ``<static_dir>/fsstate``;
+* the control files' descriptors: the journal and generation (:meth:`Tree.open_control`,
+  :func:`pread`, :func:`pwrite_all`, :func:`fdatasync`, :func:`file_size`, :func:`identity`,
+  :func:`boot_id`) and the lock file (:func:`open_control`; ``lock.py`` flocks the descriptor);
+* fsck's walk (:func:`open_dir`, :func:`entries`, :func:`read_regular`, :func:`fd_mode`,
+  :func:`lstat`) and repair's primitives for entries :class:`Tree` refuses to touch — symlinks,
+  devices, FIFOs, misnamed files (:func:`parent_at`, :func:`lstat_at`, :func:`unlink_at`,
+  :func:`rmdir_at`, :func:`move_aside`, :func:`chmod_at`, :func:`create_at`);
+* what the package writes outside a store: a snapshot's copy (:func:`make_dir`,
+  :func:`copy_tree`, :func:`rename`, :func:`remove_tree`, :func:`fsync_dir`), new parent
+  directories (:func:`make_dirs`), an exported file (:func:`new_temp_file`,
+  :func:`publish_file`, :func:`remove_if_present`), the refresh marker in ``tmp_dir``
+  (:func:`write_marker`, :func:`has_marker`).
+
+Not here: the foreign databases of ``fsstate.podman`` — a Podman ``db.sql`` or ``bolt_state.db``
+read by path through ``sqlite3`` or the Bolt reader, and the SQLite file the exporter fills
+through ``sqlite3`` — which are those libraries' files, not the store's; the bundled JSON
+schemas, read as package data; and the CLI's standard streams and its choice of a default
+``tmp_dir``.
+
+Every descriptor is opened with one of the flag sets of the table below; none follows a symlink.
+Every path in the store is relative to the store directory and resolved beneath a descriptor of
+it without following any symlink: in one ``openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`` call
+where the kernel has it (Linux ≥ 5.6: a read then costs ≈6 µs instead of ≈14 µs), else component
+by component with ``O_NOFOLLOW``. A symlink planted anywhere inside the tree is never followed out
+of it (it reads as :class:`CorruptDocumentError` naming the path). Files are created ``0600`` and
+directories ``0700``.
+
+Writes to the tree are *not* durable on their own: the journal makes a commit durable with one
+``fdatasync`` and a checkpoint makes the applied files durable with one :meth:`Tree.sync_tree`
 (DESIGN.md, commit protocol). A document is replaced through a temporary file in the same
 directory and ``rename``, so ``cat`` and ``rsync`` never see half a document.
 """
@@ -19,23 +44,81 @@ import ctypes
 import errno
 import itertools
 import os
+import shutil
 import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from typing import Any
 
 from fsstate.errors import CorruptDocumentError
 from fsstate.store.layout import is_temp_name, temp_name
 
-__all__ = ["Tree", "fdatasync", "fsync_dir", "make_dirs", "publish_file"]
+__all__ = [
+    "DIR_MODE",
+    "FILE_MODE",
+    "Copied",
+    "Tree",
+    "boot_id",
+    "chmod_at",
+    "close",
+    "copy_tree",
+    "create_at",
+    "entries",
+    "exists",
+    "fd_mode",
+    "fdatasync",
+    "file_size",
+    "fsync_dir",
+    "has_marker",
+    "identity",
+    "is_dir",
+    "lstat",
+    "lstat_at",
+    "make_dir",
+    "make_dirs",
+    "move_aside",
+    "new_temp_file",
+    "open_control",
+    "open_dir",
+    "parent_at",
+    "pread",
+    "publish_file",
+    "pwrite_all",
+    "read_regular",
+    "remove_if_present",
+    "remove_tree",
+    "rename",
+    "rmdir_at",
+    "unlink_at",
+    "write_marker",
+]
 
-_READ_CHUNK = 64 << 10
+# -- the one table of open flags and modes ---------------------------------------------------
+
+_NO_LINKS = os.O_NOFOLLOW | os.O_CLOEXEC
+#: A directory: to walk beneath, list or fsync.
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | _NO_LINKS
+#: A file of the store to read (a document, an index entry, a finished temporary file).
+_READ_FLAGS = os.O_RDONLY | _NO_LINKS
+#: A file that may be anything someone planted (fsck's walk, a snapshot's source): a FIFO
+#: must not block the open.
+_PROBE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | _NO_LINKS
+#: A new file, which must not exist yet (a temporary file, a marker, a copy, FORMAT on repair).
+_NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_LINKS
+#: A control file kept open while the store is (journal, generation, lock), created on first use.
+_CONTROL_FLAGS = os.O_RDWR | os.O_CREAT | _NO_LINKS
+#: A name only, to stat or chmod the entry itself (whatever it is) without opening it.
+_PATH_FLAGS = os.O_PATH | _NO_LINKS
+#: The mode of every file and directory fsstate creates.
 FILE_MODE = 0o600
 DIR_MODE = 0o700
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
-_NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+_READ_CHUNK = 64 << 10
+_COPY_CHUNK = 1 << 20
+_BOOT_ID = "/proc/sys/kernel/random/boot_id"
 _temp_counter = itertools.count()
 
 _syncfs: Any
@@ -85,21 +168,19 @@ def _openat2(dirfd: int, rel: str, flags: int, mode: int) -> int | None:
     raise OSError(err, os.strerror(err), rel)
 
 
-def fdatasync(fd: int) -> None:
-    os.fdatasync(fd)
-
-
-def make_dirs(path: str) -> None:
-    """``os.makedirs(path)`` (mode 0700), then fsync the parent of every directory it made:
-    a new store's directory must not vanish in a power loss after its first commit."""
+def make_dirs(path: str, *, durable: bool = True) -> None:
+    """``os.makedirs(path)`` (mode 0700); when ``durable``, then fsync the parent of every
+    directory it made: a new store's directory must not vanish in a power loss after its first
+    commit. (``tmp_dir`` is a tmpfs that a reboot empties anyway: not durable.)"""
     made = []
     head = os.path.abspath(path)
     while not os.path.lexists(head):
         made.append(head)
         head = os.path.dirname(head)
     os.makedirs(path, DIR_MODE, exist_ok=True)
-    for directory in reversed(made):
-        fsync_dir(os.path.dirname(directory))
+    if durable:
+        for directory in reversed(made):
+            fsync_dir(os.path.dirname(directory))
 
 
 def _read_all(fd: int) -> bytes:
@@ -127,7 +208,7 @@ def publish_file(tmp: str, path: str, *, overwrite: bool) -> None:
     """Make the finished file ``tmp`` durable and give it the name ``path`` (same directory),
     durably. Without ``overwrite`` an existing ``path`` is never replaced:
     :class:`FileExistsError`, even if the name appears meanwhile (``link(2)``)."""
-    fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
+    fd = os.open(tmp, _READ_FLAGS)
     try:
         os.fsync(fd)
     finally:
@@ -161,6 +242,11 @@ class Tree:
 
     def abspath(self, rel: str) -> str:
         return os.path.join(self.root, rel)
+
+    def open_control(self, name: str) -> int:
+        """A descriptor of control file ``name`` (journal, generation) in the store directory:
+        read-write, created 0600 when absent, never through a symlink (``OSError``)."""
+        return open_control(name, dir_fd=self.fd)
 
     # -- walking -------------------------------------------------------------------------
 
@@ -264,7 +350,7 @@ class Tree:
     def exists(self, rel: str) -> bool:
         """Whether ``rel`` exists (a symlink there counts: it is found, never followed)."""
         try:
-            os.close(self._open(rel, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC))
+            os.close(self._open(rel, _PATH_FLAGS))
         except FileNotFoundError:
             return False
         return True
@@ -302,9 +388,7 @@ class Tree:
         tmp = temp_name(os.getpid(), next(_temp_counter))
         fd = os.open(tmp, _NEW_FLAGS, FILE_MODE, dir_fd=dfd)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            _write_all(fd, data)
         except BaseException:
             os.close(fd)
             os.unlink(tmp, dir_fd=dfd)
@@ -395,3 +479,301 @@ class Tree:
             finally:
                 os.close(fd)
             os.fsync(dfd)
+
+
+# -- descriptors of the control files (journal, generation, lock) -------------------------------
+
+
+def open_control(path: str, *, dir_fd: int | None = None) -> int:
+    """A descriptor of control file ``path``: read-write, created 0600 when absent, never
+    through a symlink (``OSError``: ELOOP)."""
+    return os.open(path, _CONTROL_FLAGS, FILE_MODE, dir_fd=dir_fd)
+
+
+def close(fd: int) -> None:
+    os.close(fd)
+
+
+def pread(fd: int, size: int, offset: int) -> bytes:
+    """Up to ``size`` bytes at ``offset`` (fewer at the end of the file)."""
+    return os.pread(fd, size, offset)
+
+
+def pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    """Write all of ``data`` at ``offset`` (not durable: see :func:`fdatasync`)."""
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+def fdatasync(fd: int) -> None:
+    os.fdatasync(fd)
+
+
+def file_size(fd: int) -> int:
+    return os.fstat(fd).st_size
+
+
+def identity(fd: int) -> tuple[int, int]:
+    """``(device, inode)`` of an open file: it changes in a copy of the tree."""
+    st = os.fstat(fd)
+    return st.st_dev, st.st_ino
+
+
+def boot_id() -> str:
+    """The kernel's ID of this boot, ``"unknown-boot"`` where there is none."""
+    try:
+        with open(_BOOT_ID, encoding="ascii") as f:
+            return f.read().strip()
+    except OSError:
+        return "unknown-boot"
+
+
+# -- fsck's walk ----------------------------------------------------------------------------------
+
+
+def open_dir(path: str, *, dir_fd: int | None = None) -> int:
+    """A descriptor of directory ``path``; ``OSError`` (ELOOP, ENOTDIR) when it is a symlink or
+    not a directory."""
+    return os.open(path, _DIR_FLAGS, dir_fd=dir_fd)
+
+
+def entries(fd: int) -> list[os.DirEntry[str]]:
+    """The entries of directory ``fd``, sorted by name (their ``stat`` never follows links
+    when called with ``follow_symlinks=False``)."""
+    with os.scandir(fd) as it:
+        return sorted(it, key=lambda e: e.name)
+
+
+def read_regular(name: str, dir_fd: int) -> bytes | None:
+    """The bytes of regular file ``name`` in ``dir_fd``; ``None`` when absent; ``OSError`` when
+    it is a symlink (ELOOP) or not a regular file (a FIFO does not block the open)."""
+    try:
+        fd = os.open(name, _PROBE_FLAGS, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IsADirectoryError(name)
+        return _read_all(fd)
+    finally:
+        os.close(fd)
+
+
+def fd_mode(fd: int) -> int:
+    """``st_mode`` of an open file or directory."""
+    return os.fstat(fd).st_mode
+
+
+def lstat(path: str) -> os.stat_result:
+    """The entry ``path`` itself (a symlink is not followed); ``FileNotFoundError``."""
+    return os.lstat(path)
+
+
+# -- repair's primitives: entries Tree refuses (symlinks, devices, FIFOs, misnamed files) ------
+
+
+@contextmanager
+def parent_at(fd: int, rel: str, *, create: bool = False) -> Iterator[tuple[int, str]]:
+    """(descriptor of the parent directory of ``rel`` beneath directory ``fd``, last
+    component), walked with ``O_NOFOLLOW`` and created 0700 when ``create``; ``OSError`` when
+    a component is missing or is not a real directory."""
+    *dirs, name = rel.split("/")
+    opened: list[int] = []
+    try:
+        for part in dirs:
+            if create:
+                with suppress(FileExistsError):
+                    os.mkdir(part, DIR_MODE, dir_fd=opened[-1] if opened else fd)
+            opened.append(os.open(part, _DIR_FLAGS, dir_fd=opened[-1] if opened else fd))
+        yield (opened[-1] if opened else fd), name
+    finally:
+        for d in opened:
+            os.close(d)
+
+
+def lstat_at(dir_fd: int, name: str) -> os.stat_result | None:
+    """Entry ``name`` of ``dir_fd`` itself, ``None`` when absent."""
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+
+
+def unlink_at(fd: int, rel: str) -> None:
+    """Remove the non-directory ``rel`` beneath ``fd``, whatever it is (a symlink itself)."""
+    with parent_at(fd, rel) as (dfd, name):
+        os.unlink(name, dir_fd=dfd)
+
+
+def rmdir_at(fd: int, rel: str) -> None:
+    """Remove the empty directory ``rel`` beneath ``fd``."""
+    with parent_at(fd, rel) as (dfd, name):
+        os.rmdir(name, dir_fd=dfd)
+
+
+def move_aside(fd: int, rel: str, dest: str) -> str:
+    """Rename ``rel`` beneath ``fd`` — whatever it is — to ``dest`` (its parents created 0700),
+    or to ``dest.1``, ``dest.2`` … when that is taken; return the path used. Not durable."""
+    with parent_at(fd, rel) as (sfd, name), parent_at(fd, dest, create=True) as (dfd, base):
+        target, n = base, 0
+        while lstat_at(dfd, target) is not None:
+            n += 1
+            target = f"{base}.{n}"
+        os.rename(name, target, src_dir_fd=sfd, dst_dir_fd=dfd)
+    return dest.rsplit("/", 1)[0] + "/" + target if "/" in dest else target
+
+
+def chmod_at(fd: int, rel: str) -> int:
+    """Set 0600 on file or 0700 on directory ``rel`` beneath ``fd`` (``""``: ``fd`` itself)
+    without following a symlink: through an ``O_PATH`` descriptor and its ``/proc/self/fd``
+    link, as glibc's fchmodat does. Returns the mode set; ``OSError`` (ELOOP) for anything
+    else."""
+    if rel == "":
+        os.fchmod(fd, DIR_MODE)
+        return DIR_MODE
+    with parent_at(fd, rel) as (dfd, name):
+        pfd = os.open(name, _PATH_FLAGS, dir_fd=dfd)
+        try:
+            kind = os.fstat(pfd).st_mode
+            if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
+                raise OSError(errno.ELOOP, "not a regular file or directory")
+            mode = DIR_MODE if stat.S_ISDIR(kind) else FILE_MODE
+            os.chmod(f"/proc/self/fd/{pfd}", mode)
+        finally:
+            os.close(pfd)
+    return mode
+
+
+def create_at(fd: int, rel: str, data: bytes) -> None:
+    """A new durable file ``rel`` beneath ``fd`` (repair's FORMAT): write, fsync, fsync the
+    directory. ``FileExistsError`` when something is there."""
+    with parent_at(fd, rel) as (dfd, name):
+        out = os.open(name, _NEW_FLAGS, FILE_MODE, dir_fd=dfd)
+        try:
+            _write_all(out, data)
+            os.fsync(out)
+        finally:
+            os.close(out)
+        os.fsync(dfd)
+
+
+# -- outside a store: snapshots, exports, tmp_dir --------------------------------------------------
+
+
+def make_dir(path: str) -> None:
+    """A new directory, 0700 (``FileExistsError`` when there is one). Not durable."""
+    os.mkdir(path, DIR_MODE)
+
+
+def rename(src: str, dst: str) -> None:
+    """Rename ``src`` to ``dst`` (replacing a file or an empty directory). Not durable."""
+    os.rename(src, dst)
+
+
+def remove_tree(path: str) -> None:
+    """Remove ``path`` and everything below it, as far as possible (cleaning up a failure)."""
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass
+class Copied:
+    """What :func:`copy_tree` copied: regular files, their bytes, and the relative paths of the
+    entries it refused (symlinks, devices, FIFOs, sockets)."""
+
+    files: int = 0
+    bytes: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def copy_tree(src: int, dst: str) -> Copied:
+    """Copy the tree below directory ``src`` into the existing, empty directory ``dst``:
+    directories 0700, regular files 0600, nothing followed; temporary files are left behind
+    and anything else is listed in :attr:`Copied.skipped`. Not durable (sync the copy)."""
+    copied = Copied()
+    out = os.open(dst, _DIR_FLAGS)
+    try:
+        _copy_dir(src, out, "", copied)
+    finally:
+        os.close(out)
+    return copied
+
+
+def _copy_dir(src: int, dst: int, rel: str, copied: Copied) -> None:
+    for entry in entries(src):
+        path = f"{rel}/{entry.name}" if rel else entry.name
+        mode = entry.stat(follow_symlinks=False).st_mode
+        if stat.S_ISDIR(mode):
+            os.mkdir(entry.name, DIR_MODE, dir_fd=dst)
+            sub_src = os.open(entry.name, _DIR_FLAGS, dir_fd=src)
+            try:
+                sub_dst = os.open(entry.name, _DIR_FLAGS, dir_fd=dst)
+                try:
+                    _copy_dir(sub_src, sub_dst, path, copied)
+                finally:
+                    os.close(sub_dst)
+            finally:
+                os.close(sub_src)
+        elif stat.S_ISREG(mode) and not is_temp_name(entry.name):
+            copied.bytes += _copy_file(src, dst, entry.name)
+            copied.files += 1
+        elif not stat.S_ISREG(mode):
+            copied.skipped.append(path)
+
+
+def _copy_file(src: int, dst: int, name: str) -> int:
+    fin = os.open(name, _PROBE_FLAGS, dir_fd=src)
+    try:
+        fout = os.open(name, _NEW_FLAGS, FILE_MODE, dir_fd=dst)
+        try:
+            size = 0
+            while chunk := os.read(fin, _COPY_CHUNK):
+                _write_all(fout, chunk)
+                size += len(chunk)
+            return size
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def exists(path: str) -> bool:
+    """Whether there is an entry at ``path`` (a symlink counts, followed or not)."""
+    return os.path.lexists(path)
+
+
+def is_dir(path: str) -> bool:
+    return os.path.isdir(path)
+
+
+def new_temp_file(directory: str, prefix: str, suffix: str) -> str:
+    """The path of a new, empty 0600 file in ``directory`` with a unique name."""
+    fd, path = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+    os.close(fd)
+    return path
+
+
+def remove_if_present(path: str) -> None:
+    """Remove file ``path`` if there is one (a leftover of a failed export)."""
+    if os.path.lexists(path):
+        os.unlink(path)
+
+
+def has_marker(path: str) -> bool:
+    """Whether marker file ``path`` (outside the store: refresh's, in ``tmp_dir``) exists."""
+    return os.path.exists(path)
+
+
+def write_marker(path: str, data: bytes) -> None:
+    """Write marker file ``path``, creating its directory (0700) when it was cleaned away.
+    Not durable: the marker lives in ``tmp_dir``, a tmpfs that a reboot empties."""
+    make_dirs(os.path.dirname(path), durable=False)
+    with open(path, "wb") as f:
+        f.write(data)

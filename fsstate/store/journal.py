@@ -37,13 +37,13 @@ record could carry.
 from __future__ import annotations
 
 import hashlib
-import os
 import struct
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from fsstate.errors import CorruptDocumentError
+from fsstate.store import fsio
 from fsstate.store.fsio import Tree, fdatasync
 from fsstate.store.layout import GENERATION, JOURNAL
 
@@ -70,7 +70,6 @@ _KINDS = {"put": b"P", "del": b"D", "rmdir": b"R"}
 _NAMES = {v: k for k, v in _KINDS.items()}
 _MAGIC = b"FSJ1"
 _GEN_WIDTH = 96
-_BOOT_ID = "/proc/sys/kernel/random/boot_id"
 
 
 def incarnation(*fds: int) -> str:
@@ -79,12 +78,8 @@ def incarnation(*fds: int) -> str:
     directory, journal and generation files are never replaced while the store lives, so
     their inode numbers are stable; a copy gets new ones (all three matching again after an
     ``rm -rf`` and a restore in place is unlikely, not impossible: run fsck on such a copy)."""
-    try:
-        with open(_BOOT_ID, encoding="ascii") as f:
-            boot = f.read().strip()
-    except OSError:
-        boot = "unknown-boot"
-    files = ";".join(f"{st.st_dev}:{st.st_ino}" for st in map(os.fstat, fds))
+    boot = fsio.boot_id()
+    files = ";".join(f"{dev}:{ino}" for dev, ino in map(fsio.identity, fds))
     return hashlib.blake2b(f"{boot};{files}".encode(), digest_size=8).hexdigest()
 
 
@@ -116,13 +111,12 @@ class Journal:
 
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
-        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         self.fd = self.gen_fd = -1
         name = JOURNAL
         try:
-            self.fd = os.open(JOURNAL, flags, 0o600, dir_fd=tree.fd)
+            self.fd = tree.open_control(JOURNAL)
             name = GENERATION
-            self.gen_fd = os.open(GENERATION, flags, 0o600, dir_fd=tree.fd)
+            self.gen_fd = tree.open_control(GENERATION)
         except OSError as exc:
             self.close()  # the journal's descriptor, when only the generation file failed
             path = tree.abspath(name)
@@ -131,21 +125,21 @@ class Journal:
     def close(self) -> None:
         for fd in (self.fd, self.gen_fd):
             if fd >= 0:
-                os.close(fd)
+                fsio.close(fd)
         self.fd = self.gen_fd = -1
 
     # -- generation -----------------------------------------------------------------------
 
     def read_generation(self) -> Generation:
-        return Generation.decode(os.pread(self.gen_fd, _GEN_WIDTH, 0))
+        return Generation.decode(fsio.pread(self.gen_fd, _GEN_WIDTH, 0))
 
     def write_generation(self, gen: Generation) -> None:
-        os.pwrite(self.gen_fd, gen.encode(), 0)
+        fsio.pwrite_all(self.gen_fd, gen.encode(), 0)
 
     # -- records ---------------------------------------------------------------------------
 
     def size(self) -> int:
-        return os.fstat(self.fd).st_size
+        return fsio.file_size(self.fd)
 
     @staticmethod
     def encode(number: int, ops: Sequence[Op]) -> bytes:
@@ -159,14 +153,14 @@ class Journal:
         size = self.size()
         if end > size:  # zero-fill ahead, so the next fdatasyncs keep the size
             grown = -(-end // ZERO_CHUNK) * ZERO_CHUNK
-            _pwrite_all(self.fd, bytes(grown - size), size)
-        _pwrite_all(self.fd, record, offset)
+            fsio.pwrite_all(self.fd, bytes(grown - size), size)
+        fsio.pwrite_all(self.fd, record, offset)
         fdatasync(self.fd)
         return end
 
     def starts_record(self, offset: int, number: int) -> bool:
         """Whether a record numbered ``number`` begins at ``offset`` (header only)."""
-        head = os.pread(self.fd, _HEADER.size, offset)
+        head = fsio.pread(self.fd, _HEADER.size, offset)
         if len(head) < _HEADER.size:
             return False
         magic, _length, _crc, found = _HEADER.unpack(head)
@@ -178,12 +172,12 @@ class Journal:
         size = self.size()
         offset = start
         while offset + _HEADER.size <= size:
-            magic, length, crc, found = _HEADER.unpack(os.pread(self.fd, _HEADER.size, offset))
+            magic, length, crc, found = _HEADER.unpack(fsio.pread(self.fd, _HEADER.size, offset))
             if magic != _MAGIC or offset + _HEADER.size + length > size:
                 return
             if number is not None and found != number:
                 return
-            payload = os.pread(self.fd, length, offset + _HEADER.size)
+            payload = fsio.pread(self.fd, length, offset + _HEADER.size)
             if len(payload) != length or zlib.crc32(payload) != crc:
                 return
             try:
@@ -196,15 +190,8 @@ class Journal:
 
     def reset(self) -> None:
         """Mark the journal empty (its first header zeroed) and make that durable."""
-        _pwrite_all(self.fd, bytes(_HEADER.size), 0)
+        fsio.pwrite_all(self.fd, bytes(_HEADER.size), 0)
         fdatasync(self.fd)
-
-
-def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.pwrite(fd, view, offset)
-        view, offset = view[written:], offset + written
 
 
 def apply_ops(tree: Tree, ops: Sequence[Op]) -> None:

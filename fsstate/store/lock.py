@@ -13,7 +13,6 @@ fails fast. The wait polls ``flock(LOCK_NB)`` with a short, growing sleep, becau
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from contextlib import contextmanager
 import filelock
 
 from fsstate.errors import CorruptDocumentError, LockTimeoutError, StateClosedError
+from fsstate.store import fsio
 
 __all__ = ["DEFAULT_TIMEOUT", "StoreLock"]
 
@@ -38,7 +38,7 @@ class StoreLock:
         self.path = path
         self.timeout = timeout
         try:
-            self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            self._fd = fsio.open_control(path)
         except OSError as exc:
             raise CorruptDocumentError(
                 f"{path}: cannot open the lock file ({exc.strerror})", path=path
@@ -106,5 +106,5 @@ class StoreLock:
         closing it would drop the flock under that call."""
         with self._threads:
             if self._fd >= 0:
-                os.close(self._fd)
+                fsio.close(self._fd)
                 self._fd = -1

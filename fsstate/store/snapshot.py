@@ -15,20 +15,15 @@ stray temporary files are left behind.
 from __future__ import annotations
 
 import os
-import shutil
-import stat
 from dataclasses import dataclass, field
 
+from fsstate.store import fsio
 from fsstate.store import layout as L
-from fsstate.store.fsio import Tree, fsync_dir, make_dirs
 from fsstate.store.lock import DEFAULT_TIMEOUT
 from fsstate.store.storage import FileStorage
 
 __all__ = ["Snapshot", "snapshot"]
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
-_NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _PARTIAL = f".{L.STORE_DIR}.partial"
 
 
@@ -59,73 +54,28 @@ def snapshot(
     dest = os.path.abspath(os.fspath(dest))
     storage = FileStorage(os.fspath(static_dir), lock_timeout=lock_timeout)
     try:
-        make_dirs(os.path.dirname(dest))  # a backup path like /backup/2026-11-29/fsstate-a
-        os.mkdir(dest, 0o700)
+        fsio.make_dirs(os.path.dirname(dest))  # a backup path like /backup/2026-11-29/fsstate-a
+        fsio.make_dir(dest)
     except BaseException:
         storage.close()
         raise
     result = Snapshot(dest)
     partial = os.path.join(dest, _PARTIAL)
     try:
-        os.mkdir(partial, 0o700)
-        out = os.open(partial, _DIR_FLAGS)
-        try:
-            with storage.locked():
-                storage.checkpoint()
-                _copy_dir(storage.tree.fd, out, "", result)
-        finally:
-            os.close(out)
-        copy = Tree(partial)
+        fsio.make_dir(partial)
+        with storage.locked():
+            storage.checkpoint()
+            copied = fsio.copy_tree(storage.tree.fd, partial)
+        result.files, result.bytes, result.skipped = copied.files, copied.bytes, copied.skipped
+        copy = fsio.Tree(partial)
         copy.sync_tree()
         copy.close()
-        os.rename(partial, os.path.join(dest, L.STORE_DIR))
-        fsync_dir(dest)
-        fsync_dir(os.path.dirname(dest))
+        fsio.rename(partial, os.path.join(dest, L.STORE_DIR))
+        fsio.fsync_dir(dest)
+        fsio.fsync_dir(os.path.dirname(dest))
     except BaseException:
-        shutil.rmtree(dest, ignore_errors=True)
+        fsio.remove_tree(dest)
         raise
     finally:
         storage.close()
     return result
-
-
-def _copy_dir(src: int, dst: int, rel: str, result: Snapshot) -> None:
-    with os.scandir(src) as it:
-        entries = sorted(it, key=lambda e: e.name)
-    for entry in entries:
-        path = f"{rel}/{entry.name}" if rel else entry.name
-        mode = entry.stat(follow_symlinks=False).st_mode
-        if stat.S_ISDIR(mode):
-            os.mkdir(entry.name, 0o700, dir_fd=dst)
-            sub_src = os.open(entry.name, _DIR_FLAGS, dir_fd=src)
-            try:
-                sub_dst = os.open(entry.name, _DIR_FLAGS, dir_fd=dst)
-                try:
-                    _copy_dir(sub_src, sub_dst, path, result)
-                finally:
-                    os.close(sub_dst)
-            finally:
-                os.close(sub_src)
-        elif stat.S_ISREG(mode) and not L.is_temp_name(entry.name):
-            result.bytes += _copy_file(src, dst, entry.name)
-            result.files += 1
-        elif not stat.S_ISREG(mode):
-            result.skipped.append(path)
-
-
-def _copy_file(src: int, dst: int, name: str) -> int:
-    fin = os.open(name, _READ_FLAGS, dir_fd=src)
-    try:
-        fout = os.open(name, _NEW_FLAGS, 0o600, dir_fd=dst)
-        try:
-            copied = 0
-            while chunk := os.read(fin, 1 << 20):
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(fout, view) :]
-                copied += len(chunk)
-            return copied
-        finally:
-            os.close(fout)
-    finally:
-        os.close(fin)

@@ -23,6 +23,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from fsstate.errors import CorruptDocumentError
+from fsstate.store import fsio
 from fsstate.store.fsio import Tree, make_dirs
 from fsstate.store.journal import CHECKPOINT_BYTES, Generation, Journal, Op, apply_ops, incarnation
 from fsstate.store.layout import FORMAT, FORMAT_VERSION, GENERATION, JOURNAL, LOCK, STORE_DIR
@@ -65,7 +66,7 @@ class FileStorage:
         self.checkpoint_bytes = checkpoint_bytes
         self.root = os.path.join(os.fspath(static_dir), STORE_DIR)
         make_dirs(self.root)
-        if stat.S_ISLNK(os.lstat(self.root).st_mode):
+        if stat.S_ISLNK(fsio.lstat(self.root).st_mode):
             raise CorruptDocumentError(f"{self.root}: is a symlink", path=self.root)
         self._cache: dict[str, bytes] = {}
         self._cache_bytes = 0

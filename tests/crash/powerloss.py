@@ -1,8 +1,8 @@
 """Power loss, simulated the way ALICE does (Pillai et al., OSDI 2014), on a real store.
 
-:class:`Recorder` records every file-system call the store makes — in ``fsio``, ``journal`` and
-``storage``, by standing in for their ``os`` module and for ``fsio``'s ``syncfs`` — while the
-calls still run for real. A trace is a list of :class:`Op`: ``mkdir``, ``creat``, ``write``
+:class:`Recorder` records every file-system call the store makes — all of them are in ``fsio``,
+so by standing in for its ``os`` module and its ``syncfs`` — while the calls still run for
+real. A trace is a list of :class:`Op`: ``mkdir``, ``creat``, ``write``
 (file, offset, bytes), ``trunc``, ``rename``, ``unlink``, ``rmdir``, and the barriers ``fsync``
 / ``fdatasync`` (one file), ``fsyncdir`` (one directory's entries) and ``syncfs``.
 
@@ -37,11 +37,9 @@ from pathlib import Path
 from typing import Any
 
 import fsstate.store.fsio
-import fsstate.store.journal
-import fsstate.store.storage
 
-#: Modules whose ``os`` is recorded, and fsio's syncfs.
-_MODULES = (fsstate.store.fsio, fsstate.store.journal, fsstate.store.storage)
+#: Modules whose ``os`` is recorded (fsio makes every file-system call), and fsio's syncfs.
+_MODULES = (fsstate.store.fsio,)
 #: Barrier kinds, and the calls that change names (the rest change data).
 BARRIERS = frozenset({"fsync", "fdatasync", "fsyncdir", "syncfs"})
 NAMESPACE = frozenset({"mkdir", "creat", "rename", "unlink", "rmdir"})
