@@ -189,7 +189,7 @@ class StateBase:
     def _state_doc(self, cat: Catalog, path: str, kind: str, oid: str) -> dict[str, Any]:
         """The state document at ``path`` of a stored container or pod; its absence is an
         :class:`InternalError` (the config exists, so the store is inconsistent)."""
-        state = cat.doc(path)
+        state = cat.doc(path, f"{kind}-state")
         if state is None:
             raise InternalError(f"{kind} {oid} has no state document", id=oid)
         return state

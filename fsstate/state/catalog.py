@@ -19,6 +19,7 @@ from fsstate.errors import (
     PodExistsError,
 )
 from fsstate.model import Container, Pod
+from fsstate.state import shape
 from fsstate.store import codec
 from fsstate.store import layout as L
 from fsstate.store.txn import Txn
@@ -86,13 +87,19 @@ class Catalog:
 
     # -- documents -------------------------------------------------------------------------
 
-    def doc(self, path: str) -> dict[str, Any] | None:
+    def doc(self, path: str, kind: str | None = None) -> dict[str, Any] | None:
         """The decoded JSON object at ``path``, ``None`` when absent;
-        :class:`CorruptDocumentError` when unreadable."""
+        :class:`CorruptDocumentError` when unreadable or, given the document ``kind`` (one of
+        ``schema.KINDS``), when a value the store interprets has the wrong JSON type
+        (:func:`fsstate.state.shape.check`)."""
         data = self.txn.read(path)
         if data is None:
             return None
-        return codec.decode_object(data, self._abspath(path))
+        abspath = self._abspath(path)
+        doc = codec.decode_object(data, abspath)
+        if kind is not None:
+            shape.check(kind, doc, abspath)
+        return doc
 
     def _abspath(self, path: str) -> str:
         root = getattr(self.txn.storage, "root", "")
@@ -102,7 +109,7 @@ class Catalog:
         self.txn.put(path, codec.encode(doc, what=what))
 
     def container_config(self, cid: str) -> dict[str, Any] | None:
-        return self.doc(L.container_doc(cid, "config"))
+        return self.doc(L.container_doc(cid, "config"), "container-config")
 
     def container(self, cid: str) -> Container | None:
         """The stored container with its config and an empty state, or ``None``."""
@@ -114,7 +121,7 @@ class Catalog:
         )
 
     def pod(self, pid: str) -> Pod | None:
-        config = self.doc(L.pod_doc(pid, "config"))
+        config = self.doc(L.pod_doc(pid, "config"), "pod-config")
         if config is None:
             return None
         return _checked(Pod._adopt(config), pid, self._abspath(L.pod_doc(pid, "config")))
@@ -291,7 +298,7 @@ class Catalog:
 
     def exec_owner(self, sid: str) -> str | None:
         """The container ID a session is registered to, or ``None``."""
-        record = self.doc(L.exec_doc(sid))
+        record = self.doc(L.exec_doc(sid), "exec-session")
         if record is None:
             return None
         owner = record.get("containerId")

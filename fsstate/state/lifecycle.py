@@ -55,9 +55,9 @@ class LifecycleMethods(StateBase):
         fsio.write_marker(os.path.join(self.tmp_dir, REFRESH_MARKER), b"refreshed\n")
 
     def _refresh(self, cat: Catalog) -> None:
-        def reset(path: str, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        def reset(path: str, kind: str, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
             try:
-                doc = cat.doc(path)
+                doc = cat.doc(path, kind)
             except CorruptDocumentError as exc:
                 log.warning("refresh: skipping %s", exc)
                 return
@@ -65,22 +65,22 @@ class LifecycleMethods(StateBase):
                 cat.put_doc(path, fn(doc), path)
 
         for cid in cat.ids(CONTAINER):
-            reset(L.container_doc(cid, "state"), rules.reset_container_state)
+            reset(L.container_doc(cid, "state"), "container-state", rules.reset_container_state)
             for sid in cat.exec_sessions(cid):
                 cat.txn.delete(f"{L.exec_index(cid)}/{sid}")
             cat.txn.rmdir(L.exec_index(cid))
         for sid in cat.all_exec_sessions():
             cat.txn.delete(L.exec_doc(sid))
         for pid in cat.ids(POD):
-            reset(L.pod_doc(pid, "state"), rules.reset_pod_state)
+            reset(L.pod_doc(pid, "state"), "pod-state", rules.reset_pod_state)
         for name in cat.volume_names():
-            reset(L.volume_doc(name, "state"), rules.reset_volume_state)
+            reset(L.volume_doc(name, "state"), "volume-state", rules.reset_volume_state)
 
     def get_db_config(self) -> DBConfig:
         """The pinned paths; all ``""`` before the first ``validate_db_config`` (§1.2
         GetDBConfig). Errors: :class:`StateClosedError`, :class:`CorruptDocumentError`."""
         self._check_open()
-        pinned = self._run(lambda cat: cat.doc(L.DBCONFIG)) or {}
+        pinned = self._run(lambda cat: cat.doc(L.DBCONFIG, "db-config")) or {}
         return DBConfig(**{k: v for k, v in pinned.items() if k in DBConfig.field_names()})
 
     def validate_db_config(self, config: DBConfig) -> None:
@@ -93,7 +93,7 @@ class LifecycleMethods(StateBase):
         runtime = rules.normalize_db_config(config)
 
         def validate(cat: Catalog) -> None:
-            pinned = cat.doc(L.DBCONFIG) or {}
+            pinned = cat.doc(L.DBCONFIG, "db-config") or {}
             differ = rules.compare_db_config(pinned, runtime)
             if differ:
                 detail = ", ".join(f"{f}: {pinned[f]!r} != {runtime[f]!r}" for f in differ)

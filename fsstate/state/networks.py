@@ -30,7 +30,7 @@ class NetworkMethods(StateBase):
 
     def _networks(self, cat: Catalog, ctr: Container) -> dict[str, list[str] | None] | None:
         self._require_container(cat, ctr)
-        return cat.doc(L.container_doc(ctr.id, "networks"))
+        return cat.doc(L.container_doc(ctr.id, "networks"), "networks")
 
     def get_networks(self, ctr: Container) -> list[str]:
         """Sorted names of the networks ``ctr`` has joined (§1.2 GetNetworks). Errors, in

@@ -25,7 +25,7 @@ from jsonschema.protocols import Validator
 
 from fsstate.errors import InvalidArgumentError
 
-__all__ = ["KINDS", "problems", "validate"]
+__all__ = ["KINDS", "document", "problems", "validate"]
 
 #: The document kinds, each checked by ``schemas/<kind>.json``.
 KINDS: tuple[str, ...] = (
@@ -67,10 +67,20 @@ def _schema_dir() -> Traversable:
 
 
 @functools.cache
-def _validator(kind: str) -> Validator:
+def document(kind: str) -> dict[str, Any]:
+    """The schema of ``kind`` as JSON data (shared: do not change it); ``KeyError`` when
+    ``kind`` is not one of :data:`KINDS`."""
     if kind not in KINDS:
         raise KeyError(f"unknown document kind {kind!r}")
-    schema = json.loads(_schema_dir().joinpath(f"{kind}.json").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(
+        _schema_dir().joinpath(f"{kind}.json").read_text(encoding="utf-8")
+    )
+    return loaded
+
+
+@functools.cache
+def _validator(kind: str) -> Validator:
+    schema = document(kind)
     _Validator.check_schema(schema)
     return _Validator(schema)
 

@@ -44,10 +44,10 @@ class VolumeMethods(StateBase):
         return stored
 
     def _load_volume(self, cat: Catalog, name: str) -> Volume | None:
-        config = cat.doc(L.volume_doc(name, "config"))
+        config = cat.doc(L.volume_doc(name, "config"), "volume-config")
         if config is None:
             return None
-        return Volume._adopt(config, cat.doc(L.volume_doc(name, "state")) or {})
+        return Volume._adopt(config, cat.doc(L.volume_doc(name, "state"), "volume-state") or {})
 
     def volume(self, name: str) -> Volume:
         """The volume called ``name``, with its state (§1.2 Volume). Errors, in order:
