@@ -33,6 +33,7 @@ __all__ = [
     "NoSuchExecSessionError",
     "NoSuchNetworkError",
     "NoSuchPodError",
+    "NoSuchStoreError",
     "NoSuchVolumeError",
     "NotFoundError",
     "PodExistsError",
@@ -93,6 +94,13 @@ class NoSuchContainerError(NotFoundError):
 class NoSuchPodError(NotFoundError):
     podman = "ErrNoSuchPod"
     text = "no such pod"
+
+
+class NoSuchStoreError(NotFoundError):
+    """No fsstate store where one was to be opened without creating it (``create=False``).
+    ``.path`` names the store directory. No Podman sentinel: Podman always creates."""
+
+    text = "no fsstate store"
 
 
 class NoSuchVolumeError(NotFoundError):

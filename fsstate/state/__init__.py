@@ -48,7 +48,10 @@ class FileState(
 ):
     """Podman's State kept as plain JSON files under ``<static_dir>/fsstate``.
 
-    ``FileState(static_dir, tmp_dir, *, lock_timeout=100.0)`` creates the tree when missing.
+    ``FileState(static_dir, tmp_dir, *, lock_timeout=100.0, create=True)`` creates the tree
+    when missing, as Podman does; with ``create=False`` a missing store is
+    :class:`NoSuchStoreError` and nothing is created. On a read-only mount the store opens
+    for reading only (``FileStorage``).
     Any number of FileState objects, threads and processes may share one ``static_dir``; every
     method is atomic and linearizable across all of them. Usable as a context manager
     (``close()`` on exit). ``storage=MemoryStorage()`` runs the same rules with nothing on disk

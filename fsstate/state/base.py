@@ -61,11 +61,14 @@ class StateBase:
         *,
         lock_timeout: float = DEFAULT_TIMEOUT,
         storage: Storage | None = None,
+        create: bool = True,
     ) -> None:
         self.static_dir = os.fspath(static_dir)
         self.tmp_dir = os.fspath(tmp_dir)
+        self._storage: Storage = storage or FileStorage(
+            self.static_dir, lock_timeout=lock_timeout, create=create
+        )
         make_dirs(self.tmp_dir, durable=False)
-        self._storage: Storage = storage or FileStorage(self.static_dir, lock_timeout=lock_timeout)
         self._namespace = ""
         self._closed = False
         self._txn: Txn | None = None

@@ -87,6 +87,7 @@ __all__ = [
     "pread",
     "publish_file",
     "pwrite_all",
+    "read_only_mount",
     "read_regular",
     "remove_if_present",
     "remove_tree",
@@ -168,6 +169,11 @@ def _openat2(dirfd: int, rel: str, flags: int, mode: int) -> int | None:
     raise OSError(err, os.strerror(err), rel)
 
 
+def read_only_mount(path: str) -> bool:
+    """Whether the file system holding ``path`` is mounted read-only (``ST_RDONLY``)."""
+    return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+
+
 def make_dirs(path: str, *, durable: bool = True) -> None:
     """``os.makedirs(path)`` (mode 0700); when ``durable``, then fsync the parent of every
     directory it made: a new store's directory must not vanish in a power loss after its first
@@ -243,10 +249,11 @@ class Tree:
     def abspath(self, rel: str) -> str:
         return os.path.join(self.root, rel)
 
-    def open_control(self, name: str) -> int:
+    def open_control(self, name: str, *, read_only: bool = False) -> int:
         """A descriptor of control file ``name`` (journal, generation) in the store directory:
-        read-write, created 0600 when absent, never through a symlink (``OSError``)."""
-        return open_control(name, dir_fd=self.fd)
+        read-write, created 0600 when absent, never through a symlink (``OSError``); see
+        :func:`open_control` for ``read_only``."""
+        return open_control(name, dir_fd=self.fd, read_only=read_only)
 
     # -- walking -------------------------------------------------------------------------
 
@@ -484,10 +491,12 @@ class Tree:
 # -- descriptors of the control files (journal, generation, lock) -------------------------------
 
 
-def open_control(path: str, *, dir_fd: int | None = None) -> int:
+def open_control(path: str, *, dir_fd: int | None = None, read_only: bool = False) -> int:
     """A descriptor of control file ``path``: read-write, created 0600 when absent, never
-    through a symlink (``OSError``: ELOOP)."""
-    return os.open(path, _CONTROL_FLAGS, FILE_MODE, dir_fd=dir_fd)
+    through a symlink (``OSError``: ELOOP). ``read_only`` (a store on a read-only mount):
+    opened for reading and never created; ``flock`` works on such a descriptor too."""
+    flags = _READ_FLAGS if read_only else _CONTROL_FLAGS
+    return os.open(path, flags, FILE_MODE, dir_fd=dir_fd)
 
 
 def close(fd: int) -> None:

@@ -109,14 +109,15 @@ class Generation:
 class Journal:
     """The journal and generation files of one open store."""
 
-    def __init__(self, tree: Tree) -> None:
+    def __init__(self, tree: Tree, *, read_only: bool = False) -> None:
+        """``read_only``: the tree is on a read-only mount; open both files for reading."""
         self.tree = tree
         self.fd = self.gen_fd = -1
         name = JOURNAL
         try:
-            self.fd = tree.open_control(JOURNAL)
+            self.fd = tree.open_control(JOURNAL, read_only=read_only)
             name = GENERATION
-            self.gen_fd = tree.open_control(GENERATION)
+            self.gen_fd = tree.open_control(GENERATION, read_only=read_only)
         except OSError as exc:
             self.close()  # the journal's descriptor, when only the generation file failed
             path = tree.abspath(name)

@@ -34,11 +34,15 @@ _MAX_SLEEP = 0.005
 class StoreLock:
     """Exclusive, re-entrant store lock. ``with lock:`` or ``acquire()``/``release()``."""
 
-    def __init__(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, path: str, timeout: float = DEFAULT_TIMEOUT, *, read_only: bool = False
+    ) -> None:
+        """``read_only``: the file is on a read-only mount; open it for reading, never create
+        it."""
         self.path = path
         self.timeout = timeout
         try:
-            self._fd = fsio.open_control(path)
+            self._fd = fsio.open_control(path, read_only=read_only)
         except OSError as exc:
             raise CorruptDocumentError(
                 f"{path}: cannot open the lock file ({exc.strerror})", path=path

@@ -47,12 +47,13 @@ def snapshot(
     """Copy the store under ``static_dir`` to the new directory ``dest`` (module docstring);
     missing parent directories of ``dest`` are created.
 
-    Raises :class:`FileExistsError` when ``dest`` exists, :class:`~fsstate.errors.
+    Raises :class:`~fsstate.errors.NoSuchStoreError` when there is no store (none is
+    created), :class:`FileExistsError` when ``dest`` exists, :class:`~fsstate.errors.
     CorruptDocumentError` when the source store cannot be opened (run fsck),
     :class:`~fsstate.errors.LockTimeoutError`, or :class:`OSError`; on error nothing is left
     at ``dest``."""
     dest = os.path.abspath(os.fspath(dest))
-    storage = FileStorage(os.fspath(static_dir), lock_timeout=lock_timeout)
+    storage = FileStorage(os.fspath(static_dir), lock_timeout=lock_timeout, create=False)
     try:
         fsio.make_dirs(os.path.dirname(dest))  # a backup path like /backup/2026-11-29/fsstate-a
         fsio.make_dir(dest)

@@ -14,6 +14,7 @@ reads and writes.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
@@ -22,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
-from fsstate.errors import CorruptDocumentError
+from fsstate.errors import CorruptDocumentError, NoSuchStoreError
 from fsstate.store import fsio
 from fsstate.store.fsio import Tree, make_dirs
 from fsstate.store.journal import CHECKPOINT_BYTES, Generation, Journal, Op, apply_ops, incarnation
@@ -53,7 +54,13 @@ class FileStorage:
     """The store tree under ``<static_dir>/fsstate`` (layout in ``layout.py``).
 
     A checkpoint runs before a commit whose record would take the journal past
-    ``checkpoint_bytes``.
+    ``checkpoint_bytes``. With ``create=False`` a missing store (no store directory, or one
+    without its ``FORMAT`` file) is :class:`NoSuchStoreError` and nothing is created.
+
+    On a read-only mount the store opens for reading (``read_only`` is then True): the lock
+    and journal are opened read-only, nothing is replayed, and ``commit`` raises
+    :class:`OSError` (``EROFS``). A commit left unapplied there cannot be recovered, so it is
+    :class:`CorruptDocumentError` naming the journal: open the store read-write once.
     """
 
     def __init__(
@@ -62,19 +69,28 @@ class FileStorage:
         *,
         lock_timeout: float = DEFAULT_TIMEOUT,
         checkpoint_bytes: int = CHECKPOINT_BYTES,
+        create: bool = True,
     ) -> None:
         self.checkpoint_bytes = checkpoint_bytes
         self.root = os.path.join(os.fspath(static_dir), STORE_DIR)
-        make_dirs(self.root)
-        if stat.S_ISLNK(fsio.lstat(self.root).st_mode):
+        if create:
+            make_dirs(self.root)
+        try:
+            mode = fsio.lstat(self.root).st_mode
+        except FileNotFoundError:
+            raise NoSuchStoreError(f"{self.root}: no fsstate store here", path=self.root) from None
+        if stat.S_ISLNK(mode):
             raise CorruptDocumentError(f"{self.root}: is a symlink", path=self.root)
+        self.read_only = fsio.read_only_mount(self.root)
         self._cache: dict[str, bytes] = {}
         self._cache_bytes = 0
         self._seen = -1
         self._gen = Generation()
         self.tree = Tree(self.root)
         try:
-            self.lock = StoreLock(self.tree.abspath(LOCK), lock_timeout)
+            if not (create or self.tree.exists(FORMAT)):
+                raise NoSuchStoreError(f"{self.root}: no fsstate store here", path=self.root)
+            self.lock = StoreLock(self.tree.abspath(LOCK), lock_timeout, read_only=self.read_only)
         except BaseException:
             self.tree.close()
             raise
@@ -82,7 +98,7 @@ class FileStorage:
             with self.lock:
                 self._check_format()
                 fresh = not (self.tree.exists(JOURNAL) and self.tree.exists(GENERATION))
-                self.journal = Journal(self.tree)
+                self.journal = Journal(self.tree, read_only=self.read_only)
                 if fresh:  # the new files' names must outlive a power loss, as their records do
                     self.tree.fsync_path("")
                 self._incarnation = incarnation(self.tree.fd, self.journal.fd, self.journal.gen_fd)
@@ -138,7 +154,10 @@ class FileStorage:
         """Bring the tree up to the journal (lock held). Cheap when nothing is pending: one
         ``pread`` of the generation file and one of the journal."""
         gen = self.journal.read_generation()
-        if gen.incarnation != self._incarnation:
+        if self.read_only:
+            self._check_nothing_pending(gen)
+            self._observe(gen)
+        elif gen.incarnation != self._incarnation:
             # Rebooted or copied: the page cache may have lost applied files.
             self._replay(gen, 0, None)
         elif self.journal.starts_record(gen.applied, gen.number + 1):
@@ -146,6 +165,16 @@ class FileStorage:
             self._replay(gen, gen.applied, gen.number + 1)
         else:
             self._observe(gen)
+
+    def _check_nothing_pending(self, gen: Generation) -> None:
+        """On a read-only mount: refuse a store whose last commit is not applied."""
+        if self.journal.starts_record(gen.applied, gen.number + 1):
+            path = self.tree.abspath(JOURNAL)
+            raise CorruptDocumentError(
+                f"{path}: a commit is not applied yet and the store is on a read-only mount; "
+                "open it read-write once to recover it",
+                path=path,
+            )
 
     def _replay(self, gen: Generation, start: int, first: int | None) -> None:
         records = list(self.journal.records(start, first))
@@ -208,6 +237,8 @@ class FileStorage:
         if not ops:
             return
         assert self.lock.held, "commit outside the store lock"
+        if self.read_only:
+            raise OSError(errno.EROFS, f"{self.root}: read-only file system", self.root)
         number = self._gen.number + 1
         record = self.journal.encode(number, ops)
         offset = self._gen.applied
