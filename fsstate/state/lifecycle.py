@@ -61,14 +61,16 @@ class LifecycleMethods(StateBase):
             except CorruptDocumentError as exc:
                 log.warning("refresh: skipping %s", exc)
                 return
-            if doc is not None:
-                cat.put_doc(path, fn(doc), path)
+            if doc is not None and (after := fn(doc)) != doc:  # unchanged: nothing to write
+                cat.put_doc(path, after, path)
 
         for cid in cat.ids(CONTAINER):
             reset(L.container_doc(cid, "state"), "container-state", rules.reset_container_state)
-            for sid in cat.exec_sessions(cid):
+            sessions = cat.exec_sessions(cid)
+            for sid in sessions:
                 cat.txn.delete(f"{L.exec_index(cid)}/{sid}")
-            cat.txn.rmdir(L.exec_index(cid))
+            if sessions:
+                cat.txn.rmdir(L.exec_index(cid))
         for sid in cat.all_exec_sessions():
             cat.txn.delete(L.exec_doc(sid))
         for pid in cat.ids(POD):

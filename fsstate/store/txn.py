@@ -25,6 +25,9 @@ class Txn:
         self.storage = storage
         self.ops: list[Op] = []
         self._pending: dict[str, bytes | None] = {}
+        # Directory → the pending paths anywhere below it, so listdir looks only at those:
+        # a refresh that lists one small directory per container stays linear.
+        self._below: dict[str, set[str]] = {}
         # (path, its pending value before this change, or _ABSENT): undone by rollback().
         self._undo: list[tuple[str, bytes | object | None]] = []
 
@@ -41,14 +44,12 @@ class Txn:
     def listdir(self, path: str) -> list[str]:
         """Sorted entries of directory ``path``, pending changes included."""
         names = set(self.storage.listdir(path))
-        if self._pending:
-            prefix = path + "/"
-            for pending, data in self._pending.items():
-                if not pending.startswith(prefix):
-                    continue
-                rest = pending[len(prefix) :]
-                first, _, deeper = rest.partition("/")
-                if data is not None:
+        below = self._below.get(path)
+        if below:
+            skip = len(path) + 1 if path else 0
+            for pending in below:
+                first, _, deeper = pending[skip:].partition("/")
+                if self._pending[pending] is not None:
                     names.add(first)
                 elif not deeper:
                     names.discard(first)
@@ -65,6 +66,8 @@ class Txn:
             path, before = self._undo.pop()
             if before is _ABSENT:
                 del self._pending[path]
+                for directory in _ancestors(path):
+                    self._below[directory].discard(path)
             else:
                 self._pending[path] = before  # type: ignore[assignment]
         del self.ops[ops:]
@@ -80,8 +83,18 @@ class Txn:
         self._pending[path] = None
 
     def _remember(self, path: str) -> None:
-        self._undo.append((path, self._pending.get(path, _ABSENT)))
+        before = self._pending.get(path, _ABSENT)
+        self._undo.append((path, before))
+        if before is _ABSENT:
+            for directory in _ancestors(path):
+                self._below.setdefault(directory, set()).add(path)
 
     def rmdir(self, path: str) -> None:
         """Remove directory ``path`` once its files are deleted (after this call's deletes)."""
         self.ops.append(("rmdir", path))
+
+
+def _ancestors(path: str) -> list[str]:
+    """The directories that hold ``path``, from the store directory (``""``) down."""
+    parts = path.split("/")[:-1]
+    return ["", *("/".join(parts[: i + 1]) for i in range(len(parts)))]
