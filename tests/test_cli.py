@@ -36,6 +36,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("FSSTATE_ROOT", "FSSTATE_TMP"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.setattr(cli, "ROOT_LIBPOD_TMP", str(tmp_path / "run-libpod"))
 
 
 @pytest.fixture
@@ -269,8 +270,8 @@ def test_root_from_environment(
     assert run("import-podman", str(OSV_DB), store=False)[0] == 0
     assert len(run("ps", "-a", store=False)[1].splitlines()) == 4
     assert run("refresh", store=False)[0] == 0
-    # the default tmp dir is under $XDG_RUNTIME_DIR, keyed by the root
-    assert os.listdir(tmp_path / "run" / "fsstate") == [
+    # root's default tmp dir is in Podman's (/run/libpod), keyed by the root
+    assert os.listdir(tmp_path / "run-libpod" / "fsstate") == [
         os.path.basename(cli.default_tmp(str(root)))
     ]
 

@@ -6,11 +6,18 @@ Usage: ``fsstate [--root DIR] [--tmp DIR] COMMAND [ARGS…]`` (also ``python -m 
     The store's static dir. Default: ``$FSSTATE_ROOT``; without either, the command fails with
     a usage error.
 ``--tmp DIR``
-    The store's tmp dir: volatile data only (the "refreshed since boot" marker), so it belongs
-    on a tmpfs like Podman's ``/run/…/libpod/tmp``. Default: ``$FSSTATE_TMP``; else
-    ``$XDG_RUNTIME_DIR/fsstate/<key>``; else ``<system temp dir>/fsstate-<uid>/<key>``, where
-    ``<key>`` is derived from the resolved root path, so two stores never share a tmp dir and
-    the same store always finds its own.
+    The store's tmp dir: volatile data only (the "refreshed in this boot" marker ``alive``).
+    Default: ``$FSSTATE_TMP``; else ``<libpod tmp>/fsstate/<key>`` inside Podman's own tmp dir
+    (``/run/libpod`` for root, ``$XDG_RUNTIME_DIR/libpod/tmp`` for other users, or
+    ``/run/user/<uid>/libpod/tmp`` when that is unset — containers/common
+    ``pkg/config/default_linux.go`` ``getLibpodTmpDir`` and ``GetRootlessRuntimeDir``),
+    where ``<key>`` is derived from the resolved root path, so two stores never share a tmp dir
+    and the same store always finds its own. Never a shared path under ``$TMPDIR``; a tmp dir
+    that another user owns or can write in is refused (``fsio.PrivateDir``).
+
+Every command but ``refresh`` warns on stderr (``fsstate: warning: …``) when the store has not
+been refreshed in this boot (:meth:`FileState.needs_refresh`): the states it shows predate the
+reboot.
 
 Every command makes one or a few calls on :class:`fsstate.FileState` or
 :mod:`fsstate.podman` and formats the result; no store logic lives here. A
@@ -44,7 +51,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -135,9 +141,15 @@ class Context:
         self._state: FileState | None = None
         self._progress_shown = False  # a progress line on stderr still lacks its newline
 
-    def state(self) -> FileState:
+    def state(self, *, refreshing: bool = False) -> FileState:
         if self._state is None:
             self._state = FileState(self.root, self.tmp)
+            if not refreshing and self._state.needs_refresh():
+                print(
+                    "fsstate: warning: the store has not been refreshed since boot; "
+                    "container states predate it (run `fsstate refresh`)",
+                    file=self.err,
+                )
         return self._state
 
     def close(self) -> None:
@@ -478,7 +490,7 @@ def cmd_export_podman(ctx: Context, args: argparse.Namespace) -> int:
 
 @command("refresh", help="reset volatile state after a reboot (Podman's State.Refresh)")
 def cmd_refresh(ctx: Context, args: argparse.Namespace) -> int:
-    ctx.state().refresh()
+    ctx.state(refreshing=True).refresh()
     return EXIT_OK
 
 
@@ -490,9 +502,27 @@ def default_tmp(root: str) -> str:
     if env := os.environ.get("FSSTATE_TMP"):
         return env
     key = hashlib.sha256(os.path.realpath(root).encode()).hexdigest()[:16]
-    if runtime := os.environ.get("XDG_RUNTIME_DIR"):
-        return os.path.join(runtime, "fsstate", key)
-    return os.path.join(tempfile.gettempdir(), f"fsstate-{os.getuid()}", key)
+    return os.path.join(libpod_tmp_dir(), "fsstate", key)
+
+
+#: Podman's tmp dir for root (containers/common pkg/config/default_linux.go getLibpodTmpDir).
+ROOT_LIBPOD_TMP = "/run/libpod"
+
+
+def libpod_tmp_dir() -> str:
+    """Podman's default tmp dir for this user: :data:`ROOT_LIBPOD_TMP` for root, else
+    ``<runtime dir>/libpod/tmp`` with the runtime dir ``$XDG_RUNTIME_DIR`` or, when that is
+    unset, ``/run/user/<uid>`` (containers/storage pkg/homedir GetRuntimeDir); a usage error
+    when neither exists."""
+    if os.geteuid() == 0:
+        return ROOT_LIBPOD_TMP
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.geteuid()}"
+    if not os.path.isdir(runtime):
+        raise errors.InvalidArgumentError(
+            f"no runtime dir for the tmp dir ({runtime} does not exist): set "
+            "$XDG_RUNTIME_DIR, $FSSTATE_TMP or --tmp"
+        )
+    return os.path.join(runtime, "libpod", "tmp")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -506,8 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tmp",
         metavar="DIR",
-        help="tmp dir (default: $FSSTATE_TMP, else $XDG_RUNTIME_DIR/fsstate/<key>, "
-        "else <temp dir>/fsstate-<uid>/<key>; <key> from the root path)",
+        help="tmp dir (default: $FSSTATE_TMP, else <libpod tmp>/fsstate/<key>: /run/libpod "
+        "for root, $XDG_RUNTIME_DIR/libpod/tmp for others; <key> from the root path)",
     )
     top = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
@@ -537,7 +567,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("no store: give --root DIR or set $FSSTATE_ROOT")
     except SystemExit as exc:  # argparse exits on --help and on usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    ctx = Context(root, args.tmp or default_tmp(root), sys.stdout, sys.stderr)
+    try:
+        tmp = args.tmp or default_tmp(root)
+    except errors.StateError as exc:
+        return _fail(exc, EXIT_USAGE)
+    ctx = Context(root, tmp, sys.stdout, sys.stderr)
     try:
         try:
             return int(args.run(ctx, args))

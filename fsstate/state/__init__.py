@@ -28,7 +28,6 @@ from __future__ import annotations
 from fsstate.state.container_add_remove import ContainerAddRemoveMethods
 from fsstate.state.containers import ContainerMethods
 from fsstate.state.exec_sessions import ExecSessionMethods
-from fsstate.state.lifecycle import REFRESH_MARKER as REFRESH_MARKER
 from fsstate.state.lifecycle import LifecycleMethods
 from fsstate.state.networks import NetworkMethods
 from fsstate.state.pods import PodMethods

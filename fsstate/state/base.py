@@ -36,7 +36,7 @@ from fsstate.model import Container, Pod
 from fsstate.state.catalog import CONTAINER, Catalog, exists_error
 from fsstate.store import codec
 from fsstate.store import layout as L
-from fsstate.store.fsio import make_dirs
+from fsstate.store.fsio import PrivateDir
 from fsstate.store.lock import DEFAULT_TIMEOUT
 from fsstate.store.storage import FileStorage, Storage
 from fsstate.store.txn import Txn
@@ -68,7 +68,11 @@ class StateBase:
         self._storage: Storage = storage or FileStorage(
             self.static_dir, lock_timeout=lock_timeout, create=create
         )
-        make_dirs(self.tmp_dir, durable=False)
+        try:
+            PrivateDir(self.tmp_dir).close()  # made 0700 now; refused now if another user's
+        except BaseException:
+            self._storage.close()
+            raise
         self._namespace = ""
         self._closed = False
         self._txn: Txn | None = None
@@ -103,6 +107,8 @@ class StateBase:
             try:
                 yield Catalog(txn)
                 self._storage.commit(txn.ops)
+                for hook in txn.on_commit:
+                    hook()
             finally:
                 self._txn = None
 

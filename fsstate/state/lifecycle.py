@@ -18,14 +18,12 @@ from fsstate.model import DBConfig
 from fsstate.state import rules, schema
 from fsstate.state.base import StateBase, log
 from fsstate.state.catalog import CONTAINER, POD, Catalog
-from fsstate.store import fsio
 from fsstate.store import layout as L
+from fsstate.store.fsio import PrivateDir, boot_id
+from fsstate.store.lock import DEFAULT_TIMEOUT
+from fsstate.store.storage import Storage
 
-__all__ = ["REFRESH_MARKER", "LifecycleMethods"]
-
-#: Written to tmp_dir by refresh(); tmp_dir is a tmpfs in production, so the marker's absence
-#: means "this boot has not been refreshed yet".
-REFRESH_MARKER = "fsstate-refreshed"
+__all__ = ["LifecycleMethods"]
 
 
 class LifecycleMethods(StateBase):
@@ -40,19 +38,78 @@ class LifecycleMethods(StateBase):
     def namespace(self) -> str:
         return self._namespace
 
+    # -- the reboot refresh ----------------------------------------------------------------
+    #
+    # A boot is "refreshed" when ``tmp_dir/alive`` holds its boot ID
+    # (/proc/sys/kernel/random/boot_id): absent, empty or another boot's ID means not, wherever
+    # tmp_dir lives (a tmpfs wiped at boot, or a disk that keeps the old marker). The marker
+    # is written after the refresh commits, under the store lock, through a directory only
+    # this user can write in (fsio.PrivateDir). Podman keeps an empty ``alive`` there
+    # (libpod/runtime.go); the boot ID is what makes it work off a tmpfs too.
+
+    def __init__(
+        self,
+        static_dir: str | os.PathLike[str],
+        tmp_dir: str | os.PathLike[str],
+        *,
+        lock_timeout: float = DEFAULT_TIMEOUT,
+        storage: Storage | None = None,
+        create: bool = True,
+    ) -> None:
+        super().__init__(
+            static_dir, tmp_dir, lock_timeout=lock_timeout, storage=storage, create=create
+        )
+        if getattr(self._storage, "created", False):
+            self._mark_refreshed()  # a store born in this boot has nothing to reset
+
+    def _refreshed_this_boot(self) -> bool:
+        with PrivateDir(self.tmp_dir) as tmp:
+            marker = tmp.read(L.ALIVE)
+        current = boot_id()
+        return marker is not None and marker.strip() == current.encode()
+
+    def _mark_refreshed(self) -> None:
+        with PrivateDir(self.tmp_dir) as tmp:
+            tmp.replace(L.ALIVE, f"{boot_id()}\n".encode())
+
     def needs_refresh(self) -> bool:
-        """True until ``refresh()`` has run since ``tmp_dir`` was created (i.e. this boot)."""
-        return not fsio.has_marker(os.path.join(self.tmp_dir, REFRESH_MARKER))
+        """True until ``refresh()`` (or ``refresh_if_rebooted()``) has run in this boot: the
+        marker ``tmp_dir/alive`` is absent or holds another boot's ID. A store that this
+        process created is marked refreshed when it is created. Errors:
+        :class:`~fsstate.store.fsio.UnsafeDirError` (tmp_dir not private to this user)."""
+        return not self._refreshed_this_boot()
 
     def refresh(self) -> None:
         """Reset runtime-only state after a reboot, in one transaction (API.md Decision 7,
         §2.9 NEWEST): every container state is reset (:func:`rules.reset_container_state`),
         every exec-session registration is dropped, pod ``cgroupPath`` is cleared, volume
-        ``mountCount`` is zeroed. Documents that cannot be read are skipped with a warning
-        (``fsck`` reports them). Errors: :class:`StateClosedError`."""
+        ``mountCount`` is zeroed; then this boot is marked refreshed. Documents that cannot be
+        read are skipped with a warning (``fsck`` reports them). Errors:
+        :class:`StateClosedError`, :class:`~fsstate.store.fsio.UnsafeDirError`."""
         self._check_open()
-        self._run(self._refresh)
-        fsio.write_marker(os.path.join(self.tmp_dir, REFRESH_MARKER), b"refreshed\n")
+
+        def refresh(cat: Catalog) -> None:
+            self._refresh(cat)
+            cat.txn.on_commit.append(self._mark_refreshed)
+
+        self._run(refresh)
+
+    def refresh_if_rebooted(self) -> bool:
+        """``refresh()`` unless this boot was refreshed already; True when it refreshed
+        (API.md, Today's Podman: the runtime's alive file). The check, the refresh and the
+        marker all happen under the store lock, so of any number of concurrent callers exactly
+        one refreshes; a new, empty tmp_dir counts as a reboot. Errors:
+        :class:`StateClosedError`, :class:`~fsstate.store.fsio.UnsafeDirError`."""
+        self._check_open()
+
+        def refresh_once(cat: Catalog) -> bool:
+            if self._refreshed_this_boot():
+                return False
+            self._refresh(cat)
+            cat.txn.on_commit.append(self._mark_refreshed)
+            return True
+
+        return self._run(refresh_once)
 
     def _refresh(self, cat: Catalog) -> None:
         def reset(path: str, kind: str, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> None:

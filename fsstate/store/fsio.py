@@ -15,8 +15,9 @@ What it owns, by caller:
 * what the package writes outside a store: a snapshot's copy (:func:`make_dir`,
   :func:`copy_tree`, :func:`rename`, :func:`remove_tree`, :func:`fsync_dir`), new parent
   directories (:func:`make_dirs`), an exported file (:func:`new_temp_file`,
-  :func:`publish_file`, :func:`remove_if_present`), the refresh marker in ``tmp_dir``
-  (:func:`write_marker`, :func:`has_marker`).
+  :func:`publish_file`, :func:`remove_if_present`), and ``tmp_dir`` with its refresh marker
+  (:class:`PrivateDir`: reached through no symlink another user could plant, private to the
+  user, or :class:`UnsafeDirError`).
 
 Not here: the foreign databases of ``fsstate.podman`` — a Podman ``db.sql`` or ``bolt_state.db``
 read by path through ``sqlite3`` or the Bolt reader, and the SQLite file the exporter fills
@@ -60,7 +61,9 @@ __all__ = [
     "DIR_MODE",
     "FILE_MODE",
     "Copied",
+    "PrivateDir",
     "Tree",
+    "UnsafeDirError",
     "boot_id",
     "chmod_at",
     "close",
@@ -72,7 +75,6 @@ __all__ = [
     "fdatasync",
     "file_size",
     "fsync_dir",
-    "has_marker",
     "identity",
     "is_dir",
     "lstat",
@@ -94,7 +96,6 @@ __all__ = [
     "rename",
     "rmdir_at",
     "unlink_at",
-    "write_marker",
 ]
 
 # -- the one table of open flags and modes ---------------------------------------------------
@@ -775,14 +776,121 @@ def remove_if_present(path: str) -> None:
         os.unlink(path)
 
 
-def has_marker(path: str) -> bool:
-    """Whether marker file ``path`` (outside the store: refresh's, in ``tmp_dir``) exists."""
-    return os.path.exists(path)
+# -- the tmp dir: private files outside the store ------------------------------------------------
+
+_MAX_SYMLINKS = 40  # as the kernel's path walk (MAXSYMLINKS)
 
 
-def write_marker(path: str, data: bytes) -> None:
-    """Write marker file ``path``, creating its directory (0700) when it was cleaned away.
-    Not durable: the marker lives in ``tmp_dir``, a tmpfs that a reboot empties."""
-    make_dirs(os.path.dirname(path), durable=False)
-    with open(path, "wb") as f:
-        f.write(data)
+class UnsafeDirError(PermissionError):
+    """A directory fsstate would write in outside its store is not private to this user."""
+
+
+def _trusted(st: os.stat_result) -> bool:
+    """A directory only root or this user can change: a symlink in it may be followed."""
+    return st.st_uid in (0, os.geteuid()) and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+class PrivateDir:
+    """A directory outside the store that only this user can write in (the tmp dir).
+
+    Opening walks ``path`` from ``/`` one component at a time without following a symlink,
+    except one that sits in a directory only root or this user can change (``/var/run`` →
+    ``/run``); missing components are created ``0700``. The directory itself must be a real
+    directory owned by this user and writable by no one else, so another user cannot plant a
+    name in it; :class:`UnsafeDirError` (naming the path and why) otherwise, before anything
+    is written. Files in it are then read and replaced through its descriptor, never followed.
+    ``with PrivateDir(path) as d:``.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = os.path.abspath(path)
+        self.fd = self._walk()
+
+    def __enter__(self) -> PrivateDir:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def _refuse(self, why: str) -> UnsafeDirError:
+        return UnsafeDirError(errno.EPERM, f"{why}; refusing to write there", self.path)
+
+    def _walk(self) -> int:
+        parts = [p for p in self.path.split("/") if p]
+        fd = os.open("/", _DIR_FLAGS)
+        links = 0
+        try:
+            while parts:
+                part = parts.pop(0)
+                try:
+                    try:
+                        nfd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                    except FileNotFoundError:
+                        with suppress(FileExistsError):
+                            os.mkdir(part, DIR_MODE, dir_fd=fd)
+                        nfd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except OSError as exc:
+                    if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                        raise
+                    st = os.stat(part, dir_fd=fd, follow_symlinks=False)
+                    if not stat.S_ISLNK(st.st_mode):
+                        raise self._refuse(f"{part!r} on the way is not a directory") from None
+                    if not parts:
+                        raise self._refuse("it is a symlink") from None
+                    if not _trusted(os.fstat(fd)) or (links := links + 1) > _MAX_SYMLINKS:
+                        raise self._refuse(
+                            f"the symlink {part!r} on the way is in a directory other users "
+                            "can change"
+                        ) from None
+                    target = os.readlink(part, dir_fd=fd)
+                    parts[:0] = [p for p in target.split("/") if p]
+                    if target.startswith("/"):
+                        os.close(fd)
+                        fd = os.open("/", _DIR_FLAGS)
+                    continue
+                os.close(fd)
+                fd = nfd
+            st = os.fstat(fd)
+            if st.st_uid != os.geteuid():
+                raise self._refuse(f"it belongs to uid {st.st_uid}, not to uid {os.geteuid()}")
+            if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                raise self._refuse(f"other users can write in it (mode {st.st_mode & 0o7777:o})")
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def read(self, name: str) -> bytes | None:
+        """The bytes of regular file ``name``, ``None`` if absent; :class:`UnsafeDirError`
+        for anything else there (a symlink, a FIFO)."""
+        try:
+            fd = os.open(name, _PROBE_FLAGS, dir_fd=self.fd)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise self._refuse(f"{name!r} in it is a symlink") from None
+            raise
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise self._refuse(f"{name!r} in it is not a regular file")
+            return _read_all(fd)
+        finally:
+            os.close(fd)
+
+    def replace(self, name: str, data: bytes) -> None:
+        """Make file ``name`` hold ``data``, atomically for readers (a new file renamed over
+        it; a symlink planted there is replaced, never followed). Not fsynced: the tmp dir
+        is volatile by design."""
+        tmp = temp_name(os.getpid(), next(_temp_counter))
+        fd = os.open(tmp, _NEW_FLAGS, FILE_MODE, dir_fd=self.fd)
+        try:
+            os.write(fd, data)  # a few bytes: one write
+        finally:
+            os.close(fd)
+        os.replace(tmp, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)

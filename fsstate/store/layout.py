@@ -54,6 +54,7 @@ import re
 from fsstate.errors import EmptyIDError, InvalidArgumentError
 
 __all__ = [
+    "ALIVE",
     "CONTROL_FILES",
     "DBCONFIG",
     "FORMAT",
@@ -95,6 +96,9 @@ JOURNAL = "journal"
 DBCONFIG = "dbconfig.json"
 NAME_INDEX = "index/names"
 CONTROL_FILES = (FORMAT, LOCK, GENERATION, JOURNAL)
+#: In ``tmp_dir``, outside the store: the boot ID of the boot whose refresh ran (API.md,
+#: refresh_if_rebooted; the name of Podman's own marker, libpod/runtime.go).
+ALIVE = "alive"
 
 #: API.md Decision 10: what a name or ID may look like.
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")

@@ -98,6 +98,8 @@ class FileStorage:
             with self.lock:
                 self._check_format()
                 fresh = not (self.tree.exists(JOURNAL) and self.tree.exists(GENERATION))
+                #: This open created the store (it holds nothing from an earlier boot).
+                self.created = fresh
                 self.journal = Journal(self.tree, read_only=self.read_only)
                 if fresh:  # the new files' names must outlive a power loss, as their records do
                     self.tree.fsync_path("")

@@ -10,6 +10,8 @@ nothing behind even when the caller catches the error and the transaction goes o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fsstate.store.journal import Op
 from fsstate.store.storage import Storage
 
@@ -30,6 +32,9 @@ class Txn:
         self._below: dict[str, set[str]] = {}
         # (path, its pending value before this change, or _ABSENT): undone by rollback().
         self._undo: list[tuple[str, bytes | object | None]] = []
+        #: Called after the commit, still under the store lock (e.g. writing the refresh
+        #: marker); dropped with the changes of a call that is rolled back.
+        self.on_commit: list[Callable[[], None]] = []
 
     def read(self, path: str) -> bytes | None:
         if path in self._pending:
@@ -55,13 +60,14 @@ class Txn:
                     names.discard(first)
         return sorted(names)
 
-    def mark(self) -> tuple[int, int]:
+    def mark(self) -> tuple[int, int, int]:
         """A savepoint: the changes recorded so far."""
-        return len(self.ops), len(self._undo)
+        return len(self.ops), len(self._undo), len(self.on_commit)
 
-    def rollback(self, mark: tuple[int, int]) -> None:
+    def rollback(self, mark: tuple[int, int, int]) -> None:
         """Forget every change recorded after ``mark``."""
-        ops, undo = mark
+        ops, undo, hooks = mark
+        del self.on_commit[hooks:]
         while len(self._undo) > undo:
             path, before = self._undo.pop()
             if before is _ABSENT:
