@@ -4,8 +4,8 @@
 
 Builds one store per size (containers with a small config, each with one exec session, plus
 one pod and one volume per 100 containers) in one transaction, then times ``refresh()`` on it
-once, in a fresh ``FileState`` (the build leaves the page cache warm; a second refresh would
-find nothing left to reset).
+once, in a fresh ``FileState``, after a ``sync`` (the build leaves the page cache warm; a
+second refresh would find nothing left to reset).
 Then a store of a few containers holding ``--exec-sessions`` exec sessions in all. Prints
 seconds per refresh and microseconds per container: a flat last column is linear.
 """
@@ -13,6 +13,7 @@ seconds per refresh and microseconds per container: a flat last column is linear
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
@@ -41,6 +42,7 @@ def build(root: Path, containers: int, sessions_per_container: int) -> None:
 
 
 def time_refresh(root: Path) -> float:
+    os.sync()  # the build's writeback must not land inside the timing
     with FileState(root / "static", root / "tmp") as state:
         t = time.perf_counter()
         state.refresh()
