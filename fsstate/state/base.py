@@ -33,7 +33,7 @@ from fsstate.errors import (
     StateClosedError,
 )
 from fsstate.model import Container, Pod
-from fsstate.state.catalog import CONTAINER, Catalog, exists_error
+from fsstate.state.catalog import CONTAINER, Catalog, exists_error, names_valid
 from fsstate.store import codec
 from fsstate.store import layout as L
 from fsstate.store.fsio import PrivateDir
@@ -76,6 +76,22 @@ class StateBase:
         self._namespace = ""
         self._closed = False
         self._txn: Txn | None = None
+        try:
+            self._run(self._check_index)
+        except BaseException:
+            self._storage.close()
+            raise
+
+    def _check_index(self, cat: Catalog) -> None:
+        """Refuse a store whose index is gone (issue 8): it would list nothing and take any
+        name. :class:`CorruptDocumentError` naming the index and ``fsck --repair``."""
+        if cat.index_missing():
+            path = cat.abspath(L.NAME_INDEX)
+            raise CorruptDocumentError(
+                f"{path}: the index is missing while the store holds containers or pods; "
+                "rebuild it with `fsstate fsck --repair`",
+                path=path,
+            )
 
     def __enter__(self) -> Self:
         return self
@@ -179,21 +195,48 @@ class StateBase:
             ctr.valid = False
             raise NoSuchContainerError(f"container {cid} is not in the state", id=cid)
 
-    def _stored_container(self, cat: Catalog, ctr: Container, *, ns: bool = True) -> Container:
-        """:meth:`_require_container`, returning the stored container (its config)."""
+    def _stored_container(
+        self, cat: Catalog, ctr: Container, *, ns: bool = True, removing: bool = False
+    ) -> Container:
+        """:meth:`_require_container`, returning the stored container (its config); see
+        :meth:`_passed_instead` for ``removing``."""
         self._require_container(cat, ctr, ns=ns)
-        stored = cat.container(ctr.id)
+        try:
+            stored = cat.container(ctr.id)
+        except CorruptDocumentError as exc:
+            if not removing:
+                raise
+            return self._passed_instead(ctr, exc)
         assert stored is not None  # it exists: we hold the lock
         return stored
 
-    def _stored_pod(self, cat: Catalog, pod: Pod, *, ns: bool = True) -> Pod:
+    def _stored_pod(
+        self, cat: Catalog, pod: Pod, *, ns: bool = True, removing: bool = False
+    ) -> Pod:
         if ns:
             self._ns_check(f"pod {pod.id}", pod.namespace)
-        stored = cat.pod(pod.id) if L.is_valid_name(pod.id) else None
-        if stored is None:
+        if not (L.is_valid_name(pod.id) and cat.is_pod(pod.id)):
             pod.valid = False
             raise NoSuchPodError(f"pod {pod.id} is not in the state", id=pod.id)
+        try:
+            stored = cat.pod(pod.id)
+        except CorruptDocumentError as exc:
+            if not removing:
+                raise
+            return self._passed_instead(pod, exc)
+        assert stored is not None  # it exists: we hold the lock
         return stored
+
+    def _passed_instead(self, obj: NsObj, exc: CorruptDocumentError) -> NsObj:
+        """For a removal whose stored config cannot be read: the object passed in, so damage
+        never traps an object (issue 8). The removal then goes by ID, dropping the index
+        entries of this ID that the passed config implies (a name entry only while it names
+        this ID). When a name in it could not be a path either, ``exc`` is raised."""
+        kind = type(obj).__name__.lower()
+        if not names_valid(obj):
+            raise exc
+        log.warning("removing %s %s by the config passed in: %s", kind, obj.id, exc)
+        return obj
 
     def _state_doc(self, cat: Catalog, path: str, kind: str, oid: str) -> dict[str, Any]:
         """The state document at ``path`` of a stored container or pod; its absence is an

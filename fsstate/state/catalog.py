@@ -9,13 +9,13 @@ friends to rebuild indexes from documents.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 from fsstate.errors import (
     ContainerExistsError,
     CorruptDocumentError,
-    NoSuchContainerError,
     PodExistsError,
 )
 from fsstate.model import Container, Pod
@@ -31,9 +31,12 @@ __all__ = [
     "Catalog",
     "container_entries",
     "exists_error",
+    "names_valid",
     "pod_entries",
     "volume_entries",
 ]
+
+log = logging.getLogger("fsstate.state")
 
 CONTAINER = "container"
 POD = "pod"
@@ -95,13 +98,14 @@ class Catalog:
         data = self.txn.read(path)
         if data is None:
             return None
-        abspath = self._abspath(path)
+        abspath = self.abspath(path)
         doc = codec.decode_object(data, abspath)
         if kind is not None:
             shape.check(kind, doc, abspath)
         return doc
 
-    def _abspath(self, path: str) -> str:
+    def abspath(self, path: str) -> str:
+        """``path`` with the store directory in front, for messages (as it is, in memory)."""
         root = getattr(self.txn.storage, "root", "")
         return f"{root}/{path}" if root else path
 
@@ -116,15 +120,13 @@ class Catalog:
         config = self.container_config(cid)
         if config is None:
             return None
-        return _checked(
-            Container._adopt(config), cid, self._abspath(L.container_doc(cid, "config"))
-        )
+        return _checked(Container._adopt(config), cid, self.abspath(L.container_doc(cid, "config")))
 
     def pod(self, pid: str) -> Pod | None:
         config = self.doc(L.pod_doc(pid, "config"), "pod-config")
         if config is None:
             return None
-        return _checked(Pod._adopt(config), pid, self._abspath(L.pod_doc(pid, "config")))
+        return _checked(Pod._adopt(config), pid, self.abspath(L.pod_doc(pid, "config")))
 
     # -- registries ------------------------------------------------------------------------
 
@@ -167,16 +169,24 @@ class Catalog:
             raise exists_error(held[0], f"name {name} is in use by {held[0]} {held[1]}", name=name)
 
     def ids(self, kind: str, namespace: str = "") -> list[str]:
-        """Sorted IDs of every container or pod (``kind``), or of those in ``namespace``."""
+        """Sorted IDs of every container or pod (``kind``), or of those in ``namespace``.
+
+        Every ID is listed from the documents' directory, not the ID registry: a registry
+        shard lost to damage must not hide its objects (issue 8; ``fsck`` reports it)."""
         kdir = _KIND_DIR[kind]
         if namespace:
             if not L.is_valid_name(namespace):
                 return []
             return [i for i in self.txn.listdir(L.namespace_dir(namespace, kdir)) if _ok(i)]
-        found: list[str] = []
-        for shard in self.txn.listdir(L.id_registry_dir(kdir)):
-            found.extend(i for i in self.txn.listdir(L.id_shard_dir(kdir, shard)) if _ok(i))
-        return sorted(found)
+        return [i for i in self.txn.listdir(L.objects_dir(kdir)) if _ok(i)]
+
+    def index_missing(self) -> bool:
+        """Whether the index is gone while containers or pods exist: a store holding any has
+        a name registry (an entry per name; the directory is never removed). Cheap: one
+        ``exists``, and two directory listings only when that fails."""
+        if self.txn.exists(L.NAME_INDEX):
+            return False
+        return any(self.txn.listdir(L.objects_dir(kdir)) for kdir in _KIND_DIR.values())
 
     def ids_with_prefix(self, kind: str, prefix: str) -> list[str]:
         """Sorted IDs (volume names, for ``VOLUME``) of ``kind`` starting with ``prefix`` (a
@@ -201,13 +211,19 @@ class Catalog:
         )
 
     def volume_names(self) -> list[str]:
-        return [n for n in self.txn.listdir("volumes") if _ok(n)]
+        return [n for n in self.txn.listdir(L.objects_dir("volumes")) if _ok(n)]
 
     def dependents(self, cid: str) -> list[str]:
         return [i for i in self.txn.listdir(L.dependents_dir(cid)) if _ok(i)]
 
     def pod_members(self, pid: str) -> list[str]:
+        """The member entries of pod ``pid`` (an entry may outlive a container removed by
+        hand: see :meth:`live_pod_members`)."""
         return [i for i in self.txn.listdir(L.pod_members_dir(pid)) if _ok(i)]
+
+    def live_pod_members(self, pid: str) -> list[str]:
+        """The member entries of pod ``pid`` whose container exists."""
+        return [i for i in self.pod_members(pid) if self.is_container(i)]
 
     def volume_users(self, name: str) -> list[str]:
         return [i for i in self.txn.listdir(L.volume_users_dir(name)) if _ok(i)]
@@ -261,10 +277,18 @@ class Catalog:
         self._put_entries(pod_entries(pod))
 
     def remove_pod(self, stored: Pod) -> None:
+        """Delete a pod's documents and index entries, with member entries left by containers
+        that are gone (the caller checked that no member exists)."""
         pid = stored.id
         self._delete_entries(pod_entries(stored), keep_name_of_other=pid)
         self._delete_dir(L.pod_dir(pid))
-        self.txn.rmdir(L.pod_members_dir(pid))
+        self._delete_dir(L.pod_members_dir(pid))
+
+    def remove_stale_members(self, pid: str) -> None:
+        """Drop the member entries of pod ``pid`` whose container is gone."""
+        for cid in self.pod_members(pid):
+            if not self.is_container(cid):
+                self.txn.delete(f"{L.pod_members_dir(pid)}/{cid}")
 
     def rename(self, kind: str, oid: str, old: str, new: str) -> None:
         """Move the name registry entry of ``oid`` from ``old`` to ``new`` (both checked)."""
@@ -318,10 +342,13 @@ class Catalog:
     # -- loading many ----------------------------------------------------------------------
 
     def load_containers(self, ids: Iterable[str]) -> Iterator[Container]:
+        """The containers ``ids`` (index entries); one whose directory is gone is left out
+        with a warning: the documents are the truth, ``fsck --repair`` drops the entry."""
         for cid in ids:
             ctr = self.container(cid)
             if ctr is None:
-                raise NoSuchContainerError(f"container {cid} is indexed but has no config", id=cid)
+                log.warning("container %s is indexed but has no config; run fsck --repair", cid)
+                continue
             yield ctr
 
 
@@ -332,13 +359,19 @@ def _ok(name: str) -> bool:
 def _checked(obj: ObjT, oid: str, path: str) -> ObjT:
     """``obj`` as read from ``path``, if its ID is ``oid`` and every name in it that becomes a
     path is valid: a planted config must not lead a removal or rename out of its own entries."""
+    if obj.id != oid or not names_valid(obj):
+        raise CorruptDocumentError(f"{path}: a name or ID in it is not valid; run fsck", path=path)
+    return obj
+
+
+def names_valid(obj: Container | Pod) -> bool:
+    """Whether every name in ``obj`` that becomes a path (ID, name, namespace; a container's
+    pod, dependencies and named volumes) passes ``layout.is_valid_name``."""
     optional = [obj.namespace]
     if isinstance(obj, Container):
         optional += [obj.pod_id, *obj.dependencies(), *obj.named_volumes()]
-    valid = L.is_valid_name(obj.name) and all(L.is_valid_name(n) for n in optional if n)
-    if obj.id != oid or not valid:
-        raise CorruptDocumentError(f"{path}: a name or ID in it is not valid; run fsck", path=path)
-    return obj
+    required = L.is_valid_name(obj.id) and L.is_valid_name(obj.name)
+    return required and all(L.is_valid_name(n) for n in optional if n)
 
 
 def _emptied_dirs(entries: dict[str, bytes]) -> list[str]:

@@ -133,18 +133,29 @@ class ContainerAddRemoveMethods(StateBase):
         """Remove a container that is not in a pod (§1.2 RemoveContainer + shared delete).
 
         Errors, in order: :class:`StateClosedError`; :class:`PodExistsError` (``config.pod``
-        set — use :meth:`remove_container_from_pod`); :class:`NoSuchContainerError` (+inv);
-        :class:`NamespaceMismatchError`; :class:`ExecSessionExistsError`;
-        :class:`DependencyExistsError` (Decision 3). Does not check or change ``valid``.
+        set — use :meth:`remove_container_from_pod`; but a stored member of a pod that is
+        gone, e.g. quarantined by ``fsck --repair``, is removed here, issue 8);
+        :class:`NoSuchContainerError` (+inv); :class:`NamespaceMismatchError`;
+        :class:`ExecSessionExistsError`; :class:`DependencyExistsError` (Decision 3). Does not
+        check or change ``valid``. A container whose stored config cannot be read is removed
+        by ID with the config passed in (unless a name in that is not valid either: then
+        :class:`CorruptDocumentError`).
         """
         self._check_open()
-        if ctr.pod_id:
-            raise PodExistsError(
-                f"container {ctr.id} is in pod {ctr.pod_id}; remove it with "
-                "remove_container_from_pod",
-                id=ctr.id,
-            )
-        self._run(lambda cat: self._delete(cat, ctr, None))
+
+        def delete(cat: Catalog) -> None:
+            pod_gone = L.is_valid_name(ctr.pod_id) and not cat.is_pod(ctr.pod_id)
+            if ctr.pod_id and not (
+                pod_gone and L.is_valid_name(ctr.id) and cat.is_container(ctr.id)
+            ):
+                raise PodExistsError(
+                    f"container {ctr.id} is in pod {ctr.pod_id}; remove it with "
+                    "remove_container_from_pod",
+                    id=ctr.id,
+                )
+            self._delete(cat, ctr, None)
+
+        self._run(delete)
 
     def remove_container_from_pod(self, pod: Pod, ctr: Container) -> None:
         """Remove a member of ``pod`` (§1.2 RemoveContainerFromPod).
@@ -173,7 +184,7 @@ class ContainerAddRemoveMethods(StateBase):
         if pod is not None and cat.pod(pod.id) is None:
             pod.valid = False
             raise NoSuchPodError(f"pod {pod.id} is not in the state", id=pod.id)
-        stored = self._stored_container(cat, ctr, ns=False)
+        stored = self._stored_container(cat, ctr, ns=False, removing=True)
         cid = stored.id
         self._ns_check(f"container {cid}", stored.namespace)
         if pod is not None:

@@ -87,14 +87,14 @@ class PodMethods(StateBase):
 
         def members(cat: Catalog) -> list[str]:
             self._stored_pod(cat, pod)
-            return cat.pod_members(pod.id)
+            return cat.live_pod_members(pod.id)
 
         return self._run(members)
 
     def pod_containers(self, pod: Pod) -> list[Container]:
         """``pod``'s members, sorted by ID, with empty states (§1.2 PodContainers). Errors as
         :meth:`pod_containers_by_id`, then :class:`CorruptDocumentError` for a member that
-        cannot be read."""
+        cannot be read. A member entry whose container directory is gone is left out."""
         self._live_pod(pod)
 
         def members(cat: Catalog) -> list[Container]:
@@ -125,12 +125,14 @@ class PodMethods(StateBase):
     def remove_pod(self, pod: Pod) -> None:
         """Remove an empty pod (§1.2 RemovePod). Errors, in order: :class:`StateClosedError`,
         :class:`PodRemovedError`, :class:`NamespaceMismatchError`, :class:`NoSuchPodError`
-        (+inv), :class:`ContainerExistsError` (the pod has members)."""
+        (+inv), :class:`ContainerExistsError` (the pod has members). A pod whose config cannot
+        be read is removed by ID with the pod passed in (issue 8); member entries of containers
+        that are gone do not count."""
         self._live_pod(pod)
 
         def remove(cat: Catalog) -> None:
-            stored = self._stored_pod(cat, pod)
-            members = cat.pod_members(pod.id)
+            stored = self._stored_pod(cat, pod, removing=True)
+            members = cat.live_pod_members(pod.id)
             if members:
                 raise ContainerExistsError(
                     f"pod {pod.id} still has containers: {', '.join(members)}", id=pod.id
@@ -144,8 +146,8 @@ class PodMethods(StateBase):
         volume-user entries (§1.2 RemovePodContainers; exec sessions do not block). Errors, in
         order: :class:`StateClosedError`, :class:`PodRemovedError`,
         :class:`NamespaceMismatchError`, :class:`NoSuchPodError` (+inv),
-        :class:`NoSuchContainerError` (a member has no config), :class:`ContainerExistsError`
-        (a container outside the pod depends on a member)."""
+        :class:`ContainerExistsError` (a container outside the pod depends on a member). A
+        member entry whose container is gone (removed by hand) is dropped."""
         self._live_pod(pod)
 
         def remove(cat: Catalog) -> None:
@@ -163,6 +165,7 @@ class PodMethods(StateBase):
                     )
             for member in members:
                 cat.remove_container(member)
+            cat.remove_stale_members(pod.id)
 
         self._run(remove)
 

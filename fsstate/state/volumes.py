@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fsstate.errors import (
+    CorruptDocumentError,
     InvalidArgumentError,
     NoSuchVolumeError,
     VolumeBeingUsedError,
@@ -20,7 +21,7 @@ from fsstate.errors import (
 )
 from fsstate.model import Volume
 from fsstate.state import schema
-from fsstate.state.base import StateBase, mapping_arg
+from fsstate.state.base import StateBase, log, mapping_arg
 from fsstate.state.catalog import VOLUME, Catalog
 from fsstate.store import codec
 from fsstate.store import layout as L
@@ -36,8 +37,16 @@ class VolumeMethods(StateBase):
         if not vol.valid:
             raise VolumeRemovedError(f"volume {vol.name} was removed", name=vol.name)
 
-    def _stored_volume(self, cat: Catalog, vol: Volume) -> Volume:
-        stored = self._load_volume(cat, vol.name) if L.is_valid_name(vol.name) else None
+    def _stored_volume(self, cat: Catalog, vol: Volume, *, removing: bool = False) -> Volume:
+        """The stored volume; for a removal (``removing``), the one passed in when its
+        documents cannot be read, so damage never traps a volume (issue 8)."""
+        try:
+            stored = self._load_volume(cat, vol.name) if L.is_valid_name(vol.name) else None
+        except CorruptDocumentError as exc:
+            if not removing:
+                raise
+            log.warning("removing volume %s by name: %s", vol.name, exc)
+            return vol
         if stored is None:
             vol.valid = False
             raise NoSuchVolumeError(f"volume {vol.name} is not in the state", name=vol.name)
@@ -121,11 +130,12 @@ class VolumeMethods(StateBase):
     def remove_volume(self, vol: Volume) -> None:
         """Remove an unused volume (§1.2 RemoveVolume; ``valid`` is not checked). Errors, in
         order: :class:`StateClosedError`, :class:`NoSuchVolumeError` (+inv),
-        :class:`VolumeBeingUsedError` (an existing container mounts it)."""
+        :class:`VolumeBeingUsedError` (an existing container mounts it). A volume whose
+        documents cannot be read is removed by name."""
         self._check_open()
 
         def remove(cat: Catalog) -> None:
-            self._stored_volume(cat, vol)
+            self._stored_volume(cat, vol, removing=True)
             name = vol.name
             users = cat.volume_users(name)
             live = [c for c in users if cat.is_container(c)]

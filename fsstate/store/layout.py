@@ -77,6 +77,7 @@ __all__ = [
     "is_valid_name",
     "name_index",
     "namespace_dir",
+    "objects_dir",
     "pod_dir",
     "pod_doc",
     "pod_members_dir",
@@ -138,6 +139,12 @@ def is_valid_name(value: object) -> bool:
 
 def shard(id: str) -> str:
     return id[:2]
+
+
+def objects_dir(kind: str) -> str:
+    """``kind`` is ``containers``, ``pods`` or ``volumes``: the directory of their documents'
+    directories (one per object)."""
+    return kind
 
 
 def container_dir(id: str) -> str:
