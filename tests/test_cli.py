@@ -36,7 +36,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("FSSTATE_ROOT", "FSSTATE_TMP"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
-    monkeypatch.setattr(cli, "ROOT_LIBPOD_TMP", str(tmp_path / "run-libpod"))
+    monkeypatch.setattr(cli.app, "ROOT_LIBPOD_TMP", str(tmp_path / "run-libpod"))
 
 
 @pytest.fixture

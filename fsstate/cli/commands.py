@@ -1,0 +1,214 @@
+"""One function per command, each a few calls on the public API; :mod:`.render` formats."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fsstate import Container, FileState, check, errors, podman, repair, snapshot
+from fsstate.cli import render
+from fsstate.cli.context import Context
+from fsstate.cli.exits import EXIT_ERROR, EXIT_OK
+from fsstate.cli.parser import FORMAT, arg, command
+
+__all__: list[str] = []  # the commands are reached through fsstate.cli.COMMANDS
+
+
+@command(
+    "ps",
+    help="list containers (only running ones unless --all)",
+    arguments=[
+        arg("-a", "--all", action="store_true", help="show all containers"),
+        arg("--no-trunc", action="store_true", help="do not truncate COMMAND"),
+        FORMAT,
+    ],
+)
+def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
+    state = ctx.state()
+    ctrs = _loaded(state, state.all_containers())
+    if not args.all:
+        ctrs = [c for c in ctrs if c.state.get("state") == render.RUNNING]
+    pod_names: dict[str, str] = {}
+    for ctr in ctrs:
+        if ctr.pod_id and ctr.pod_id not in pod_names:
+            pod_names[ctr.pod_id] = _pod_name(state, ctr.pod_id)
+    if args.format == "json":
+        ctx.json([render.ps_json(c, pod_names) for c in ctrs])
+    else:
+        ctx.table(render.PS_HEADER, [render.ps_row(c, pod_names, not args.no_trunc) for c in ctrs])
+    return EXIT_OK
+
+
+@command("pod ls", help="list pods", arguments=[FORMAT], aliases=["ps", "list"])
+def cmd_pod_ls(ctx: Context, args: argparse.Namespace) -> int:
+    state = ctx.state()
+    pods = state.all_pods()
+    members = {p.id: _loaded(state, state.pod_containers(p)) for p in pods}
+    for pod in pods:
+        state.update_pod(pod)
+    if args.format == "json":
+        ctx.json([render.pod_json(p, members[p.id]) for p in pods])
+    else:
+        ctx.table(render.POD_HEADER, [render.pod_row(p, members[p.id]) for p in pods])
+    return EXIT_OK
+
+
+@command("volume ls", help="list volumes", arguments=[FORMAT], aliases=["list"])
+def cmd_volume_ls(ctx: Context, args: argparse.Namespace) -> int:
+    vols = ctx.state().all_volumes()
+    if args.format == "json":
+        ctx.json([render.volume_json(v) for v in vols])
+    else:
+        ctx.table(render.VOLUME_HEADER, [render.volume_row(v) for v in vols])
+    return EXIT_OK
+
+
+@command(
+    "inspect",
+    help="show the config and state of containers, pods or volumes as JSON",
+    arguments=[
+        arg("names", nargs="+", metavar="NAME|ID", help="container, pod or volume"),
+        arg(
+            "--type",
+            choices=("all", "container", "pod", "volume"),
+            default="all",
+            help="look only for this kind of object (default: container, then pod, then volume)",
+        ),
+    ],
+)
+def cmd_inspect(ctx: Context, args: argparse.Namespace) -> int:
+    state = ctx.state()
+    found: list[dict[str, Any]] = []
+    missing: errors.NotFoundError | None = None
+    for name in args.names:
+        try:
+            found.append(_inspect_one(state, name, args.type))
+        except errors.NotFoundError as exc:
+            missing = missing or exc
+    ctx.json(found)
+    if missing is not None:
+        raise missing
+    return EXIT_OK
+
+
+@command(
+    "import-podman",
+    help="import a Podman db.sql or bolt_state.db (all or nothing; the file is only read)",
+    arguments=[
+        arg("db", metavar="DB.SQL", help="Podman's db.sql or bolt_state.db"),
+        arg(
+            "--rename-pods-on-clash",
+            action="store_true",
+            help="rename a pod that shares its name with a container to <name>-pod",
+        ),
+    ],
+)
+def cmd_import_podman(ctx: Context, args: argparse.Namespace) -> int:
+    report = podman.import_file(
+        args.db,
+        ctx.state(),
+        rename_pods_on_clash=args.rename_pods_on_clash,
+        progress=ctx.progress(),
+    )
+    for line in report.lines():
+        ctx.print(line)
+    return EXIT_OK
+
+
+@command(
+    "export-podman",
+    help="write the store as a Podman db.sql",
+    arguments=[
+        arg("db", metavar="DB.SQL", help="the file to write"),
+        arg("--force", action="store_true", help="replace the file if it exists"),
+    ],
+)
+def cmd_export_podman(ctx: Context, args: argparse.Namespace) -> int:
+    podman.export_db(ctx.state(), args.db, overwrite=args.force, progress=ctx.progress())
+    ctx.print(f"exported to {args.db}")
+    return EXIT_OK
+
+
+@command("refresh", help="reset volatile state after a reboot (Podman's State.Refresh)")
+def cmd_refresh(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.state(refreshing=True).refresh()
+    return EXIT_OK
+
+
+@command(
+    "fsck",
+    help="check the store's files; exit 0 when clean, 1 when something was found",
+    arguments=[
+        arg("--repair", action="store_true", help="fix what can be fixed (quarantine, rebuild)"),
+        FORMAT,
+    ],
+)
+def cmd_fsck(ctx: Context, args: argparse.Namespace) -> int:
+    report = check(ctx.root)
+    if args.repair and report.findings:
+        report = repair(report)
+    if args.format == "json":
+        ctx.json(report.to_json())
+    else:
+        for f in report.findings:
+            ctx.print(render.finding_line(f))
+    return EXIT_OK if report.clean else EXIT_ERROR
+
+
+@command(
+    "snapshot",
+    help="copy the store, consistent, to the new directory DEST",
+    arguments=[
+        arg("dest", metavar="DEST", help="a new directory; it becomes a static dir (DEST/fsstate)")
+    ],
+)
+def cmd_snapshot(ctx: Context, args: argparse.Namespace) -> int:
+    result = snapshot(ctx.root, args.dest)
+    for path in result.skipped:
+        print(f"fsstate: not copied (not a regular file; run fsck): {path}", file=ctx.err)
+    ctx.print(f"{result.dest}: {result.files} files, {result.bytes} bytes")
+    return EXIT_OK
+
+
+# -- what the commands share -----------------------------------------------------------------
+
+
+def _loaded(state: FileState, ctrs: Sequence[Container]) -> list[Container]:
+    """The containers with their state loaded; one removed meanwhile is left out."""
+    out = []
+    for ctr in ctrs:
+        try:
+            state.update_container(ctr)
+        except errors.NotFoundError:
+            continue
+        out.append(ctr)
+    return out
+
+
+def _pod_name(state: FileState, pod_id: str) -> str:
+    try:
+        return state.pod(pod_id).name
+    except errors.NotFoundError:
+        return ""
+
+
+def _inspect_one(state: FileState, name: str, kind: str) -> dict[str, Any]:
+    """Resolve ``name`` as a container, then a pod, then a volume (Podman's order)."""
+    finders: tuple[tuple[str, Callable[[str], Any], Callable[[Any], None]], ...] = (
+        ("container", state.lookup_container, state.update_container),
+        ("pod", state.lookup_pod, state.update_pod),
+        ("volume", state.lookup_volume, lambda _vol: None),  # volumes come with their state
+    )
+    for what, lookup, load_state in finders:
+        if kind not in ("all", what):
+            continue
+        try:
+            obj = lookup(name)
+        except errors.NotFoundError:
+            if kind == what:
+                raise
+            continue
+        load_state(obj)
+        return {"config": obj.config, "state": obj.state}
+    raise errors.NotFoundError(f"no container, pod or volume with name or ID {name}")

@@ -1,0 +1,66 @@
+"""What a command runs with: the store, opened on first use, and the output streams."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import IO, Any
+
+from fsstate import FileState, podman
+from fsstate.cli import render
+
+__all__ = ["Context"]
+
+
+class Context:
+    """What a command needs: the store (opened on first use), its paths, and the streams."""
+
+    def __init__(self, root: str, tmp: str, out: IO[str], err: IO[str]) -> None:
+        self.root, self.tmp, self.out, self.err = root, tmp, out, err
+        self._state: FileState | None = None
+        self._progress_shown = False  # a progress line on stderr still lacks its newline
+
+    def state(self, *, refreshing: bool = False) -> FileState:
+        """The store, opened on first use; unless ``refreshing``, a warning on stderr when it
+        has not been refreshed in this boot."""
+        if self._state is None:
+            self._state = FileState(self.root, self.tmp)
+            if not refreshing and self._state.needs_refresh():
+                print(
+                    "fsstate: warning: the store has not been refreshed since boot; "
+                    "container states predate it (run `fsstate refresh`)",
+                    file=self.err,
+                )
+        return self._state
+
+    def close(self) -> None:
+        if self._state is not None:
+            state, self._state = self._state, None
+            state.close()
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def json(self, data: Any) -> None:
+        self.print(render.json_text(data))
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        for line in render.table(header, rows):
+            self.print(line)
+
+    def progress(self) -> podman.ProgressFn | None:
+        """A progress printer for long imports/exports, only when stderr is a terminal."""
+        if not self.err.isatty():
+            return None
+
+        def show(what: str, done: int, total: int) -> None:
+            self._progress_shown = done < total
+            end = "" if self._progress_shown else "\n"
+            print(f"\r{what}: {done}/{total}", end=end, file=self.err, flush=True)
+
+        return show
+
+    def end_progress(self) -> None:
+        """End an unfinished progress line, so an error message starts on its own line."""
+        if self._progress_shown:
+            print(file=self.err, flush=True)
+            self._progress_shown = False

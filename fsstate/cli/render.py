@@ -1,0 +1,196 @@
+"""How the command line shows things: Podman's status strings, the JSON fields of Podman's
+``ps`` / ``pod ps`` / ``volume ls``, and padded tables. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from fsstate import Container, Pod, Volume
+from fsstate.fsck import Finding
+
+__all__ = [
+    "POD_HEADER",
+    "PS_HEADER",
+    "RUNNING",
+    "VOLUME_HEADER",
+    "finding_line",
+    "json_text",
+    "pod_json",
+    "pod_row",
+    "ps_json",
+    "ps_row",
+    "table",
+    "volume_json",
+    "volume_row",
+]
+
+# ContainerStatus as Podman's String() spells it (define/containerstate.go): Podman's
+# "configured" is Docker's "created"; its own "created" shows as "initialized".
+_STATES = {
+    0: "unknown",
+    1: "created",
+    2: "initialized",
+    3: "running",
+    4: "stopped",
+    5: "paused",
+    6: "exited",
+    7: "removing",
+    8: "stopping",
+}
+RUNNING = 3
+
+
+def json_text(data: Any) -> str:
+    return json.dumps(data, indent=4, ensure_ascii=False)
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> Iterator[str]:
+    """Columns padded to their widest cell, two spaces apart, like Podman's tables."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        yield "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+
+
+def short(ident: str) -> str:
+    return ident[:12]
+
+
+def state_name(ctr: Container) -> str:
+    code = ctr.state.get("state", 0)
+    return _STATES.get(code, "unknown") if isinstance(code, int) else "unknown"
+
+
+def status(ctr: Container) -> str:
+    """Podman's ``ps`` STATUS without the durations: ``Up``, ``Exited (code)``, ``Created`` …"""
+    name = state_name(ctr)
+    if name == "running":
+        return "Up"
+    if name in ("exited", "stopped"):
+        return f"Exited ({ctr.state.get('exitCode', 0)})"
+    return name.capitalize()
+
+
+def command_line(ctr: Container, truncate: bool) -> str:
+    cmd = ctr.config.get("command")
+    text = " ".join(str(c) for c in cmd) if isinstance(cmd, list) else ""
+    return text[:17] + "..." if truncate and len(text) > 17 else text
+
+
+def pod_status(states: Sequence[str]) -> str:
+    """Podman's pod status from its containers' states (libpod ``createPodStatusResults``)."""
+    if not states:
+        return "Created"
+    running = states.count("running")
+    if running:
+        return "Running" if running == len(states) else "Degraded"
+    if states.count("paused") == len(states):
+        return "Paused"
+    stopped = sum(s in ("exited", "stopped") for s in states)
+    if stopped == len(states):
+        return "Exited"
+    if stopped:
+        return "Stopped"
+    if any(s not in ("created", "initialized") for s in states):
+        return "Error"
+    return "Created"
+
+
+def infra_id(pod: Pod) -> str:
+    infra = pod.state.get("InfraContainerID") or pod.state.get("infraContainerID") or ""
+    return infra if isinstance(infra, str) else ""
+
+
+def ps_json(ctr: Container, pod_names: dict[str, str]) -> dict[str, Any]:
+    """A container as Podman's ``ps --format json`` names its fields (a subset)."""
+    return {
+        "Id": ctr.id,
+        "Image": ctr.config.get("rootfsImageName", ""),
+        "ImageID": ctr.config.get("rootfsImageID", ""),
+        "Command": ctr.config.get("command") or [],
+        "CreatedAt": ctr.config.get("createdTime", ""),
+        "State": state_name(ctr),
+        "Status": status(ctr),
+        "ExitCode": ctr.state.get("exitCode", 0),
+        "Exited": bool(ctr.state.get("exited", False)),
+        "Names": [ctr.name],
+        "Pod": ctr.pod_id,
+        "PodName": pod_names.get(ctr.pod_id, ""),
+        "IsInfra": bool(ctr.config.get("pause", False)),
+        "Labels": ctr.config.get("labels") or {},
+    }
+
+
+def ps_row(ctr: Container, pod_names: dict[str, str], truncate: bool) -> tuple[str, ...]:
+    """One row of ``ps``'s table, in the order of :data:`PS_HEADER`."""
+    return (
+        short(ctr.id),
+        str(ctr.config.get("rootfsImageName", "")),
+        command_line(ctr, truncate),
+        status(ctr),
+        ctr.name,
+        short(ctr.pod_id),
+        pod_names.get(ctr.pod_id, ""),
+    )
+
+
+PS_HEADER = ("CONTAINER ID", "IMAGE", "COMMAND", "STATUS", "NAMES", "POD ID", "PODNAME")
+
+
+def pod_json(pod: Pod, members: Sequence[Container]) -> dict[str, Any]:
+    """A pod as Podman's ``pod ps --format json`` names its fields (a subset)."""
+    return {
+        "Id": pod.id,
+        "Name": pod.name,
+        "Status": pod_status([state_name(c) for c in members]),
+        "Created": pod.config.get("created", ""),
+        "InfraId": infra_id(pod),
+        "Labels": pod.config.get("labels") or {},
+        "Cgroup": pod.config.get("cgroupParent", ""),
+        "Containers": [{"Id": c.id, "Names": c.name, "Status": state_name(c)} for c in members],
+    }
+
+
+def pod_row(pod: Pod, members: Sequence[Container]) -> tuple[str, ...]:
+    """One row of ``pod ls``'s table, in the order of :data:`POD_HEADER`."""
+    return (
+        short(pod.id),
+        pod.name,
+        pod_status([state_name(c) for c in members]),
+        short(infra_id(pod)),
+        str(len(members)),
+    )
+
+
+POD_HEADER = ("POD ID", "NAME", "STATUS", "INFRA ID", "# OF CONTAINERS")
+
+
+def volume_json(vol: Volume) -> dict[str, Any]:
+    """A volume as Podman's ``volume ls --format json`` names its fields (a subset)."""
+    return {
+        "Name": vol.name,
+        "Driver": vol.config.get("volumeDriver", ""),
+        "Mountpoint": vol.config.get("mountPoint", ""),
+        "CreatedAt": vol.config.get("createdAt", ""),
+        "Labels": vol.config.get("labels") or {},
+        "Scope": "local",
+        "Options": vol.config.get("volumeOptions") or {},
+        "Anonymous": bool(vol.config.get("isAnon", False)),
+        "MountCount": vol.state.get("mountCount", 0),
+    }
+
+
+def volume_row(vol: Volume) -> tuple[str, ...]:
+    """One row of ``volume ls``'s table, in the order of :data:`VOLUME_HEADER`."""
+    return (str(vol.config.get("volumeDriver", "")), vol.name)
+
+
+VOLUME_HEADER = ("DRIVER", "VOLUME NAME")
+
+
+def finding_line(f: Finding) -> str:
+    """One fsck finding as ``fsck`` prints it, with what was done or that it needs you."""
+    done = f" [repaired: {f.action}]" if f.action else ""
+    todo = "" if f.repairable or f.action else " [needs you]"
+    return f"{f.code}: {f.message}{done}{todo}"
