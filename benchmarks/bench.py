@@ -1,92 +1,205 @@
-"""fsstate against Podman's own SQLite state, measured in the same run on the same disk.
+"""fsstate against Podman's own SQLite state, rollback journal and WAL, in one interleaved run.
 
-    python benchmarks/bench.py [--containers N] [--dir DIR]
+    python benchmarks/bench.py [--sizes 100,1000,10000] [--huge] [--samples 200] [--dir DIR]
 
-Baseline: the libpod SQLite schema (``spec/podman-db-format.md``) with Podman's connection
-settings — rollback journal, ``synchronous=FULL``, foreign keys on, ``BEGIN EXCLUSIVE`` per
-call — doing the same work per call: insert a container (ID, config, state rows), select by
-name and decode the config, update the state JSON, list and decode every container, delete.
-Both sides store the same real 12 KB ContainerConfig (``sqlite-postgres-running``).
+Baselines: the libpod SQLite schema (``spec/podman-db-format.md``) with Podman's connection
+settings — foreign keys on, ``synchronous=FULL``, ``BEGIN EXCLUSIVE`` per write — once with the
+rollback journal (``journal_mode=DELETE``, "SQLite") and once with ``journal_mode=WAL``
+("SQLite-WAL"), each doing the same work per call as the matching ``FileState`` method (the
+statements of spec §2 "Statements Podman issues"), JSON decoded with ``json.loads`` as Go's
+``json.Unmarshal`` would. Every container stores the same real 12 KB ContainerConfig
+(``sqlite-postgres-running``) under a random 64-hex ID and mounts the one named volume
+``shared``, so a removal runs with N other users of its volume.
 
-Prints the median cost per call of each operation on both sides and their ratio
-(fsstate / SQLite: below 1 means fsstate is faster), then how the per-call cost changes from
-the first to the last tenth of the store (flat means it does not grow with the store), and
-the peak memory of listing every container. Per-call medians over many calls; the disk is
-noisy, so compare ratios, not absolute numbers, across runs.
+For each store size N (``--sizes``, default 10², 10³, 10⁴) the three stores are built (fsstate
+in batched transactions, SQLite in one), then every call of the table is measured call by call
+in rotation over the three stores (which goes first rotates too), so background writeback and
+other load hit all alike. ``--huge`` adds N = 10⁵ for the reads and the listing (no writes:
+building takes minutes). A cold lookup opens the store (a new ``FileState``, a new SQLite
+connection with the pragmas) for each call, as a command-line call does once its interpreter
+runs. The new-process rows start an interpreter per call: ``import fsstate`` (time of the
+import statement), a lookup by name (wall time: start, import, open, look up) and ``ps -a``
+(wall time of ``python -m fsstate ps -a``; SQLite's is a Python script with Podman's query for
+``ps``: every config and state, decoded, one line each).
+
+Prints per N the median per call and the ratios fsstate / SQLite and fsstate / SQLite-WAL
+(below 1: fsstate is faster), then each call's cost at the largest N over the smallest (1.0:
+does not grow with the store).
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fsstate import Container, FileState
+from fsstate import Container, FileState, Pod, Volume
 
 REPO = Path(__file__).resolve().parent.parent
-CONFIG = REPO / "examples" / "data" / "podman-json" / "sqlite-postgres-running.ContainerConfig.json"
-STATE = REPO / "examples" / "data" / "podman-json" / "sqlite-postgres-running.ContainerState.json"
+DATA = REPO / "examples" / "data" / "podman-json"
+CONFIG = DATA / "sqlite-postgres-running.ContainerConfig.json"
+STATE = DATA / "sqlite-postgres-running.ContainerState.json"
+VOLUME = "shared"
+POD_ID = hashlib.sha256(b"bench-pod").hexdigest()
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS IDNamespace(ID TEXT PRIMARY KEY NOT NULL);
+CREATE TABLE IF NOT EXISTS ContainerConfig(
+    ID TEXT PRIMARY KEY NOT NULL, Name TEXT UNIQUE NOT NULL, PodID TEXT, JSON TEXT NOT NULL,
+    FOREIGN KEY (ID) REFERENCES IDNamespace(ID) DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (ID) REFERENCES ContainerState(ID) DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (PodID) REFERENCES PodConfig(ID));
+CREATE TABLE IF NOT EXISTS ContainerState(
+    ID TEXT PRIMARY KEY NOT NULL, State INTEGER NOT NULL, ExitCode INTEGER, JSON TEXT NOT NULL,
+    FOREIGN KEY (ID) REFERENCES ContainerConfig(ID) DEFERRABLE INITIALLY DEFERRED,
+    CHECK (ExitCode BETWEEN -1 AND 255));
+CREATE TABLE IF NOT EXISTS ContainerDependency(
+    ID TEXT NOT NULL, DependencyID TEXT NOT NULL,
+    FOREIGN KEY (ID) REFERENCES ContainerConfig(ID) DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (DependencyID) REFERENCES ContainerConfig(ID),
+    PRIMARY KEY (ID, DependencyID), CHECK (ID <> DependencyID));
+CREATE TABLE IF NOT EXISTS ContainerVolume(
+    ContainerID TEXT NOT NULL, VolumeName TEXT NOT NULL,
+    FOREIGN KEY (ContainerID) REFERENCES ContainerConfig(ID) DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (VolumeName) REFERENCES VolumeConfig(Name),
+    PRIMARY KEY (ContainerID, VolumeName));
+CREATE TABLE IF NOT EXISTS ContainerExecSession(
+    ID TEXT PRIMARY KEY NOT NULL, ContainerID TEXT NOT NULL,
+    FOREIGN KEY (ContainerID) REFERENCES ContainerConfig(ID));
+CREATE TABLE IF NOT EXISTS PodConfig(
+    ID TEXT PRIMARY KEY NOT NULL, Name TEXT UNIQUE NOT NULL, JSON TEXT NOT NULL,
+    FOREIGN KEY (ID) REFERENCES IDNamespace(ID) DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (ID) REFERENCES PodState(ID) DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE IF NOT EXISTS PodState(
+    ID TEXT PRIMARY KEY NOT NULL, InfraContainerID TEXT, JSON TEXT NOT NULL,
+    FOREIGN KEY (ID) REFERENCES PodConfig(ID) DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE IF NOT EXISTS VolumeConfig(
+    Name TEXT PRIMARY KEY NOT NULL, StorageID TEXT, JSON TEXT NOT NULL,
+    FOREIGN KEY (Name) REFERENCES VolumeState(Name) DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE IF NOT EXISTS VolumeState(
+    Name TEXT PRIMARY KEY NOT NULL, JSON TEXT NOT NULL,
+    FOREIGN KEY (Name) REFERENCES VolumeConfig(Name) DEFERRABLE INITIALLY DEFERRED);
+"""
 
 
-def make_configs(n: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    base = json.loads(CONFIG.read_text())
-    base.pop("namedVolumes", None)  # volumes are not part of this comparison
-    state = json.loads(STATE.read_text())
-    out = []
-    for i in range(n):
-        cid = hashlib.sha256(f"bench-{i}".encode()).hexdigest()  # random-looking, like Podman's
-        cfg = dict(base, id=cid, name=f"ctr-{i}")
-        out.append((cfg, state))
-    return out
+# -- documents -------------------------------------------------------------------------------
 
 
-def timed(fn: Callable[[], object]) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
+class Docs:
+    """The real config and state, and containers made from them."""
+
+    def __init__(self) -> None:
+        self.config = json.loads(CONFIG.read_text())
+        self.config["namedVolumes"] = [dict(self.config["namedVolumes"][0], volumeName=VOLUME)]
+        self.state = json.loads(STATE.read_text())
+
+    def make(self, tag: str, i: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        cid = hashlib.sha256(f"{tag}-{i}".encode()).hexdigest()  # random-looking, like Podman's
+        return dict(self.config, id=cid, name=f"{tag}-{i}"), self.state
+
+
+# -- the stores ------------------------------------------------------------------------------
 
 
 class Sqlite:
-    """The subset of libpod's SQLiteState this comparison needs, with Podman's settings."""
+    """The subset of libpod's SQLiteState the table needs, with Podman's settings."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, *, wal: bool) -> None:
+        self.path, self.wal = path, wal
         self.db = self.connect()
-        self.db.executescript(
-            """
-            CREATE TABLE IF NOT EXISTS IDNamespace(ID TEXT PRIMARY KEY NOT NULL);
-            CREATE TABLE IF NOT EXISTS ContainerConfig(
-                ID TEXT PRIMARY KEY NOT NULL, Name TEXT UNIQUE NOT NULL, PodID TEXT,
-                JSON TEXT NOT NULL,
-                FOREIGN KEY (ID) REFERENCES IDNamespace(ID) DEFERRABLE INITIALLY DEFERRED,
-                FOREIGN KEY (ID) REFERENCES ContainerState(ID) DEFERRABLE INITIALLY DEFERRED);
-            CREATE TABLE IF NOT EXISTS ContainerState(
-                ID TEXT PRIMARY KEY NOT NULL, State INTEGER NOT NULL, ExitCode INTEGER,
-                JSON TEXT NOT NULL,
-                FOREIGN KEY (ID) REFERENCES ContainerConfig(ID) DEFERRABLE INITIALLY DEFERRED,
-                CHECK (ExitCode BETWEEN -1 AND 255));
-            """
-        )
 
     def connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None, timeout=100)
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA journal_mode=DELETE")
+        db.execute(f"PRAGMA journal_mode={'WAL' if self.wal else 'DELETE'}")
         db.execute("PRAGMA case_sensitive_like=ON")
         return db
+
+    @staticmethod
+    def build(path: Path, docs: Docs, n: int) -> None:
+        db = sqlite3.connect(path, isolation_level=None)
+        db.executescript(SCHEMA)
+        db.execute("BEGIN")
+        db.execute("INSERT INTO VolumeConfig VALUES (?, NULL, ?)", (VOLUME, '{"name":"shared"}'))
+        db.execute("INSERT INTO VolumeState VALUES (?, '{}')", (VOLUME,))
+        db.execute("INSERT INTO IDNamespace VALUES (?)", (POD_ID,))
+        db.execute("INSERT INTO PodConfig VALUES (?, 'bench-pod', ?)", (POD_ID, "{}"))
+        db.execute("INSERT INTO PodState VALUES (?, NULL, '{}')", (POD_ID,))
+        state = json.dumps(docs.state)
+        rows = [docs.make("ctr", i) for i in range(n)]
+        db.executemany("INSERT INTO IDNamespace VALUES (?)", [(c["id"],) for c, _ in rows])
+        db.executemany(
+            "INSERT INTO ContainerConfig VALUES (?, ?, NULL, ?)",
+            [(c["id"], c["name"], json.dumps(c)) for c, _ in rows],
+        )
+        db.executemany(
+            "INSERT INTO ContainerState VALUES (?, 1, 0, ?)", [(c["id"], state) for c, _ in rows]
+        )
+        db.executemany(
+            "INSERT INTO ContainerVolume VALUES (?, ?)", [(c["id"], VOLUME) for c, _ in rows]
+        )
+        db.execute("COMMIT")
+        db.close()
+
+    # LookupContainer: exact ID, then name or unique ID prefix, then decode the config.
+    def lookup(self, key: str, db: sqlite3.Connection | None = None) -> dict[str, Any]:
+        db = db or self.db
+        db.execute("BEGIN")
+        rows = db.execute(
+            "SELECT ID, Name, JSON FROM ContainerConfig WHERE Name=? OR ID LIKE ?",
+            (key, key + "%"),
+        ).fetchall()
+        db.execute("COMMIT")
+        exact = [r for r in rows if r[1] == key]
+        rows = exact or rows
+        if len(rows) != 1:
+            raise LookupError(key)
+        cfg: dict[str, Any] = json.loads(rows[0][2])
+        return cfg
+
+    def fresh_lookup(self, key: str) -> None:
+        db = self.connect()
+        self.lookup(key, db)
+        db.close()
+
+    def container(self, cid: str) -> dict[str, Any]:
+        row = self.db.execute("SELECT JSON FROM ContainerConfig WHERE ID=?", (cid,)).fetchone()
+        cfg: dict[str, Any] = json.loads(row[0])
+        return cfg
+
+    def has_container(self, cid: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM ContainerConfig WHERE ID=?", (cid,)).fetchone()
+        return row is not None
+
+    def has_pod(self, pid: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM PodConfig WHERE ID=?", (pid,)).fetchone()
+        return row is not None
+
+    def update(self, cid: str) -> dict[str, Any]:
+        row = self.db.execute("SELECT JSON FROM ContainerState WHERE ID=?", (cid,)).fetchone()
+        state: dict[str, Any] = json.loads(row[0])
+        return state
+
+    def all(self, load_state: bool = False) -> list[Any]:
+        if load_state:
+            rows = self.db.execute(
+                "SELECT ContainerConfig.JSON, ContainerState.JSON FROM ContainerConfig "
+                "INNER JOIN ContainerState ON ContainerConfig.ID = ContainerState.ID"
+            ).fetchall()
+            return [(json.loads(c), json.loads(s)) for c, s in rows]
+        rows = self.db.execute("SELECT JSON FROM ContainerConfig").fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     def add(self, cfg: dict[str, Any], state: dict[str, Any]) -> None:
         db = self.db
@@ -99,173 +212,276 @@ class Sqlite:
             (cfg["id"], cfg["name"], json.dumps(cfg)),
         )
         db.execute("INSERT INTO ContainerState VALUES (?, 1, 0, ?)", (cfg["id"], json.dumps(state)))
+        db.execute("INSERT INTO ContainerVolume VALUES (?, ?)", (cfg["id"], VOLUME))
         db.execute("COMMIT")
-
-    def lookup(self, db: sqlite3.Connection, name: str) -> dict[str, Any]:
-        db.execute("BEGIN")
-        row = db.execute(
-            "SELECT JSON FROM ContainerConfig WHERE Name=? OR ID LIKE ?", (name, name + "%")
-        ).fetchone()
-        db.execute("COMMIT")
-        cfg: dict[str, Any] = json.loads(row[0])
-        return cfg
 
     def save(self, cid: str, state: dict[str, Any]) -> None:
         self.db.execute("BEGIN EXCLUSIVE")
-        self.db.execute("UPDATE ContainerState SET JSON=? WHERE ID=?", (json.dumps(state), cid))
+        cur = self.db.execute(
+            "UPDATE ContainerState SET JSON=? WHERE ID=?", (json.dumps(state), cid)
+        )
+        if cur.rowcount != 1:
+            raise LookupError(cid)
         self.db.execute("COMMIT")
-
-    def all(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT JSON FROM ContainerConfig ORDER BY ID").fetchall()
-        return [json.loads(r[0]) for r in rows]
 
     def remove(self, cid: str) -> None:
         db = self.db
         db.execute("BEGIN EXCLUSIVE")
         for table in ("IDNamespace", "ContainerConfig", "ContainerState"):
-            db.execute(f"DELETE FROM {table} WHERE ID=?", (cid,))
+            if db.execute(f"DELETE FROM {table} WHERE ID=?", (cid,)).rowcount != 1:
+                raise LookupError(cid)
+        db.execute("DELETE FROM ContainerDependency WHERE ID=?", (cid,))
+        db.execute("DELETE FROM ContainerVolume WHERE ContainerID=?", (cid,))
+        db.execute("DELETE FROM ContainerExecSession WHERE ContainerID=?", (cid,))
         db.execute("COMMIT")
 
+    def close(self) -> None:
+        self.db.close()
 
-class FsDriver:
-    """The operations measured, on fsstate."""
+
+class Fs:
+    """The same calls on fsstate."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.state = FileState(root / "static", root / "tmp")
         self.objs: dict[str, Container] = {}
 
-    def add(self, cfg: dict[str, Any], state: dict[str, Any]) -> None:
-        self.state.add_container(Container(cfg, state))
+    @staticmethod
+    def build(root: Path, docs: Docs, n: int) -> None:
+        with FileState(root / "static", root / "tmp") as state:
+            state.add_volume(Volume({"name": VOLUME, "lockID": 0}))
+            state.add_pod(Pod({"id": POD_ID, "name": "bench-pod", "lockID": 1}, {}))
+            for start in range(0, n, 250):
+                with state.transaction():
+                    for i in range(start, min(n, start + 250)):
+                        state.add_container(Container(*docs.make("ctr", i)))
 
-    def lookup(self, key: str) -> None:
-        self.state.lookup_container(key)
+    def obj(self, cid: str) -> Container:
+        if cid not in self.objs:
+            self.objs[cid] = self.state.container(cid)
+        return self.objs[cid]
+
+    def lookup(self, key: str) -> Container:
+        return self.state.lookup_container(key)
 
     def fresh_lookup(self, key: str) -> None:
-        # What a CLI call does after the interpreter starts: open the store, look up, close.
+        # What a CLI call does once the interpreter runs: open the store, look up, close.
         with FileState(self.root / "static", self.root / "tmp") as state:
             state.lookup_container(key)
 
-    def save(self, cfg: dict[str, Any], state: dict[str, Any]) -> None:
-        ctr = self.objs.setdefault(cfg["id"], self.state.container(cfg["id"]))
+    def container(self, cid: str) -> Container:
+        return self.state.container(cid)
+
+    def has_container(self, cid: str) -> bool:
+        return self.state.has_container(cid)
+
+    def has_pod(self, pid: str) -> bool:
+        return self.state.has_pod(pid)
+
+    def update(self, cid: str) -> None:
+        self.state.update_container(self.obj(cid))
+
+    def all(self) -> list[Container]:
+        return self.state.all_containers()
+
+    def add(self, cfg: dict[str, Any], state: dict[str, Any]) -> None:
+        ctr = Container(cfg, state)
+        self.state.add_container(ctr)
+        self.objs[ctr.id] = ctr
+
+    def save(self, cid: str, state: dict[str, Any]) -> None:
+        ctr = self.obj(cid)
         ctr.state = state
         self.state.save_container(ctr)
 
-    def all(self) -> None:
-        self.state.all_containers()
+    def remove(self, cid: str) -> None:
+        self.state.remove_container(self.obj(cid))
 
-    def remove(self, cfg: dict[str, Any]) -> None:
-        self.state.remove_container(self.objs[cfg["id"]])
-
-
-class SqliteDriver:
-    """The same operations on Podman's SQLite state."""
-
-    def __init__(self, root: Path) -> None:
-        self.db = Sqlite(root / "db.sql")
-
-    def add(self, cfg: dict[str, Any], state: dict[str, Any]) -> None:
-        self.db.add(cfg, state)
-
-    def lookup(self, key: str) -> None:
-        self.db.lookup(self.db.db, key)
-
-    def fresh_lookup(self, key: str) -> None:
-        conn = self.db.connect()
-        self.db.lookup(conn, key)
-        conn.close()
-
-    def save(self, cfg: dict[str, Any], state: dict[str, Any]) -> None:
-        self.db.save(cfg["id"], state)
-
-    def all(self) -> None:
-        self.db.all()
-
-    def remove(self, cfg: dict[str, Any]) -> None:
-        self.db.remove(cfg["id"])
+    def close(self) -> None:
+        self.state.close()
 
 
-def run(base: Path, configs: list[Any]) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Every operation on both stores, call by call in alternation (which side goes first
-    alternates too), so background writeback and other load hit both sides alike."""
-    fs, sq = FsDriver(base / "fs"), SqliteDriver(base / "sq")
-    drivers: tuple[Any, Any] = (fs, sq)
-    sample = configs[:: max(1, len(configs) // 500)]
-    saved = dict(configs[0][1], exitCode=7)
-    times: tuple[dict[str, list[float]], dict[str, list[float]]] = ({}, {})
+# -- fresh processes -------------------------------------------------------------------------
+
+_FS_LOOKUP = """
+import sys
+from fsstate import FileState
+with FileState(sys.argv[1], sys.argv[2]) as s:
+    s.lookup_container(sys.argv[3])
+"""
+_SQ_LOOKUP = """
+import sys, json, sqlite3
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=100)
+for p in ("foreign_keys=ON", "synchronous=FULL", "journal_mode=" + sys.argv[2],
+          "case_sensitive_like=ON"):
+    db.execute("PRAGMA " + p)
+db.execute("BEGIN")
+rows = db.execute("SELECT ID, Name, JSON FROM ContainerConfig WHERE Name=? OR ID LIKE ?",
+                  (sys.argv[3], sys.argv[3] + "%")).fetchall()
+db.execute("COMMIT")
+json.loads(rows[0][2])
+"""
+_SQ_PS = """
+import sys, json, sqlite3
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=100)
+for p in ("foreign_keys=ON", "synchronous=FULL", "journal_mode=" + sys.argv[2]):
+    db.execute("PRAGMA " + p)
+rows = db.execute("SELECT ContainerConfig.JSON, ContainerState.JSON FROM ContainerConfig "
+                  "INNER JOIN ContainerState ON ContainerConfig.ID = ContainerState.ID").fetchall()
+out = []
+for c, s in rows:
+    c, s = json.loads(c), json.loads(s)
+    out.append(f"{c['id'][:12]}  {c.get('rootfsImageName', '')}  {s.get('state')}  {c['name']}")
+sys.stdout.write("\\n".join(sorted(out)) + "\\n")
+"""
+_IMPORT = "import time; t = time.perf_counter(); import fsstate; print(time.perf_counter() - t)"
+
+
+def child_time(args: list[str]) -> float:
+    out = subprocess.run([sys.executable, *args], check=True, capture_output=True, text=True).stdout
+    return float(out.split()[-1])
+
+
+def wall_time(args: list[str], env: dict[str, str] | None = None) -> float:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, *args], check=True, stdout=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - t
+
+
+# -- one size --------------------------------------------------------------------------------
+
+SIDES = ("fsstate", "SQLite", "SQLite-WAL")
+Times = dict[str, dict[str, list[float]]]  # call → side → seconds per call
+
+
+def measure(base: Path, docs: Docs, n: int, samples: int, *, writes: bool) -> Times:
+    t = time.perf_counter()
+    Fs.build(base / "fs", docs, n)
+    Sqlite.build(base / "sq.db", docs, n)
+    shutil.copy(base / "sq.db", base / "wal.db")
+    built = time.perf_counter() - t
+    print(f"  built the three stores of {n} containers in {built:.1f} s", file=sys.stderr)
+    fs = Fs(base / "fs")
+    sq, wal = Sqlite(base / "sq.db", wal=False), Sqlite(base / "wal.db", wal=True)
+    stores: tuple[Any, Any, Any] = (fs, sq, wal)
+    times: Times = {}
+    keys = [docs.make("ctr", i)[0] for i in range(0, n, max(1, n // samples))][:samples]
+    new = [docs.make("new", i) for i in range(samples)]
+    saved = dict(docs.state, exitCode=7)
 
     def phase(name: str, items: list[Any], call: Callable[[Any, Any], object]) -> None:
+        row = times.setdefault(name, {s: [] for s in SIDES})
         for i, item in enumerate(items):
-            order = (0, 1) if i % 2 == 0 else (1, 0)
-            for side in order:
-                driver = drivers[side]
-                times[side].setdefault(name, []).append(
-                    timed(lambda d=driver, x=item: call(d, x))  # type: ignore[misc]
-                )
+            for k in range(3):
+                side = (i + k) % 3
+                store = stores[side]
+                t = time.perf_counter()
+                call(store, item)
+                row[SIDES[side]].append(time.perf_counter() - t)
 
-    phase("add", configs, lambda d, c: d.add(*c))
-    phase("lookup name (warm)", sample, lambda d, c: d.lookup(c[0]["name"]))
-    phase("lookup name (new process)", sample[:200], lambda d, c: d.fresh_lookup(c[0]["name"]))
-    phase("lookup ID prefix", sample, lambda d, c: d.lookup(c[0]["id"][:12]))
-    phase("save state", sample, lambda d, c: d.save(c[0], saved))
-    phase("all containers", [None] * 3, lambda d, _: d.all())
-    phase("remove", sample, lambda d, c: d.remove(c[0]))
-    fs.state.close()
-    sq.db.db.close()
+    phase("container(full ID)", keys, lambda s, c: s.container(c["id"]))
+    phase("lookup by name", keys, lambda s, c: s.lookup(c["name"]))
+    phase("cold lookup by name (new FileState)", keys, lambda s, c: s.fresh_lookup(c["name"]))
+    phase("lookup by 12-char ID prefix", keys, lambda s, c: s.lookup(c["id"][:12]))
+    phase("has_container", keys, lambda s, c: s.has_container(c["id"]))
+    phase("has_pod", keys, lambda s, _: s.has_pod(POD_ID))
+    for c in keys:
+        fs.obj(c["id"])  # the Container objects a caller holds, loaded outside the timing
+    phase("update_container", keys, lambda s, c: s.update(c["id"]))
+    phase("all_containers", [None] * (3 if n <= 10_000 else 1), lambda s, _: s.all())
+    if writes:
+        phase("add (durable)", new, lambda s, c: s.add(*c))
+        phase("save state (durable)", new, lambda s, c: s.save(c[0]["id"], saved))
+        phase("remove (durable)", new, lambda s, c: s.remove(c[0]["id"]))
+    for store in stores:
+        store.close()
+
+    # fresh processes
+    fresh = max(5, min(15, samples // 10))
+    name = keys[len(keys) // 2]["name"]
+    static, tmp = str(base / "fs" / "static"), str(base / "fs" / "tmp")
+    cold: dict[str, Callable[[], float]] = {
+        "fsstate": lambda: wall_time(["-c", _FS_LOOKUP, static, tmp, name]),
+        "SQLite": lambda: wall_time(["-c", _SQ_LOOKUP, str(base / "sq.db"), "DELETE", name]),
+        "SQLite-WAL": lambda: wall_time(["-c", _SQ_LOOKUP, str(base / "wal.db"), "WAL", name]),
+    }
+    env = dict(os.environ, FSSTATE_TMP=tmp)
+    ps: dict[str, Callable[[], float]] = {
+        "fsstate": lambda: wall_time(["-m", "fsstate", "--root", static, "ps", "-a"], env),
+        "SQLite": lambda: wall_time(["-c", _SQ_PS, str(base / "sq.db"), "DELETE"]),
+        "SQLite-WAL": lambda: wall_time(["-c", _SQ_PS, str(base / "wal.db"), "WAL"]),
+    }
+    for label, fns, reps in (
+        ("lookup by name (new interpreter, wall)", cold, fresh),
+        ("`ps -a` (new process, wall)", ps, 3 if n <= 10_000 else 1),
+    ):
+        row = times.setdefault(label, {s: [] for s in SIDES})
+        for i in range(reps):
+            for k in range(3):
+                side = SIDES[(i + k) % 3]
+                row[side].append(fns[side]())
+    shutil.rmtree(base / "fs")
+    for f in base.iterdir():
+        f.unlink()
     return times
 
 
-def peak_memory(fn: Callable[[], object]) -> float:
-    gc.collect()
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / 2**20
+# -- report ----------------------------------------------------------------------------------
+
+
+def fmt(seconds: float) -> str:
+    if seconds >= 0.1:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1e3:.3f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.1f} µs"
+
+
+def report(results: dict[int, Times], import_times: list[float]) -> None:
+    for n, times in results.items():
+        print(f"\nN = {n:,} containers (real 12 KB config, one shared volume); median per call")
+        print("| call | fsstate | SQLite | SQLite-WAL | fs/SQLite | fs/WAL |")
+        print("|---|---|---|---|---|---|")
+        for call, row in times.items():
+            fs, sq, wal = (statistics.median(row[s]) for s in SIDES)
+            cells = f"{fmt(fs)} | {fmt(sq)} | {fmt(wal)} | {fs / sq:.2f} | {fs / wal:.2f}"
+            print(f"| {call} | {cells} |")
+    sizes = sorted(n for n in results if n <= 10_000)
+    if len(sizes) >= 2:
+        lo, hi = sizes[0], sizes[-1]
+        print(f"\ncost at N = {hi:,} over N = {lo:,} (1.0: does not grow)")
+        print("| call | fsstate | SQLite | SQLite-WAL |")
+        print("|---|---|---|---|")
+        for call in results[lo]:
+            if call in ("all_containers", "`ps -a` (new process, wall)"):
+                continue  # grows with N by definition
+            cells = [
+                statistics.median(results[hi][call][s]) / statistics.median(results[lo][call][s])
+                for s in SIDES
+            ]
+            print(f"| {call} | " + " | ".join(f"{c:.2f}" for c in cells) + " |")
+    print(f"\n`import fsstate` in a new process: {fmt(statistics.median(import_times))} (median)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--containers", type=int, default=2000)
+    ap.add_argument("--sizes", default="100,1000,10000", help="store sizes, comma-separated")
+    ap.add_argument("--huge", action="store_true", help="also N = 100,000 (reads and listing)")
+    ap.add_argument("--samples", type=int, default=200, help="calls per row and size")
     ap.add_argument("--dir", default=None, help="where to put the stores (default: a temp dir)")
     args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.huge:
+        sizes.append(100_000)
+    docs = Docs()
     base = Path(tempfile.mkdtemp(prefix="fsstate-bench-", dir=args.dir))
-    configs = make_configs(args.containers)
     try:
-        fs, sq = run(base, configs)
-        n = len(configs)
-        print(f"{n} containers, real 12 KB config; median per call; ratio = fsstate / SQLite\n")
-        print(f"{'operation':28} {'fsstate':>11} {'SQLite':>11} {'ratio':>7}")
-        for op in fs:
-            a, b = statistics.median(fs[op]), statistics.median(sq[op])
-            print(f"{op:28} {_fmt(a):>11} {_fmt(b):>11} {a / b:7.2f}")
-        tenth = max(1, n // 10)
-        print("\nper-call cost, first tenth → last tenth of the adds (flat = does not grow):")
-        for name, t in (("fsstate add", fs["add"]), ("SQLite add", sq["add"])):
-            first, last = statistics.median(t[:tenth]), statistics.median(t[-tenth:])
-            print(f"  {name:14} {_fmt(first):>10} → {_fmt(last):>10}  ({last / first:.2f}×)")
-        with FileState(base / "fs" / "static", base / "fs" / "tmp") as state:
-            mem_fs = peak_memory(state.all_containers)
-        db = Sqlite(base / "sq" / "db.sql")
-        mem_sq = peak_memory(db.all)
-        print(f"\npeak memory of listing every container: fsstate {mem_fs:.1f} MiB, "
-              f"SQLite {mem_sq:.1f} MiB (ratio {mem_fs / mem_sq:.2f})")  # fmt: skip
-        print(f"store size on disk: fsstate {_du(base / 'fs') / 2**20:.1f} MiB, "
-              f"SQLite {_du(base / 'sq') / 2**20:.1f} MiB")  # fmt: skip
+        import_times = [child_time(["-c", _IMPORT]) for _ in range(15)]
+        results = {}
+        for n in sizes:
+            results[n] = measure(base, docs, n, args.samples, writes=n <= 10_000)
+        report(results, import_times)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-
-
-def _fmt(seconds: float) -> str:
-    return f"{seconds * 1e3:.3f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.1f} µs"
-
-
-def _du(path: Path) -> int:
-    total = 0
-    for dirpath, _dirs, files in os.walk(path):
-        for f in files:
-            total += os.lstat(os.path.join(dirpath, f)).st_blocks * 512
-    return total
 
 
 if __name__ == "__main__":
