@@ -4,14 +4,24 @@ Public names: :class:`FileState` (the store), the model objects :class:`Containe
 :class:`Volume`, :class:`ExecSession`, :class:`DBConfig`, the module :mod:`fsstate.errors`, and
 the store's upkeep: :func:`check` and :func:`repair` (fsck), :func:`snapshot` (a consistent copy).
 See ``docs/layout.md`` for the files on disk.
+
+:func:`check` and :func:`repair` (``fsstate.fsck``) are imported on first use: a program that
+only reads and writes the state does not pay for the checker and JSON Schema at start-up
+(``import fsstate`` stays cheap for a command-line call; benchmarks/README.md).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from fsstate import errors
-from fsstate.fsck import check
-from fsstate.fsck.repair import repair
 from fsstate.model import Container, DBConfig, ExecSession, Pod, Volume
 from fsstate.state import FileState
 from fsstate.store.snapshot import snapshot
+
+if TYPE_CHECKING:
+    from fsstate.fsck import check
+    from fsstate.fsck.repair import repair
 
 __all__ = [
     "Container",
@@ -25,3 +35,16 @@ __all__ = [
     "repair",
     "snapshot",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: the fsck entry points load with their package on first access.
+    if name == "check":
+        from fsstate.fsck import check
+
+        return check
+    if name == "repair":
+        from fsstate.fsck.repair import repair
+
+        return repair
+    raise AttributeError(f"module 'fsstate' has no attribute {name!r}")
