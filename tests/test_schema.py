@@ -453,3 +453,71 @@ def test_unknown_kind_is_a_key_error(call: Any) -> None:
     with pytest.raises(KeyError) as info:
         call("container", {}, **kwargs)
     assert type(info.value) is KeyError
+
+
+# --- the compiled fast path of writes agrees with jsonschema --------------------------------
+
+
+def _keywords(sub: Any, out: set[str]) -> set[str]:
+    """Every keyword used in a schema (the keys of schema objects, not of ``properties``)."""
+    if isinstance(sub, dict):
+        for key, value in sub.items():
+            out.add(key)
+            children = value.values() if key in ("properties", "$defs") else [value]
+            for child in children:
+                _keywords(child, out)
+    elif isinstance(sub, list):
+        for item in sub:
+            _keywords(item, out)
+    return out
+
+
+@pytest.mark.parametrize("kind", schema.KINDS)
+def test_schemas_use_only_keywords_the_fast_path_compiles(kind: str) -> None:
+    """A keyword outside the list would be compiled by draft-07 rules, or not at all."""
+    used = _keywords(schema.document(kind), set())
+    used -= {"required"}  # a list of names, not a keyword with a schema below it
+    assert used <= schema.FAST_KEYWORDS
+
+
+FAST_CASES: list[tuple[str, Any]] = [
+    *[(KIND_OF_SUFFIX[p.name.split(".")[-2]], load(p.name)) for p in REAL],
+    *MINIMAL.items(),
+    *[(kind, _with(base, path, value)) for kind, base, path, value, _ in WRONG],
+    *[(kind, dict(MINIMAL[kind], **{key: bad})) for kind, key in NAME_KEYS for bad in BAD_NAMES],
+    *[(kind, dict(MINIMAL[kind], **{key: ok})) for kind, key in NAME_KEYS for ok in GOOD_NAMES],
+    ("container-config", _with(JENKINS_V6, ("orderedNetworks", 0), {"aliases": []})),
+    ("container-config", {"id": "c1", "name": "web", "lockID": 2**70}),
+    ("container-state", {"state": True}),
+    ("container-config", []),
+    ("networks", {"": None}),
+]
+
+
+@pytest.mark.parametrize(("kind", "doc"), FAST_CASES)
+def test_fast_path_agrees_with_jsonschema(kind: str, doc: Any) -> None:
+    """is_valid (the compiled check of writes) is True exactly when jsonschema finds nothing,
+    for every document of this file: real ones, wrong values, bad and good names."""
+    assert schema.is_valid(kind, doc) is (schema.problems(kind, doc) == [])
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+
+
+@given(
+    kind_doc=st.sampled_from([(k, d) for k, d in FAST_CASES if isinstance(d, dict) and d]),
+    value=JSON_VALUES,
+    data=st.data(),
+)
+def test_fast_path_agrees_on_any_value_at_any_key(
+    kind_doc: tuple[str, dict[str, Any]], value: Any, data: st.DataObject
+) -> None:
+    """Any JSON value put at any top-level key of a document: the two checks agree."""
+    kind, base = kind_doc
+    key = data.draw(st.sampled_from(sorted(base)))
+    doc = dict(base, **{key: value})
+    assert schema.is_valid(kind, doc) is (schema.problems(kind, doc) == [])
