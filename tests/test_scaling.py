@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from fsstate import Container, FileState, Volume
+from fsstate import Container, FileState, Pod, Volume
 from fsstate.store.fsio import Tree
 from fsstate.store.storage import FileStorage
 
@@ -28,10 +28,19 @@ def vol(n: int) -> str:
     return hashlib.sha256(str(n).encode()).hexdigest()
 
 
+#: The one volume every container of the built stores mounts (issue 10: a removal with
+#: thousands of other users of its volume).
+SHARED = "shared"
+MOUNT = {"namedVolumes": [{"volumeName": SHARED, "dest": "/data"}]}
+POD_ID = f"{1:064x}".replace("0", "f")
+
+
 def build(root: Path, count: int) -> None:
     with FileState(root / "static", root / "tmp") as state, state.transaction():
+        state.add_volume(Volume({"name": SHARED, "lockID": 0}))
+        state.add_pod(Pod({"id": POD_ID, "name": "pod", "lockID": 0}, {}))
         for n in range(count):
-            state.add_container(ctr(n))
+            state.add_container(ctr(n, **MOUNT))
             state.add_volume(Volume({"name": vol(n), "lockID": n}))
 
 
@@ -53,6 +62,18 @@ class CountingTree(Tree):
         self.counts["listdir"] += 1
         self.counts["listed"] += len(names)
         return names
+
+    def put(self, rel: str, data: bytes) -> None:
+        self.counts["put"] += 1
+        super().put(rel, data)
+
+    def delete(self, rel: str) -> None:
+        self.counts["delete"] += 1
+        super().delete(rel)
+
+    def rmdir(self, rel: str) -> None:
+        self.counts["rmdir"] += 1
+        super().rmdir(rel)
 
 
 def fresh_process_work(
@@ -125,3 +146,55 @@ def test_a_write_commits_a_fixed_set_of_files(stores: tuple[Path, Path]) -> None
         return sizes
 
     assert ops_of(stores[0]) == ops_of(stores[1])
+
+
+#: Every call of issue 10's table, as (name, preparation untimed by the count, the call).
+#: ``prep`` gets the state and returns the argument; the call gets the state and it.
+CALLS: list[tuple[str, Any, Any]] = [
+    ("container", lambda s: f"{3:064x}", lambda s, a: s.container(a)),
+    ("lookup by name", lambda s: "c3", lambda s, a: s.lookup_container(a)),
+    ("lookup by full ID", lambda s: f"{3:064x}", lambda s, a: s.lookup_container(a)),
+    ("has_container", lambda s: f"{3:064x}", lambda s, a: s.has_container(a)),
+    ("has_pod", lambda s: POD_ID, lambda s, a: s.has_pod(a)),
+    ("update_container", lambda s: s.container(f"{3:064x}"), lambda s, a: s.update_container(a)),
+    ("add_container", lambda s: ctr(100_000, **MOUNT), lambda s, a: s.add_container(a)),
+    ("save_container", lambda s: s.container(f"{4:064x}"), lambda s, a: s.save_container(a)),
+    ("remove_container", lambda s: s.container(f"{2:064x}"), lambda s, a: s.remove_container(a)),
+]
+
+
+def call_work(
+    root: Path, monkeypatch: pytest.MonkeyPatch, name: str, *, warm: bool
+) -> Counter[str]:
+    """File operations of one call of :data:`CALLS` in a FileState opened for it; ``warm``:
+    after one call of the same kind on another object, as in a long-running process."""
+    _, prep, call = next(c for c in CALLS if c[0] == name)
+    monkeypatch.setattr("fsstate.store.storage.Tree", CountingTree)
+    with FileState(root / "static", root / "tmp") as state:
+        if warm:
+            state.has_container(f"{0:064x}")
+            state.container(f"{0:064x}")
+        arg = prep(state)
+        CountingTree.counts = Counter()
+        call(state, arg)
+        counts = Counter(CountingTree.counts)
+        if name == "add_container":  # leave the store as it was for the next test
+            state.remove_container(arg)
+        elif name == "remove_container":
+            state.add_container(Container(arg.config, {"state": 1}))
+    return counts
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["fresh", "warm"])
+@pytest.mark.parametrize("name", [c[0] for c in CALLS])
+def test_every_call_costs_the_same_file_operations_at_5_and_300(
+    stores: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, name: str, warm: bool
+) -> None:
+    """Each call of issue 10's table reads, writes and lists as much with 300 containers as
+    with 5, all of them users of one volume, and lists no directory at all: a removal does not
+    list index/volume-users/shared (every container of the store) to decide its rmdir."""
+    small = call_work(stores[0], monkeypatch, name, warm=warm)
+    large = call_work(stores[1], monkeypatch, name, warm=warm)
+    assert small == large
+    assert large["listdir"] == 0 or name == "remove_container"
+    assert large["listed"] <= 3  # a removal lists only the container's own directory

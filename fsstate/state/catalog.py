@@ -314,9 +314,10 @@ class Catalog:
                 if owner is not None and owner[1] != keep_name_of_other:
                     continue  # the name belongs to someone else now; not ours to drop
             self.txn.delete(path)
+        # Not listed first: index/volume-users/<volume> may hold every container of the store.
+        # A directory that still holds an entry stays (rmdir of a non-empty one is a no-op).
         for directory in _emptied_dirs(entries):
-            if not self.txn.listdir(directory):
-                self.txn.rmdir(directory)
+            self.txn.rmdir(directory)
 
     # -- exec sessions ---------------------------------------------------------------------
 

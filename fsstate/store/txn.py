@@ -96,7 +96,8 @@ class Txn:
                 self._below.setdefault(directory, set()).add(path)
 
     def rmdir(self, path: str) -> None:
-        """Remove directory ``path`` once its files are deleted (after this call's deletes)."""
+        """Remove directory ``path`` when it is empty at this point of the commit (after this
+        call's deletes); one that still holds an entry stays, so callers need not list it."""
         self.ops.append(("rmdir", path))
 
 
