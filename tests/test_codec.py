@@ -69,3 +69,47 @@ def test_many_documents_leaves_a_disabled_collector_disabled() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _in_generation(obj: object, generation: int) -> bool:
+    return any(o is obj for o in gc.get_objects(generation=generation))
+
+
+def test_many_documents_moves_what_was_decoded_to_the_oldest_generation() -> None:
+    """Leaving the block does not leave the decoded documents for the young generations' next
+    passes to scan (issue 10: a full pass over 10,000 configs after a listing)."""
+    with codec.many_documents():
+        doc = codec.decode_object(b'{"a": {"b": [1, 2]}}', "p")
+    assert gc.get_freeze_count() == 0
+    assert not _in_generation(doc, 0) and not _in_generation(doc, 1)
+    assert _in_generation(doc, 2)
+
+
+def test_many_documents_still_collects_a_cycle_made_inside() -> None:
+    """Objects moved to the oldest generation are collectable, not frozen."""
+    import weakref
+
+    class Node:
+        other: object = None
+
+    with codec.many_documents():
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        ref = weakref.ref(a)
+    del a, b
+    gc.collect()
+    assert ref() is None
+
+
+def test_many_documents_keeps_the_programs_own_freeze() -> None:
+    """A program that froze objects itself (e.g. before forking) keeps them frozen."""
+    kept = {"frozen": ["by", "the", "program"]}
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with codec.many_documents():
+            codec.decode_object(b"{}", "p")
+        assert gc.get_freeze_count() >= frozen
+        assert not _in_generation(kept, 2)
+    finally:
+        gc.unfreeze()

@@ -69,8 +69,15 @@ def many_documents() -> Iterator[None]:
     Every decoded dict and list is tracked by the collector, so building a list of 10,000
     containers sets off full collections that rescan everything decoded so far: listing every
     container took twice as long with the collector running (benchmarks/README.md). Decoded
-    JSON holds no reference cycles, so nothing is lost by collecting afterwards instead.
-    Re-entrant and thread-safe: the collector runs again when the last holder leaves.
+    JSON holds no reference cycles, so nothing is lost by collecting later instead.
+
+    When the last holder leaves, the decoded objects are moved straight to the oldest
+    generation (``gc.freeze()`` then ``gc.unfreeze()``) before the collector runs again: else
+    its first passes would scan every one of them, young, and promote them twice — a full
+    pass over millions of objects right after the listing (0.6 s of 1.55 s for 10,000
+    containers). They stay collectable; they are scanned with the next full collection.
+    Skipped when the program keeps objects frozen itself (``gc.get_freeze_count()``), whose
+    freeze must not be undone. Re-entrant and thread-safe.
     """
     global _gc_holders, _gc_was_enabled
     with _gc_lock:
@@ -84,4 +91,7 @@ def many_documents() -> Iterator[None]:
         with _gc_lock:
             _gc_holders -= 1
             if _gc_holders == 0 and _gc_was_enabled:
+                if gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()
