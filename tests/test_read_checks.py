@@ -154,3 +154,20 @@ def test_agrees_with_the_schema_on_types(kind: str) -> None:
                     value,
                     spec,
                 )
+
+
+def test_listing_with_states_skips_a_container_whose_state_is_damaged(
+    static: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """all_containers(load_state=True) leaves out, with a warning naming the file, a container
+    whose state has a wrong type or is missing; the others are listed with their states, and
+    the listing without states still has it."""
+    path = edit(static, L.container_doc(C1, "state"), "state", "running")
+    with opened(static) as st:
+        got = st.all_containers(load_state=True)
+        assert [(c.id, c.state) for c in got] == [(C2, new_container(2).state)]
+        assert str(path) in caplog.text
+        assert [c.id for c in st.all_containers()] == [C1, C2]
+    path.unlink()
+    with opened(static) as st:
+        assert [c.id for c in st.all_containers(load_state=True)] == [C2]

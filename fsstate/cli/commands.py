@@ -26,7 +26,7 @@ __all__: list[str] = []  # the commands are reached through fsstate.cli.COMMANDS
 )
 def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
     state = ctx.state()
-    ctrs = _loaded(state, state.all_containers())
+    ctrs = state.all_containers(load_state=True)  # one pass, one lock: configs and states agree
     if not args.all:
         ctrs = [c for c in ctrs if c.state.get("state") == render.RUNNING]
     pod_names: dict[str, str] = {}

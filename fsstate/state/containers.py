@@ -20,7 +20,7 @@ from fsstate.errors import (
 )
 from fsstate.model import Container
 from fsstate.state import schema
-from fsstate.state.base import StateBase, mapping_arg
+from fsstate.state.base import StateBase, log, mapping_arg
 from fsstate.state.catalog import CONTAINER, Catalog
 from fsstate.store import codec
 from fsstate.store import layout as L
@@ -116,14 +116,27 @@ class ContainerMethods(StateBase):
         :meth:`container`."""
         return self.container(id).config
 
-    def all_containers(self) -> list[Container]:
-        """Every container in the namespace, sorted by ID, with empty states (§1.2
-        AllContainers). A container whose config cannot be read is skipped with a warning.
-        Errors: :class:`StateClosedError`."""
+    def all_containers(self, load_state: bool = False) -> list[Container]:
+        """Every container in the namespace, sorted by ID (§1.2 AllContainers; NEWEST
+        AllContainers(loadState), API.md "Methods added"): with empty states, or with
+        ``load_state`` each stored state read in the same pass and under the same lock, so
+        configs and states are of one instant (as Podman's SQL join). A container whose config
+        or state cannot be read, or has no state document, is skipped with a warning (``fsck``
+        reports it). Errors: :class:`StateClosedError`."""
+
+        def load(cat: Catalog, cid: str) -> Container | None:
+            ctr = self._visible(cat.container(cid))
+            if ctr is None or not load_state:
+                return ctr
+            state = cat.doc(L.container_doc(cid, "state"), "container-state")
+            if state is None:
+                log.warning("all_containers: skipping container %s: no state document", cid)
+                return None
+            ctr.state = state
+            return ctr
+
         return self._load_all(
-            "all_containers",
-            lambda cat: cat.ids(CONTAINER, self._namespace),
-            lambda cat, cid: self._visible(cat.container(cid)),
+            "all_containers", lambda cat: cat.ids(CONTAINER, self._namespace), load
         )
 
     # -- one container's documents -------------------------------------------------------------

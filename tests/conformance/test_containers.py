@@ -837,6 +837,29 @@ def test_all_containers_sorted_with_empty_state(state, make_container):
     assert got[0] == Container(make_container(1).config)
 
 
+def test_all_containers_with_states_loaded(state, make_container):
+    """all_containers(load_state=True) returns each container with its stored state, sorted
+    by ID, and objects that are the caller's own (API.md, AllContainers(loadState))."""
+    for n in (2, 1):
+        ctr = make_container(n)
+        state.add_container(ctr)
+        ctr.state = {"state": 3, "exitCode": n}
+        state.save_container(ctr)
+    got = state.all_containers(load_state=True)
+    assert [c.id for c in got] == [make_container(n).id for n in (1, 2)]
+    assert [c.state for c in got] == [{"state": 3, "exitCode": 1}, {"state": 3, "exitCode": 2}]
+    assert got[0].config == make_container(1).config and got[0].valid
+    got[0].state["state"] = 6
+    assert state.all_containers(load_state=True)[0].state["state"] == 3
+    assert all(c.state == {} for c in state.all_containers(load_state=False))
+
+
+def test_all_containers_with_states_keeps_the_namespace(state, spread):
+    """Loading states changes nothing about which containers are listed."""
+    one, _two, _three = spread
+    assert [c.id for c in state.all_containers(load_state=True)] == [one.id]
+
+
 def test_rewrite_container_config(state, reopen, make_container):
     """rewrite_container_config stores the new config, sets ctr.config, keeps the state."""
     ctr = make_container(1)
