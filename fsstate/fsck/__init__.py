@@ -52,12 +52,12 @@ from __future__ import annotations
 import os
 
 from fsstate.fsck.documents import same_entry as same_entry
-from fsstate.fsck.findings import QUARANTINE, Code, Finding, Repair, Report
-from fsstate.fsck.places import OBJECTS as OBJECTS
+from fsstate.fsck.findings import Code, Finding, Repair, Report
 from fsstate.fsck.scan import Scan
 from fsstate.fsck.store import FORMAT_LINE as FORMAT_LINE
 from fsstate.fsck.store import Store as Store
 from fsstate.fsck.store import locked
+from fsstate.store.layout import QUARANTINE
 from fsstate.store.lock import DEFAULT_TIMEOUT
 
 __all__ = [

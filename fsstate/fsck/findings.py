@@ -14,9 +14,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum, StrEnum
 from typing import Any
 
-__all__ = ["QUARANTINE", "Code", "Finding", "Repair", "Report", "finding"]
-
-QUARANTINE = "quarantine"
+__all__ = ["Code", "Finding", "Repair", "Report", "finding"]
 
 
 class Repair(Enum):

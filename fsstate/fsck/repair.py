@@ -37,8 +37,6 @@ from typing import Any
 
 from fsstate.fsck import (
     FORMAT_LINE,
-    OBJECTS,
-    QUARANTINE,
     Code,
     Finding,
     Repair,
@@ -48,6 +46,7 @@ from fsstate.fsck import (
     locked,
     same_entry,
 )
+from fsstate.fsck.places import defines_object
 from fsstate.store import codec, fsio
 from fsstate.store import layout as L
 from fsstate.store.journal import Op
@@ -105,7 +104,7 @@ class _Fixer:
         """One round of file-level fixes; True when anything changed."""
         gone: list[str] = []  # paths moved or removed this round: findings below them go too
         acted = False
-        first = (QUARANTINE, L.FORMAT)  # where moves go, and what lets the tree open
+        first = (L.QUARANTINE, L.FORMAT)  # where moves go, and what lets the tree open
         for f in sorted(
             scan.findings,
             key=lambda f: (f.path not in first, _ORDER.get(f.code.repair, 0), f.path),
@@ -150,9 +149,7 @@ class _Fixer:
         return ""  # index and missing-state: the rebuild's
 
     def _quarantine(self, fd: int, rel: str) -> str:
-        dest = f"{QUARANTINE}/{self.stamp}/{rel}"
-        if rel == QUARANTINE:  # the quarantine itself is hostile: set it aside first
-            dest = f"{QUARANTINE}-{self.stamp}"
+        dest = L.quarantined(self.stamp, rel)
         return fsio.move_aside(fd, rel, dest)
 
     def rebuild(self, fs: FileStorage, scan: Scan) -> bool:
@@ -194,13 +191,13 @@ def _index_ops(scan: Scan) -> list[Op]:
 
 
 def _fresh_state(scan: Scan, f: Finding) -> dict[str, Any]:
-    if f.path.startswith("containers/"):
+    if f.path.split("/")[0] == L.CONTAINERS.top:
         return dict(_FRESH_CONTAINER_STATE)
     # A pod's infra container is the member whose config says "pause" (libpod's IsInfra).
     infra = [
         cid
-        for cid in sorted(scan.dirs["containers"])
-        if (cfg := scan.docs.get(f"containers/{cid}/config.json"))
+        for cid in sorted(scan.dirs[L.CONTAINERS.top])
+        if (cfg := scan.docs.get(L.container_doc(cid, "config")))
         and cfg.get("pod") == f.object
         and cfg.get("pause") is True
     ]
@@ -210,5 +207,6 @@ def _fresh_state(scan: Scan, f: Finding) -> dict[str, Any]:
 def _object_dir(f: Finding) -> str:
     """What to quarantine for ``f``: the whole object directory when its config is lost."""
     parts = f.path.split("/")
-    whole = f.code is Code.MISSING_CONFIG or (len(parts) == 3 and parts[2] == "config.json")
-    return "/".join(parts[:2]) if parts[0] in OBJECTS and whole else f.path
+    kind = L.kind_of(parts[0])
+    whole = f.code is Code.MISSING_CONFIG or defines_object(parts)
+    return kind.dir(parts[1]) if kind is not None and len(parts) > 1 and whole else f.path

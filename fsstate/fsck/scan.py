@@ -22,12 +22,8 @@ from fsstate.fsck.documents import (
 )
 from fsstate.fsck.findings import Code, Finding, finding
 from fsstate.fsck.places import (
-    KIND,
-    OBJECTS,
     ROLES,
-    TOP,
     WHY,
-    config_path,
     defines_object,
     misplaced,
     object_of,
@@ -36,7 +32,14 @@ from fsstate.fsck.places import (
 )
 from fsstate.model import Container, Pod
 from fsstate.state import schema
-from fsstate.state.catalog import CONTAINER, POD, container_entries, pod_entries, volume_entries
+from fsstate.state.catalog import (
+    CONTAINER,
+    POD,
+    container_entries,
+    exec_entries,
+    pod_entries,
+    volume_entries,
+)
 from fsstate.store import codec, fsio
 from fsstate.store import layout as L
 
@@ -49,7 +52,7 @@ class Scan:
         self.findings: list[Finding] = []
         self.docs: dict[str, dict[str, Any]] = {}  # valid documents by path
         self.present: set[str] = set()  # every document path seen, valid or not
-        self.dirs: dict[str, set[str]] = {top: set() for top in OBJECTS}
+        self.dirs: dict[str, set[str]] = {kind.top: set() for kind in L.KINDS}
         self.index: dict[str, bytes] = {}  # index files and their contents
         self.expected: dict[str, bytes] = {}  # the index the valid documents imply
         self.damaged: set[str] = set()  # objects whose documents are unusable
@@ -96,7 +99,7 @@ class Scan:
                 sub = fsio.open_dir(name, dir_fd=fd)
             except OSError as exc:
                 return self._unreadable(path, role, exc)
-            if len(parts) == 2 and parts[0] in OBJECTS:
+            if len(parts) == 2 and parts[0] in self.dirs:
                 self.dirs[parts[0]].add(name)
             try:
                 self._walk(sub, path)
@@ -134,7 +137,7 @@ class Scan:
         self.hidden.append(path)
         if role == "doc":
             self.present.add(path)
-        if defines_object(parts) if role == "doc" else (role == "dir" and parts[0] in OBJECTS):
+        if defines_object(parts) if role == "doc" else (role == "dir" and parts[0] in self.dirs):
             self.damaged.add(object_of(parts))
 
     def _document(self, path: str, parts: list[str], data: bytes) -> None:
@@ -156,35 +159,36 @@ class Scan:
     # -- relations between documents, and the index they imply ------------------------------
 
     def _relate(self) -> None:
-        ctrs = {i: Container(c) for i, c in self._objects("containers").items()}
-        pods = {i: Pod(c) for i, c in self._objects("pods").items()}
-        vols = self._objects("volumes")
+        ctrs = {i: Container(c) for i, c in self._objects(L.CONTAINERS).items()}
+        pods = {i: Pod(c) for i, c in self._objects(L.PODS).items()}
+        vols = self._objects(L.VOLUMES)
         # A hostile top-level directory hides objects: that finding explains the differences.
-        partial = any(TOP.get(p) == "dir" for p in self.hidden)
+        partial = any(L.place([p], True) == "dir" for p in self.hidden)
         for cid, ctr in ctrs.items():
             self.expected |= container_entries(ctr)
+            config = L.container_doc(cid, "config")
             for dep in ctr.dependencies():
                 if dep not in ctrs and not partial:
                     msg = f"depends on {dep}, which is not a container: restore it or remove {cid}"
-                    self.add(Code.DANGLING_DEPENDENCY, config_path("containers", cid), cid, msg)
+                    self.add(Code.DANGLING_DEPENDENCY, config, cid, msg)
             if ctr.pod_id and ctr.pod_id not in pods and not partial:
                 msg = (
-                    f"member of pod {ctr.pod_id}, which does not exist: restore the pod, or "
-                    f"move containers/{cid} into quarantine/ by hand and run fsck --repair"
+                    f"member of pod {ctr.pod_id}, which does not exist: restore the pod, or move "
+                    f"{L.container_dir(cid)} into {L.QUARANTINE}/ by hand and run fsck --repair"
                 )
-                self.add(Code.DANGLING_POD_MEMBER, config_path("containers", cid), cid, msg)
+                self.add(Code.DANGLING_POD_MEMBER, config, cid, msg)
             for vol in ctr.named_volumes():
                 if vol not in vols and not partial:
                     msg = f"mounts volume {vol}, which does not exist: create it or remove {cid}"
-                    self.add(Code.DANGLING_VOLUME_USER, config_path("containers", cid), cid, msg)
+                    self.add(Code.DANGLING_VOLUME_USER, config, cid, msg)
         for pod in pods.values():
             self.expected |= pod_entries(pod)
         for name in vols:
             self.expected |= volume_entries(name)
         for path, doc in self.docs.items():
-            if path.startswith("exec/"):
+            if path.split("/")[0] == L.EXEC:
                 sid, cid = doc["id"], doc["containerId"]
-                self.expected[f"{L.exec_index(cid)}/{sid}"] = b""
+                self.expected |= exec_entries(sid, cid)
                 if cid not in ctrs and not partial:
                     msg = f"registered to container {cid}, which does not exist"
                     self.add(Code.DANGLING_EXEC_SESSION, path, sid, msg)
@@ -192,21 +196,24 @@ class Scan:
         if not partial:
             self._compare_index()
 
-    def _objects(self, top: str) -> dict[str, dict[str, Any]]:
-        """The configs of the objects of one kind, reporting directories without one."""
+    def _objects(self, kind: L.Kind) -> dict[str, dict[str, Any]]:
+        """The configs of the objects of one kind, reporting directories without one, and
+        the documents the layout requires that are missing (a state: ``missing-state``)."""
         found: dict[str, dict[str, Any]] = {}
-        for oid in sorted(self.dirs[top]):
-            config, state, *_ = docs = [f"{top}/{oid}/{d}.json" for d in OBJECTS[top]]
+        for oid in sorted(self.dirs[kind.top]):
+            config, *_ = docs = [kind.doc(oid, d) for d in kind.docs]
             if config in self.docs:
                 found[oid] = self.docs[config]
-                if state not in self.present and top != "volumes":  # old volumes have none
-                    self.add(Code.MISSING_STATE, state, oid, f"the {KIND[top]} has no state")
+                for doc in kind.required[1:]:
+                    if kind.doc(oid, doc) not in self.present:
+                        msg = f"the {kind.name} has no {doc}"
+                        self.add(Code.MISSING_STATE, kind.doc(oid, doc), oid, msg)
             elif not self.present.intersection(docs):
                 msg = "a directory with no documents"
-                self.add(Code.ORPHAN_DIRECTORY, f"{top}/{oid}", oid, msg)
+                self.add(Code.ORPHAN_DIRECTORY, kind.dir(oid), oid, msg)
                 self.damaged.add(oid)
             elif config not in self.present:
-                self.add(Code.MISSING_CONFIG, config, oid, f"the {KIND[top]} has no config")
+                self.add(Code.MISSING_CONFIG, config, oid, f"the {kind.name} has no config")
                 self.damaged.add(oid)
         return found
 
@@ -223,10 +230,11 @@ class Scan:
             for kind, oid in owners:
                 if (kind, oid) != owner:
                     msg = f"name {name} is also held by {owner[0]} {owner[1]}: rename one of them"
-                    self.add(Code.NAME_CLASH, config_path(f"{kind}s", oid), oid, msg)
+                    where = L.container_doc if kind == CONTAINER else L.pod_doc
+                    self.add(Code.NAME_CLASH, where(oid, "config"), oid, msg)
         for pid in sorted(set(ctrs) & set(pods)):
             msg = f"ID {pid} is both a container and a pod: remove one of them"
-            self.add(Code.NAME_CLASH, config_path("pods", pid), pid, msg)
+            self.add(Code.NAME_CLASH, L.pod_doc(pid, "config"), pid, msg)
 
     def _compare_index(self) -> None:
         for path in sorted(self.expected.keys() - self.index.keys()):

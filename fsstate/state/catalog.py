@@ -3,14 +3,16 @@
 :class:`Catalog` answers "which containers exist, who owns this name, who depends on X" from the
 files of ``layout.py``, and records the puts and deletes that add or remove an object together
 with every index entry derived from it. It knows paths and index shapes, not Podman's check
-order — that lives in ``fsstate.state``. ``fsstate.fsck`` uses :func:`container_entries` and
-friends to rebuild indexes from documents.
+order — that lives in ``fsstate.state``. The indexes are the ones ``layout.INDEXES`` declares;
+:data:`KEYS` says how each is filled from an object (adding an index: a line there and one in
+layout). ``fsstate.fsck`` and the crash suite use :func:`container_entries` and friends to
+derive the index from documents.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from fsstate.errors import (
@@ -26,10 +28,13 @@ from fsstate.store.txn import Txn
 
 __all__ = [
     "CONTAINER",
+    "EXEC_SESSION",
+    "KEYS",
     "POD",
     "VOLUME",
     "Catalog",
     "container_entries",
+    "exec_entries",
     "exists_error",
     "names_valid",
     "pod_entries",
@@ -38,48 +43,66 @@ __all__ = [
 
 log = logging.getLogger("fsstate.state")
 
-CONTAINER = "container"
-POD = "pod"
-VOLUME = "volume"
-#: The kinds that share the name registry, and their ID registry directories.
-_KIND_DIR = {CONTAINER: "containers", POD: "pods"}
-#: Every sharded registry a prefix lookup may search.
-_REGISTRY_DIR = {**_KIND_DIR, VOLUME: "volumes"}
+CONTAINER = L.CONTAINERS.name
+POD = L.PODS.name
+VOLUME = L.VOLUMES.name
+EXEC_SESSION = "exec-session"
+#: The kinds that share the name registry, and their kinds in the layout.
+_NAMED = {CONTAINER: L.CONTAINERS, POD: L.PODS}
 ObjT = TypeVar("ObjT", Container, Pod)
+
+
+def _ns(obj: Container | Pod) -> list[tuple[str, ...]]:
+    return [(obj.namespace, obj.id)] if obj.namespace else []
+
+
+#: How each index of ``layout.INDEXES`` is filled: the keys of its pattern (``<shard>`` left
+#: out) that one object implies — a Container, a Pod, a volume's name, or an exec session's
+#: ``(sid, ctr-id)``.
+KEYS: dict[L.Index, Callable[[Any], Iterable[tuple[str, ...]]]] = {
+    L.CONTAINER_IDS: lambda ctr: [(ctr.id,)],
+    L.POD_IDS: lambda pod: [(pod.id,)],
+    L.VOLUME_NAMES: lambda name: [(name,)],
+    L.NAMES: lambda obj: [(obj.name,)],
+    L.CONTAINER_NAMESPACES: _ns,
+    L.POD_NAMESPACES: _ns,
+    L.DEPENDENTS: lambda ctr: [(dep, ctr.id) for dep in ctr.dependencies()],
+    L.POD_MEMBERS: lambda ctr: [(ctr.pod_id, ctr.id)] if ctr.pod_id else [],
+    L.VOLUME_USERS: lambda ctr: [(vol, ctr.id) for vol in ctr.named_volumes()],
+    L.EXEC_SESSIONS: lambda session: [(session[1], session[0])],
+}
+
+
+def _entries(kind: str, obj: Any, oid: str) -> dict[str, bytes]:
+    """Every index file object ``obj`` (ID or name ``oid``) of ``kind`` implies, in the
+    order of ``layout.INDEXES``: path → contents."""
+    out: dict[str, bytes] = {}
+    for index in L.INDEXES:
+        if kind in index.kinds:
+            data = codec.encode({"kind": kind, "id": oid}) if index.name_entry else b""
+            out |= dict.fromkeys((index.path(*keys) for keys in KEYS[index](obj)), data)
+    return out
 
 
 def container_entries(ctr: Container) -> dict[str, bytes]:
     """Every index file a stored container implies (path → contents)."""
-    cid = ctr.id
-    entries = {
-        L.id_index("containers", cid): b"",
-        L.name_index(ctr.name): codec.encode({"kind": CONTAINER, "id": cid}),
-    }
-    if ctr.namespace:
-        entries[f"{L.namespace_dir(ctr.namespace, 'containers')}/{cid}"] = b""
-    for dep in ctr.dependencies():
-        entries[f"{L.dependents_dir(dep)}/{cid}"] = b""
-    if ctr.pod_id:
-        entries[f"{L.pod_members_dir(ctr.pod_id)}/{cid}"] = b""
-    for volume in ctr.named_volumes():
-        entries[f"{L.volume_users_dir(volume)}/{cid}"] = b""
-    return entries
+    return _entries(CONTAINER, ctr, ctr.id)
 
 
 def pod_entries(pod: Pod) -> dict[str, bytes]:
     """Every index file a stored pod implies."""
-    entries = {
-        L.id_index("pods", pod.id): b"",
-        L.name_index(pod.name): codec.encode({"kind": POD, "id": pod.id}),
-    }
-    if pod.namespace:
-        entries[f"{L.namespace_dir(pod.namespace, 'pods')}/{pod.id}"] = b""
-    return entries
+    return _entries(POD, pod, pod.id)
 
 
 def volume_entries(name: str) -> dict[str, bytes]:
     """Every index file a stored volume implies."""
-    return {L.id_index("volumes", name): b""}
+    return _entries(VOLUME, name, name)
+
+
+def exec_entries(sid: str, cid: str) -> dict[str, bytes]:
+    """Every index file the registration of exec session ``sid`` to container ``cid``
+    implies."""
+    return _entries(EXEC_SESSION, (sid, cid), sid)
 
 
 class Catalog:
@@ -145,7 +168,7 @@ class Catalog:
         if entry is None:
             return None
         kind, oid = entry.get("kind"), entry.get("id")
-        if kind not in _KIND_DIR or not isinstance(oid, str) or not L.is_valid_name(oid):
+        if kind not in _NAMED or not isinstance(oid, str) or not L.is_valid_name(oid):
             return None
         return kind, oid
 
@@ -173,12 +196,11 @@ class Catalog:
 
         Every ID is listed from the documents' directory, not the ID registry: a registry
         shard lost to damage must not hide its objects (issue 8; ``fsck`` reports it)."""
-        kdir = _KIND_DIR[kind]
         if namespace:
             if not L.is_valid_name(namespace):
                 return []
-            return [i for i in self.txn.listdir(L.namespace_dir(namespace, kdir)) if _ok(i)]
-        return [i for i in self.txn.listdir(L.objects_dir(kdir)) if _ok(i)]
+            return [i for i in self.txn.listdir(L.NAMESPACE[kind].dir(namespace)) if _ok(i)]
+        return [i for i in self.txn.listdir(_NAMED[kind].top) if _ok(i)]
 
     def index_missing(self) -> bool:
         """Whether the index is gone while containers or pods exist: a store holding any has
@@ -186,32 +208,32 @@ class Catalog:
         ``exists``, and two directory listings only when that fails."""
         if self.txn.exists(L.NAME_INDEX):
             return False
-        return any(self.txn.listdir(L.objects_dir(kdir)) for kdir in _KIND_DIR.values())
+        return any(self.txn.listdir(kind.top) for kind in _NAMED.values())
 
     def ids_with_prefix(self, kind: str, prefix: str) -> list[str]:
         """Sorted IDs (volume names, for ``VOLUME``) of ``kind`` starting with ``prefix`` (a
         valid, non-empty name): one shard directory, or the shards starting with a
         one-character prefix."""
-        kdir = _REGISTRY_DIR[kind]
+        registry = L.REGISTRY[kind]
         if len(prefix) >= 2:
             shards = [L.shard(prefix)]
         else:
-            shards = [s for s in self.txn.listdir(L.id_registry_dir(kdir)) if s.startswith(prefix)]
+            shards = [s for s in self.txn.listdir(registry.dir()) if s.startswith(prefix)]
         found = [
             i
             for s in shards
-            for i in self.txn.listdir(L.id_shard_dir(kdir, s))
+            for i in self.txn.listdir(registry.dir(s))
             if i.startswith(prefix) and _ok(i)
         ]
         return sorted(found)
 
     def in_namespace(self, kind: str, oid: str, namespace: str) -> bool:
         return L.is_valid_name(namespace) and self.txn.exists(
-            f"{L.namespace_dir(namespace, _KIND_DIR[kind])}/{oid}"
+            L.NAMESPACE[kind].path(namespace, oid)
         )
 
     def volume_names(self) -> list[str]:
-        return [n for n in self.txn.listdir(L.objects_dir("volumes")) if _ok(n)]
+        return [n for n in self.txn.listdir(L.VOLUMES.top) if _ok(n)]
 
     def dependents(self, cid: str) -> list[str]:
         return [i for i in self.txn.listdir(L.dependents_dir(cid)) if _ok(i)]
@@ -232,7 +254,7 @@ class Catalog:
         return [i for i in self.txn.listdir(L.exec_index(cid)) if _ok(i)]
 
     def all_exec_sessions(self) -> list[str]:
-        return [n for n in self.txn.listdir("exec") if _ok(n)]
+        return [n for n in self.txn.listdir(L.EXEC) if _ok(n)]
 
     # -- adding and removing objects with their index entries -----------------------------
 
@@ -248,7 +270,7 @@ class Catalog:
         """Delete a stored container's documents, index entries and exec registrations."""
         cid = stored.id
         for sid in self.exec_sessions(cid):
-            self.txn.delete(f"{L.exec_index(cid)}/{sid}")
+            self.txn.delete(L.EXEC_SESSIONS.path(cid, sid))
             self._delete_exec_doc_of(sid, cid)
         self.txn.rmdir(L.exec_index(cid))
         self._delete_entries(container_entries(stored), keep_name_of_other=cid)
@@ -288,7 +310,7 @@ class Catalog:
         """Drop the member entries of pod ``pid`` whose container is gone."""
         for cid in self.pod_members(pid):
             if not self.is_container(cid):
-                self.txn.delete(f"{L.pod_members_dir(pid)}/{cid}")
+                self.txn.delete(L.POD_MEMBERS.path(pid, cid))
 
     def rename(self, kind: str, oid: str, old: str, new: str) -> None:
         """Move the name registry entry of ``oid`` from ``old`` to ``new`` (both checked)."""
@@ -331,14 +353,14 @@ class Catalog:
 
     def add_exec(self, sid: str, cid: str) -> None:
         self.put_doc(L.exec_doc(sid), {"id": sid, "containerId": cid}, f"exec session {sid}")
-        self.txn.put(f"{L.exec_index(cid)}/{sid}", b"")
+        self._put_entries(exec_entries(sid, cid))
 
     def remove_exec(self, sid: str, cid: str) -> None:
         """Drop a registration; ``cid`` is ``""`` when the record named no valid container,
         and then there is no per-container index entry to drop."""
         self.txn.delete(L.exec_doc(sid))
         if cid:
-            self.txn.delete(f"{L.exec_index(cid)}/{sid}")
+            self.txn.delete(L.EXEC_SESSIONS.path(cid, sid))
 
     # -- loading many ----------------------------------------------------------------------
 

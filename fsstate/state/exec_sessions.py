@@ -102,7 +102,7 @@ class ExecSessionMethods(StateBase):
                         id=sid,
                     )
             for sid, owner in owners.items():
-                cat.txn.delete(f"{L.exec_index(ctr.id)}/{sid}")
+                cat.txn.delete(L.EXEC_SESSIONS.path(ctr.id, sid))
                 if owner is not None:
                     cat.txn.delete(L.exec_doc(sid))
             cat.txn.rmdir(L.exec_index(ctr.id))

@@ -125,7 +125,7 @@ class LifecycleMethods(StateBase):
             reset(L.container_doc(cid, "state"), "container-state", rules.reset_container_state)
             sessions = cat.exec_sessions(cid)
             for sid in sessions:
-                cat.txn.delete(f"{L.exec_index(cid)}/{sid}")
+                cat.txn.delete(L.EXEC_SESSIONS.path(cid, sid))
             if sessions:
                 cat.txn.rmdir(L.exec_index(cid))
         for sid in cat.all_exec_sessions():

@@ -1,4 +1,12 @@
-"""The on-disk format of an fsstate store, and the only place paths are spelled.
+"""The on-disk format of an fsstate store, and the only place its paths are spelled.
+
+The module holds the catalog of the tree as data: :data:`KINDS` (each kind of object, its
+directory and its documents) and :data:`INDEXES` (each index: its path pattern, its sharding,
+which document field derives it, which object its first key names). The State's catalog
+(``fsstate.state.catalog``) fills the indexes from these, fsck (:func:`place`) judges every path
+of a tree by them, and the crash suite derives its invariants from them: adding an index is a
+change here and in the catalog code that fills it. ``docs/layout.md`` is the page for people
+and names every pattern below.
 
 Everything lives under ``<static_dir>/fsstate/``. Paths below are relative to it and always use
 ``/``. ``<id>``, ``<name>``, ``<ns>`` and ``<sid>`` are validated names (:func:`check_name`), so
@@ -42,7 +50,8 @@ so a change touches a fixed number of files however large the store is::
 ``<shard>`` is the first two characters of the ID or volume name (the whole of it when it is one
 character), as git shards its objects: a prefix lookup reads one small directory, not them all.
 
-Repair leaves unreadable documents in ``quarantine/`` (never deleted). Temporary files are
+Repair leaves unreadable documents in ``quarantine/<timestamp>/`` (never deleted; a hostile
+``quarantine`` itself is set aside as ``quarantine-<timestamp>``). Temporary files are
 ``.fsstate-tmp-<pid>-<n>`` next to their target (not named after it: a 255-byte name leaves no
 room) and are removed when recovery runs.
 """
@@ -50,37 +59,54 @@ room) and are removed when recovery runs.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from fsstate.errors import EmptyIDError, InvalidArgumentError
 
 __all__ = [
     "ALIVE",
+    "CONTAINERS",
     "CONTROL_FILES",
     "DBCONFIG",
+    "EXEC",
     "FORMAT",
     "FORMAT_VERSION",
     "GENERATION",
+    "INDEXES",
+    "INDEX_DIR",
     "JOURNAL",
+    "KINDS",
     "LOCK",
+    "NAMES",
     "NAME_INDEX",
+    "PODS",
+    "QUARANTINE",
     "STORE_DIR",
+    "VOLUMES",
+    "Index",
+    "Kind",
     "check_name",
     "container_dir",
     "container_doc",
     "dependents_dir",
     "exec_doc",
     "exec_index",
+    "exec_sid",
     "id_index",
     "id_registry_dir",
     "id_shard_dir",
+    "index_of",
     "is_temp_name",
     "is_valid_name",
+    "kind_of",
     "name_index",
     "namespace_dir",
     "objects_dir",
+    "place",
     "pod_dir",
     "pod_doc",
     "pod_members_dir",
+    "quarantined",
     "shard",
     "temp_name",
     "volume_dir",
@@ -95,11 +121,16 @@ LOCK = "lock"
 GENERATION = "generation"
 JOURNAL = "journal"
 DBCONFIG = "dbconfig.json"
-NAME_INDEX = "index/names"
 CONTROL_FILES = (FORMAT, LOCK, GENERATION, JOURNAL)
 #: In ``tmp_dir``, outside the store: the boot ID of the boot whose refresh ran (API.md,
 #: refresh_if_rebooted; the name of Podman's own marker, libpod/runtime.go).
 ALIVE = "alive"
+QUARANTINE = "quarantine"
+INDEX_DIR = "index"
+#: The directory of exec-session registrations, ``exec/<sid>`` (no ``.json``: a 255-byte session
+#: ID must still fit in a file name).
+EXEC = "exec"
+_DOC_SUFFIX = ".json"
 
 #: API.md Decision 10: what a name or ID may look like.
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
@@ -138,80 +169,300 @@ def is_valid_name(value: object) -> bool:
 
 
 def shard(id: str) -> str:
+    """The shard of an ID or volume name: its first two characters (all of a shorter one)."""
     return id[:2]
+
+
+# -- the catalog: kinds of objects and their documents -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of object kept as ``<top>/<key>/<doc>.json``: ``name`` as messages, name entries
+    and schema kinds say it, the config field ``key`` that names its directory, its documents
+    (the first, ``config``, is the one it stands or falls with) and the ones fsck requires."""
+
+    name: str
+    top: str
+    key: str
+    docs: tuple[str, ...]
+    required: tuple[str, ...]
+
+    def dir(self, oid: str) -> str:
+        return f"{self.top}/{oid}"
+
+    def doc(self, oid: str, doc: str) -> str:
+        """``doc`` is one of :attr:`docs`."""
+        assert doc in self.docs, (self.name, doc)
+        return f"{self.top}/{oid}/{doc}{_DOC_SUFFIX}"
+
+    def doc_of(self, file_name: str) -> str:
+        """The document a file name in an object directory stands for, ``""`` for none."""
+        doc = file_name.removesuffix(_DOC_SUFFIX)
+        return doc if doc in self.docs and file_name.endswith(_DOC_SUFFIX) else ""
+
+
+CONTAINERS = Kind(
+    "container", "containers", "id", ("config", "state", "networks"), ("config", "state")
+)
+PODS = Kind("pod", "pods", "id", ("config", "state"), ("config", "state"))
+#: A volume's state is absent in very old stores.
+VOLUMES = Kind("volume", "volumes", "name", ("config", "state"), ("config",))
+KINDS = (CONTAINERS, PODS, VOLUMES)
+_BY_TOP = {k.top: k for k in KINDS}
+
+
+def kind_of(top: str) -> Kind | None:
+    """The kind whose directory is ``top``, ``None`` for none."""
+    return _BY_TOP.get(top)
+
+
+def exec_doc(sid: str) -> str:
+    return f"{EXEC}/{sid}"
+
+
+def exec_sid(file_name: str) -> str:
+    """The session ID an ``exec/`` file name stands for (``""`` when none)."""
+    return file_name
+
+
+# -- the catalog: indexes ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Index:
+    """One index: a file per entry at ``pattern`` — literal components, and ``<key>``
+    placeholders filled with names; ``<shard>`` is the :func:`shard` of the key after it.
+    ``kinds`` are the object kinds (or ``"exec-session"``) whose documents imply entries,
+    ``source`` the field they derive from, ``owner`` the kind its first key names (an entry whose
+    owner does not exist is dangling; ``""``: the first key names no object), and
+    ``name_entry`` whether an entry holds ``{"kind", "id"}`` instead of nothing."""
+
+    pattern: str
+    kinds: tuple[str, ...]
+    source: str
+    owner: str = ""
+    name_entry: bool = False
+    parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parts", tuple(self.pattern.split("/")))
+
+    @property
+    def sharded(self) -> bool:
+        return "<shard>" in self.parts
+
+    def path(self, *keys: str) -> str:
+        """The entry for ``keys`` (one per placeholder, ``<shard>`` left out)."""
+        out, rest = [], list(keys)
+        for part in self.parts:
+            if part == "<shard>":
+                out.append(shard(rest[0]))
+            elif _is_key(part):
+                out.append(rest.pop(0))
+            else:
+                out.append(part)
+        assert not rest, (self.pattern, keys)
+        return "/".join(out)
+
+    def dir(self, *keys: str) -> str:
+        """The directory whose names are the next key after ``keys`` (``<shard>`` counts as a
+        key here): ``DEPENDENTS.dir()`` lists owners, ``DEPENDENTS.dir(id)`` its dependents."""
+        out, rest = [], list(keys)
+        for part in self.parts:
+            if _is_key(part):
+                if not rest:
+                    break
+                out.append(rest.pop(0))
+            else:
+                out.append(part)
+        assert not rest, (self.pattern, keys)
+        return "/".join(out)
+
+    def keys(self, path: str) -> tuple[str, ...] | None:
+        """The keys of entry ``path`` (``<shard>`` left out), ``None`` when it is not one of
+        this index's entries (a wrong shard included)."""
+        parts = path.split("/")
+        if len(parts) != len(self.parts) or not self.holds(parts):
+            return None
+        keys = tuple(
+            p for p, q in zip(parts, self.parts, strict=True) if _is_key(q) and q != "<shard>"
+        )
+        return keys if self.path(*keys) == path else None
+
+    def holds(self, parts: list[str] | tuple[str, ...]) -> bool:
+        """Whether ``parts`` lie on this pattern (the entry, or a directory above it)."""
+        if len(parts) > len(self.parts):
+            return False
+        return all(_is_key(q) or p == q for p, q in zip(parts, self.parts, strict=False))
+
+
+def _is_key(part: str) -> bool:
+    return part.startswith("<") and part.endswith(">")
+
+
+CONTAINER_IDS = Index("index/containers/<shard>/<id>", ("container",), "the container's ID")
+POD_IDS = Index("index/pods/<shard>/<id>", ("pod",), "the pod's ID")
+VOLUME_NAMES = Index("index/volumes/<shard>/<name>", ("volume",), "the volume's name")
+NAMES = Index("index/names/<name>", ("container", "pod"), "config name", name_entry=True)
+CONTAINER_NAMESPACES = Index(
+    "index/namespaces/<ns>/containers/<id>", ("container",), "config namespace"
+)
+POD_NAMESPACES = Index("index/namespaces/<ns>/pods/<id>", ("pod",), "config namespace")
+DEPENDENTS = Index(
+    "index/dependents/<id>/<dependent-id>",
+    ("container",),
+    "config dependencies (Container.dependencies)",
+    owner="container",
+)
+POD_MEMBERS = Index(
+    "index/pod-members/<pod-id>/<ctr-id>", ("container",), "config pod", owner="pod"
+)
+VOLUME_USERS = Index(
+    "index/volume-users/<name>/<ctr-id>",
+    ("container",),
+    "config namedVolumes (Container.named_volumes)",
+    owner="volume",
+)
+EXEC_SESSIONS = Index(
+    "index/exec/<ctr-id>/<sid>", ("exec-session",), "containerId", owner="container"
+)
+#: Every index, in the order a container's entries are written.
+INDEXES = (
+    CONTAINER_IDS,
+    POD_IDS,
+    VOLUME_NAMES,
+    NAMES,
+    CONTAINER_NAMESPACES,
+    POD_NAMESPACES,
+    DEPENDENTS,
+    POD_MEMBERS,
+    VOLUME_USERS,
+    EXEC_SESSIONS,
+)
+#: The sharded ID registry of each kind (a prefix lookup reads one shard).
+REGISTRY = {"container": CONTAINER_IDS, "pod": POD_IDS, "volume": VOLUME_NAMES}
+#: The namespace index of each kind that lives in a libpod namespace.
+NAMESPACE = {"container": CONTAINER_NAMESPACES, "pod": POD_NAMESPACES}
+NAME_INDEX = NAMES.dir()
+
+
+def index_of(path: str) -> Index | None:
+    """The index whose entry ``path`` is, ``None`` when it is none's."""
+    return next((i for i in INDEXES if i.keys(path) is not None), None)
+
+
+# -- where each path belongs ---------------------------------------------------------------------
+
+#: The role of each top-level name.
+_TOP = dict.fromkeys(CONTROL_FILES, "control") | {DBCONFIG: "doc", QUARANTINE: "skip"}
+_TOP |= dict.fromkeys([*_BY_TOP, EXEC, INDEX_DIR], "dir")
+
+
+def place(parts: list[str], is_dir: bool) -> str:
+    """The role of the path ``parts`` (its components) in the layout — ``dir``, ``doc``,
+    ``index``, ``control`` or ``skip`` (the quarantine, never looked into) — or ``""`` when the
+    layout has no place for it. Names are not checked here (see :func:`is_valid_name`)."""
+    top, depth, name = parts[0], len(parts), parts[-1]
+    if depth == 1:
+        role = _TOP.get(name, "")
+        return role if role and (role in ("dir", "skip")) == is_dir else ""
+    kind = _BY_TOP.get(top)
+    if kind is not None:
+        if depth == 2:
+            return "dir" if is_dir else ""
+        return "doc" if depth == 3 and not is_dir and kind.doc_of(name) else ""
+    if top == EXEC:
+        return "" if is_dir or depth != 2 else "doc"
+    if top != INDEX_DIR:
+        return ""
+    for index in INDEXES:
+        if index.holds(parts):
+            if len(parts) < len(index.parts):
+                if is_dir:
+                    return "dir"
+            elif not is_dir:
+                return "index"
+    return ""
+
+
+# -- path helpers kept for their callers ---------------------------------------------------------
 
 
 def objects_dir(kind: str) -> str:
     """``kind`` is ``containers``, ``pods`` or ``volumes``: the directory of their documents'
     directories (one per object)."""
-    return kind
+    return _BY_TOP[kind].top
 
 
 def container_dir(id: str) -> str:
-    return f"containers/{id}"
+    return CONTAINERS.dir(id)
 
 
 def container_doc(id: str, doc: str) -> str:
     """``doc`` is ``config``, ``state`` or ``networks``."""
-    return f"containers/{id}/{doc}.json"
+    return CONTAINERS.doc(id, doc)
 
 
 def pod_dir(id: str) -> str:
-    return f"pods/{id}"
+    return PODS.dir(id)
 
 
 def pod_doc(id: str, doc: str) -> str:
-    return f"pods/{id}/{doc}.json"
+    return PODS.doc(id, doc)
 
 
 def volume_dir(name: str) -> str:
-    return f"volumes/{name}"
+    return VOLUMES.dir(name)
 
 
 def volume_doc(name: str, doc: str) -> str:
-    return f"volumes/{name}/{doc}.json"
-
-
-def exec_doc(sid: str) -> str:
-    return f"exec/{sid}"
+    return VOLUMES.doc(name, doc)
 
 
 def name_index(name: str) -> str:
-    return f"{NAME_INDEX}/{name}"
+    return NAMES.path(name)
 
 
 def id_registry_dir(kind: str) -> str:
     """``kind`` is ``containers``, ``pods`` or ``volumes``; its shards are the entries."""
-    return f"index/{kind}"
+    return REGISTRY[_BY_TOP[kind].name].dir()
 
 
 def id_shard_dir(kind: str, shard_name: str) -> str:
     """``kind`` is ``containers``, ``pods`` or ``volumes``."""
-    return f"index/{kind}/{shard_name}"
+    return REGISTRY[_BY_TOP[kind].name].dir(shard_name)
 
 
 def id_index(kind: str, id: str) -> str:
-    return f"index/{kind}/{shard(id)}/{id}"
+    return REGISTRY[_BY_TOP[kind].name].path(id)
 
 
 def namespace_dir(ns: str, kind: str) -> str:
-    return f"index/namespaces/{ns}/{kind}"
+    """``kind`` is ``containers`` or ``pods``."""
+    return NAMESPACE[_BY_TOP[kind].name].dir(ns)
 
 
 def dependents_dir(id: str) -> str:
-    return f"index/dependents/{id}"
+    return DEPENDENTS.dir(id)
 
 
 def pod_members_dir(pod_id: str) -> str:
-    return f"index/pod-members/{pod_id}"
+    return POD_MEMBERS.dir(pod_id)
 
 
 def volume_users_dir(name: str) -> str:
-    return f"index/volume-users/{name}"
+    return VOLUME_USERS.dir(name)
 
 
 def exec_index(ctr_id: str) -> str:
-    return f"index/exec/{ctr_id}"
+    return EXEC_SESSIONS.dir(ctr_id)
+
+
+def quarantined(stamp: str, rel: str) -> str:
+    """Where repair moves ``rel`` in the repair of time ``stamp``: ``quarantine/<stamp>/<rel>``,
+    or ``quarantine-<stamp>`` for a hostile quarantine itself."""
+    return f"{QUARANTINE}-{stamp}" if rel == QUARANTINE else f"{QUARANTINE}/{stamp}/{rel}"
 
 
 def temp_name(pid: int, n: int) -> str:

@@ -47,6 +47,15 @@ import orjson
 import fsstate
 from fsstate import Container, ExecSession, FileState, Pod, Volume, errors
 from fsstate.state import rules, schema
+from fsstate.state.catalog import (
+    CONTAINER,
+    POD,
+    VOLUME,
+    container_entries,
+    exec_entries,
+    pod_entries,
+    volume_entries,
+)
 from fsstate.store import layout as L
 from fsstate.store.storage import FileStorage
 
@@ -766,9 +775,19 @@ _CORRUPT = object()
 
 
 def tree_violations(static_dir: str) -> list[str]:
-    """Every broken §2 invariant in the store's files: documents, registries and indexes
-    checked against each other. Reads the tree as it is (call it with the lock held, or on a
-    store nobody writes)."""
+    """Every broken §2 invariant in the store's files, derived from the layout's catalog
+    (``layout.KINDS``, ``layout.INDEXES``) and the catalog's derivation of the index from the
+    documents (``catalog.container_entries`` and friends):
+
+    * every object directory holds a config naming it and the documents the layout requires,
+      and every document reads as JSON; every exec registration is a registration of itself;
+    * the index on disk is exactly the one the documents imply (each entry, and the contents
+      of name entries; an entry in the wrong shard is both extra and missing);
+    * the object an index entry's first key names exists (no dependency, pod, volume or exec
+      container is missing), and no per-object index directory of a removed object is left;
+    * every path has a place in the layout (``layout.place``), and no temporary file is left.
+
+    Reads the tree as it is (call it with the lock held, or on a store nobody writes)."""
     root = os.path.join(static_dir, L.STORE_DIR)
     bad: list[str] = []
 
@@ -778,11 +797,16 @@ def tree_violations(static_dir: str) -> list[str]:
         except (FileNotFoundError, NotADirectoryError):
             return []
 
-    def load(rel: str) -> Any:
+    def read(rel: str) -> bytes | None:
         try:
             with open(os.path.join(root, rel), "rb") as f:
-                data = f.read()
+                return f.read()
         except FileNotFoundError:
+            return None
+
+    def load(rel: str) -> Any:
+        data = read(rel)
+        if data is None:
             return None
         try:
             return json.loads(data)
@@ -791,115 +815,83 @@ def tree_violations(static_dir: str) -> list[str]:
             return _CORRUPT
 
     for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        parts = [] if rel == "." else rel.split("/")
         for name in dirnames + filenames:
             if L.is_temp_name(name):
-                bad.append(f"temporary file left: {os.path.relpath(dirpath, root)}/{name}")
+                bad.append(f"temporary file left: {rel}/{name}")
+            elif not L.place([*parts, name], name in dirnames):
+                bad.append(f"{'/'.join([*parts, name])}: the layout has no place for it")
+        dirnames[:] = [d for d in dirnames if L.place([*parts, d], True) == "dir"]
 
-    configs: dict[str, dict[str, dict[str, Any]]] = {}
-    for kind, key, where, doc in (
-        ("containers", "id", L.container_dir, L.container_doc),
-        ("pods", "id", L.pod_dir, L.pod_doc),
-        ("volumes", "name", L.volume_dir, L.volume_doc),
-    ):
-        configs[kind] = {}
-        for oid in ls(_up(where("x"))):
-            config, state = load(doc(oid, "config")), load(doc(oid, "state"))
-            if not isinstance(config, dict) or config.get(key) != oid:
-                bad.append(f"{where(oid)}: no config naming it ({str(config)[:60]})")
+    objects: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind in L.KINDS:
+        objects[kind.name] = {}
+        for oid in ls(kind.top):
+            docs = {doc: load(kind.doc(oid, doc)) for doc in kind.docs}
+            config = docs[kind.docs[0]]
+            if not isinstance(config, dict) or config.get(kind.key) != oid:
+                bad.append(f"{kind.dir(oid)}: no config naming it ({str(config)[:60]})")
                 continue
-            if not isinstance(state, dict):
-                bad.append(f"{where(oid)}: no state document")
-            configs[kind][oid] = config
-            if kind == "containers" and load(doc(oid, "networks")) is _CORRUPT:
-                bad.append(f"{where(oid)}: networks document unreadable")
-    ctrs, pods, vols = configs["containers"], configs["pods"], configs["volumes"]
-
-    for kind, objects in (("containers", ctrs), ("pods", pods)):
-        registered = set()
-        for shard in ls(_up(L.id_shard_dir(kind, "x"))):
-            for oid in ls(L.id_shard_dir(kind, shard)):
-                registered.add(oid)
-                if L.shard(oid) != shard:
-                    bad.append(f"{L.id_shard_dir(kind, shard)}/{oid}: wrong shard")
-        if registered != set(objects):
-            bad.append(f"{kind} ID registry: {sorted(registered ^ set(objects))[:4]} differ")
-
-    owners = {}
-    for name in ls(_up(L.name_index("x"))):
-        entry = load(L.name_index(name))
-        if not isinstance(entry, dict):
-            bad.append(f"{L.name_index(name)}: unreadable")
-            continue
-        owners[name] = (entry.get("kind"), entry.get("id"))
-        objects = ctrs if entry.get("kind") == "container" else pods
-        config = objects.get(str(entry.get("id")))
-        if config is None or config.get("name") != name:
-            bad.append(f"{L.name_index(name)}: names {entry} which does not have it")
-    for kind, objects in (("container", ctrs), ("pod", pods)):
-        for oid, config in objects.items():
-            if owners.get(config["name"]) != (kind, oid):
-                bad.append(f"{kind} {oid}: its name {config['name']} does not resolve to it")
-
-    def pairs(where: Any) -> set[tuple[str, str]]:
-        """(owner, entry) for every entry of the per-object index ``where(owner)``."""
-        return {(o, entry) for o in ls(_up(where("x"))) for entry in ls(where(o))}
-
-    def stale_dirs(where: Any, alive: Any) -> None:
-        for owner in ls(_up(where("x"))):
-            if owner not in alive and not ls(where(owner)):
-                bad.append(f"{where(owner)}: empty index directory of a removed object")
-
-    wanted_deps = {(d, c) for c, cfg in ctrs.items() for d in Container(cfg).dependencies()}
-    have_deps = pairs(L.dependents_dir)
-    if have_deps != wanted_deps:
-        bad.append(f"dependents != reverse of dependencies: {sorted(have_deps ^ wanted_deps)[:3]}")
-    bad.extend(f"container {c} depends on missing {d}" for d, c in wanted_deps if d not in ctrs)
-    stale_dirs(L.dependents_dir, ctrs)
-
-    wanted_members = {(cfg["pod"], c) for c, cfg in ctrs.items() if cfg.get("pod")}
-    have_members = pairs(L.pod_members_dir)
-    if have_members != wanted_members:
-        bad.append(f"pod members != config.pod: {sorted(have_members ^ wanted_members)[:3]}")
-    bad.extend(f"container {c} is in missing pod {p}" for p, c in wanted_members if p not in pods)
-    stale_dirs(L.pod_members_dir, pods)
-
-    wanted_users = {(v, c) for c, cfg in ctrs.items() for v in Container(cfg).named_volumes()}
-    have_users = pairs(L.volume_users_dir)
-    if not have_users >= wanted_users:
-        bad.append(f"volume users miss {sorted(wanted_users - have_users)[:3]}")
-    bad.extend(f"container {c} mounts missing volume {v}" for v, c in wanted_users if v not in vols)
-    stale_dirs(L.volume_users_dir, vols)
-
+            bad.extend(
+                f"{kind.dir(oid)}: no {doc} document"
+                for doc in kind.required[1:]
+                if not isinstance(docs[doc], dict)
+            )
+            objects[kind.name][oid] = config
     registrations = {}
-    exec_dir = _up(L.exec_doc("x"))
-    for entry in ls(exec_dir):
-        doc = load(f"{exec_dir}/{entry}")
-        if not isinstance(doc, dict) or L.exec_doc(str(doc.get("id"))) != f"{exec_dir}/{entry}":
-            bad.append(f"{exec_dir}/{entry}: not a registration of itself ({str(doc)[:60]})")
+    for entry in ls(L.EXEC):
+        doc = load(L.exec_doc(entry))
+        if not isinstance(doc, dict) or L.exec_doc(str(doc.get("id"))) != L.exec_doc(entry):
+            bad.append(f"{L.exec_doc(entry)}: not a registration of itself ({str(doc)[:60]})")
             continue
-        registrations[doc["id"]] = doc.get("containerId")
-    have_exec = pairs(L.exec_index)
-    wanted_exec = {(c, s) for s, c in registrations.items()}
-    if have_exec != wanted_exec:
-        bad.append(f"exec index != exec registrations: {sorted(have_exec ^ wanted_exec)[:3]}")
-    bad.extend(
-        f"exec session {s} of missing container {c}"
-        for s, c in registrations.items()
-        if c not in ctrs
-    )
-    stale_dirs(L.exec_index, ctrs)
+        registrations[doc["id"]] = str(doc.get("containerId"))
 
-    for ns in ls(_up(_up(L.namespace_dir("x", "containers")))):
-        for kind, objects in (("containers", ctrs), ("pods", pods)):
-            for oid in ls(L.namespace_dir(ns, kind)):
-                if objects.get(oid, {}).get("namespace") != ns:
-                    bad.append(f"{L.namespace_dir(ns, kind)}/{oid}: not in that namespace")
+    expected: dict[str, bytes] = {}
+    for config in objects[CONTAINER].values():
+        expected |= container_entries(Container(config))
+    for config in objects[POD].values():
+        expected |= pod_entries(Pod(config))
+    for name in objects[VOLUME]:
+        expected |= volume_entries(name)
+    for sid, cid in registrations.items():
+        expected |= exec_entries(sid, cid)
+
+    on_disk: dict[str, bytes] = {}
+    for dirpath, _dirs, filenames in os.walk(os.path.join(root, L.INDEX_DIR)):
+        for name in filenames:
+            rel = os.path.relpath(os.path.join(dirpath, name), root)
+            on_disk[rel] = read(rel) or b""
+    missing, extra = sorted(expected.keys() - on_disk.keys()), sorted(on_disk.keys() - expected)
+    wrong = sorted(
+        p
+        for p in expected.keys() & on_disk.keys()
+        if expected[p] != on_disk[p] and _json_or_bytes(expected[p]) != _json_or_bytes(on_disk[p])
+    )
+    if missing or extra or wrong:
+        bad.append(
+            f"index != documents: missing {missing[:3]}, extra {extra[:3]}, wrong {wrong[:3]}"
+        )
+
+    for index in L.INDEXES:
+        if not index.owner:
+            continue
+        alive = objects[index.owner]
+        for path in expected:
+            keys = index.keys(path)
+            if keys is not None and keys[0] not in alive:
+                bad.append(f"{path}: its {index.owner} {keys[0]} does not exist")
+        for owner in ls(index.dir()):
+            if owner not in alive and not ls(index.dir(owner)):
+                bad.append(f"{index.dir(owner)}: empty index directory of a removed {index.owner}")
     return bad
 
 
-def _up(path: str) -> str:
-    """The directory holding ``path`` (layout paths use ``/``)."""
-    return path.rpartition("/")[0]
+def _json_or_bytes(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data
 
 
 def api_violations(state: FileState) -> list[str]:
