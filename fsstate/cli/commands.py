@@ -11,6 +11,7 @@ from fsstate.cli import render
 from fsstate.cli.context import Context
 from fsstate.cli.exits import EXIT_ERROR, EXIT_OK
 from fsstate.cli.parser import FORMAT, arg, command
+from fsstate.status import ContainerStatus
 
 __all__: list[str] = []  # the commands are reached through fsstate.cli.COMMANDS
 
@@ -28,7 +29,7 @@ def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
     state = ctx.state()
     ctrs = state.all_containers(load_state=True)  # one pass, one lock: configs and states agree
     if not args.all:
-        ctrs = [c for c in ctrs if c.state.get("state") == render.RUNNING]
+        ctrs = [c for c in ctrs if render.container_status(c) == ContainerStatus.RUNNING]
     pod_names: dict[str, str] = {}
     for ctr in ctrs:
         if ctr.pod_id and ctr.pod_id not in pod_names:

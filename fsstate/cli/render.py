@@ -9,11 +9,12 @@ from typing import Any
 
 from fsstate import Container, Pod, Volume
 from fsstate.fsck import Finding
+from fsstate.status import ContainerStatus
+from fsstate.status import pod_status as pod_status_of
 
 __all__ = [
     "POD_HEADER",
     "PS_HEADER",
-    "RUNNING",
     "VOLUME_HEADER",
     "finding_line",
     "json_text",
@@ -25,21 +26,6 @@ __all__ = [
     "volume_json",
     "volume_row",
 ]
-
-# ContainerStatus as Podman's String() spells it (define/containerstate.go): Podman's
-# "configured" is Docker's "created"; its own "created" shows as "initialized".
-_STATES = {
-    0: "unknown",
-    1: "created",
-    2: "initialized",
-    3: "running",
-    4: "stopped",
-    5: "paused",
-    6: "exited",
-    7: "removing",
-    8: "stopping",
-}
-RUNNING = 3
 
 
 def json_text(data: Any) -> str:
@@ -57,19 +43,23 @@ def short(ident: str) -> str:
     return ident[:12]
 
 
+def container_status(ctr: Container) -> ContainerStatus:
+    return ContainerStatus.of(ctr.state.get("state", ContainerStatus.UNKNOWN))
+
+
 def state_name(ctr: Container) -> str:
-    code = ctr.state.get("state", 0)
-    return _STATES.get(code, "unknown") if isinstance(code, int) else "unknown"
+    """The container's status as Podman's ``ps`` spells it (``ContainerStatus.String()``)."""
+    return container_status(ctr).text
 
 
 def status(ctr: Container) -> str:
     """Podman's ``ps`` STATUS without the durations: ``Up``, ``Exited (code)``, ``Created`` …"""
-    name = state_name(ctr)
-    if name == "running":
+    status = container_status(ctr)
+    if status == ContainerStatus.RUNNING:
         return "Up"
-    if name in ("exited", "stopped"):
+    if status in (ContainerStatus.EXITED, ContainerStatus.STOPPED):
         return f"Exited ({ctr.state.get('exitCode', 0)})"
-    return name.capitalize()
+    return status.text.capitalize()
 
 
 def command_line(ctr: Container, truncate: bool) -> str:
@@ -78,23 +68,9 @@ def command_line(ctr: Container, truncate: bool) -> str:
     return text[:17] + "..." if truncate and len(text) > 17 else text
 
 
-def pod_status(states: Sequence[str]) -> str:
-    """Podman's pod status from its containers' states (libpod ``createPodStatusResults``)."""
-    if not states:
-        return "Created"
-    running = states.count("running")
-    if running:
-        return "Running" if running == len(states) else "Degraded"
-    if states.count("paused") == len(states):
-        return "Paused"
-    stopped = sum(s in ("exited", "stopped") for s in states)
-    if stopped == len(states):
-        return "Exited"
-    if stopped:
-        return "Stopped"
-    if any(s not in ("created", "initialized") for s in states):
-        return "Error"
-    return "Created"
+def pod_status(members: Sequence[Container]) -> str:
+    """Podman's pod status from its containers' statuses (:func:`fsstate.status.pod_status`)."""
+    return pod_status_of(container_status(c) for c in members).value
 
 
 def infra_id(pod: Pod) -> str:
@@ -143,7 +119,7 @@ def pod_json(pod: Pod, members: Sequence[Container]) -> dict[str, Any]:
     return {
         "Id": pod.id,
         "Name": pod.name,
-        "Status": pod_status([state_name(c) for c in members]),
+        "Status": pod_status(members),
         "Created": pod.config.get("created", ""),
         "InfraId": infra_id(pod),
         "Labels": pod.config.get("labels") or {},
@@ -157,7 +133,7 @@ def pod_row(pod: Pod, members: Sequence[Container]) -> tuple[str, ...]:
     return (
         short(pod.id),
         pod.name,
-        pod_status([state_name(c) for c in members]),
+        pod_status(members),
         short(infra_id(pod)),
         str(len(members)),
     )

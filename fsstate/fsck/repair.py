@@ -47,6 +47,7 @@ from fsstate.fsck import (
     same_entry,
 )
 from fsstate.fsck.places import defines_object
+from fsstate.status import ContainerStatus
 from fsstate.store import codec, fsio
 from fsstate.store import layout as L
 from fsstate.store.journal import Op
@@ -60,7 +61,7 @@ _ROUNDS = 8
 #: The order of the file-level fixes within a round (moves first, then these).
 _ORDER = {Repair.DELETE: 1, Repair.REMOVE_DIRECTORY: 2, Repair.SET_MODE: 3}
 #: A container with a freshly written state is "configured": Podman creates it again on start.
-_FRESH_CONTAINER_STATE = {"state": 1}
+_FRESH_CONTAINER_STATE = {"state": ContainerStatus.CONFIGURED.value}
 
 
 def repair(report: Report, *, lock_timeout: float = DEFAULT_TIMEOUT) -> Report:

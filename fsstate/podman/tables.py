@@ -6,6 +6,8 @@ values Podman puts in the index columns it never updates.
 
 from __future__ import annotations
 
+from fsstate.status import ContainerStatus
+
 SCHEMA_VERSION = 1
 
 # Podman's tables, with the DDL text of a real Podman-written db.sql (whitespace included), so
@@ -99,4 +101,4 @@ TABLES: dict[str, str] = {
 
 # What Podman writes in ContainerState.State / .ExitCode: the values at insert time
 # (configured, 0). It never updates them; readers take the state from the JSON.
-INSERT_STATE, INSERT_EXIT_CODE = 1, 0
+INSERT_STATE, INSERT_EXIT_CODE = ContainerStatus.CONFIGURED.value, 0

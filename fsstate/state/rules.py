@@ -15,6 +15,7 @@ from typing import Any
 
 from fsstate.errors import InvalidArgumentError, NoSuchNetworkError
 from fsstate.model import DBConfig
+from fsstate.status import ContainerStatus as S
 
 __all__ = [
     "DEFAULT_NETWORK",
@@ -115,18 +116,17 @@ _CONTAINER_DROPPED = (
 #: Time keys Go always emits: reset to the zero time when present.
 _CONTAINER_ZERO_TIMES = ("checkpointedTime", "restoredTime")
 
-# Container states (libpod define.ContainerStatus, §5.3).
-UNKNOWN, CONFIGURED, CREATED, RUNNING, STOPPED, PAUSED, EXITED, REMOVING, STOPPING = range(9)
+#: A container's status after a reboot (NEWEST ``resetContainerState``).
 _AFTER_REBOOT = {
-    UNKNOWN: CONFIGURED,
-    CONFIGURED: CONFIGURED,
-    CREATED: CONFIGURED,
-    RUNNING: EXITED,
-    STOPPED: EXITED,
-    PAUSED: EXITED,
-    EXITED: EXITED,
-    STOPPING: EXITED,
-    REMOVING: REMOVING,
+    S.UNKNOWN: S.CONFIGURED,
+    S.CONFIGURED: S.CONFIGURED,
+    S.CREATED: S.CONFIGURED,
+    S.RUNNING: S.EXITED,
+    S.STOPPED: S.EXITED,
+    S.PAUSED: S.EXITED,
+    S.EXITED: S.EXITED,
+    S.STOPPING: S.EXITED,
+    S.REMOVING: S.REMOVING,
 }
 
 
@@ -136,7 +136,7 @@ def reset_container_state(state: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in state.items() if k not in _CONTAINER_DROPPED}
     if "state" in out:
         current = out["state"]
-        out["state"] = _AFTER_REBOOT.get(current, CONFIGURED) if isinstance(current, int) else 1
+        out["state"] = _AFTER_REBOOT[S.of(current)].value
     for key in _CONTAINER_ZERO_TIMES:
         if key in out:
             out[key] = _ZERO_TIME
