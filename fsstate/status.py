@@ -60,11 +60,16 @@ class PodStatus(StrEnum):
     STOPPED = "Stopped"
 
 
+#: The statuses ``createPodStatusResults`` does not count as errored (besides those that
+#: decide earlier: running, exited, stopped).
+_NOT_ERRORED = (ContainerStatus.CONFIGURED, ContainerStatus.CREATED, ContainerStatus.PAUSED)
+
+
 def pod_status(members: Iterable[ContainerStatus]) -> PodStatus:
     """A pod's status from its containers' statuses (libpod ``pod_status.go``
     ``createPodStatusResults``): no container → created; some running → running when all
     are, else degraded; all paused → paused; all exited or stopped → exited; some → stopped;
-    any other than configured/created → error; else created."""
+    any other than configured/created/paused → error; else created."""
     statuses = list(members)
     if not statuses:
         return PodStatus.CREATED
@@ -78,6 +83,6 @@ def pod_status(members: Iterable[ContainerStatus]) -> PodStatus:
         return PodStatus.EXITED
     if stopped:
         return PodStatus.STOPPED
-    if any(s not in (ContainerStatus.CONFIGURED, ContainerStatus.CREATED) for s in statuses):
+    if any(s not in _NOT_ERRORED for s in statuses):
         return PodStatus.ERROR
     return PodStatus.CREATED

@@ -54,6 +54,8 @@ def test_of_maps_anything_stored_to_a_status(stored: object, status: S) -> None:
         ([S.RUNNING, S.EXITED], PodStatus.DEGRADED),
         ([S.RUNNING, S.UNKNOWN], PodStatus.DEGRADED),
         ([S.PAUSED, S.PAUSED], PodStatus.PAUSED),
+        ([S.PAUSED, S.CONFIGURED], PodStatus.CREATED),  # paused counts as paused, not error
+        ([S.PAUSED, S.UNKNOWN], PodStatus.ERROR),
         ([S.EXITED, S.STOPPED], PodStatus.EXITED),
         ([S.EXITED, S.CONFIGURED], PodStatus.STOPPED),
         ([S.EXITED, S.PAUSED], PodStatus.STOPPED),
