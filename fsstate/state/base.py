@@ -5,8 +5,9 @@
 order: argument syntax (``_arg``), the namespace rules of §2.3 (``_ns_hidden``, ``_ns_check``),
 "the passed object is still valid" (``_live``, ``_live_pod``) and "it is still stored"
 (``_require_container``, ``_stored_container``, ``_stored_pod``; these are the "+inv" of the
-docstrings). Also the one resolver for container and pod lookups (§2.2), the name change of a
-config rewrite, and the "load each, skip an unreadable one" loop of the ``all_*`` methods.
+docstrings). Also the one resolver for container, pod and volume lookups (§2.2), the name
+change of a config rewrite, and the "load each, skip an unreadable one" loop of the ``all_*``
+methods.
 Volume checks live in ``volumes.py``: no other part needs them.
 """
 
@@ -23,17 +24,21 @@ from fsstate.errors import (
     ContainerRemovedError,
     CorruptDocumentError,
     EmptyIDError,
+    ExistsError,
     InternalError,
     InvalidArgumentError,
     NamespaceMismatchError,
     NoSuchContainerError,
     NoSuchPodError,
+    NoSuchVolumeError,
+    NotFoundError,
     PodExistsError,
     PodRemovedError,
     StateClosedError,
+    VolumeExistsError,
 )
 from fsstate.model import Container, Pod
-from fsstate.state.catalog import CONTAINER, Catalog, exists_error, names_valid
+from fsstate.state.catalog import CONTAINER, VOLUME, Catalog, exists_error, names_valid
 from fsstate.store import codec
 from fsstate.store import layout as L
 from fsstate.store.fsio import PrivateDir
@@ -249,26 +254,33 @@ class StateBase:
     # -- lookups, renames and listings shared by containers and pods ---------------------------
 
     def _resolve(self, cat: Catalog, kind: str, key: str) -> str:
-        """The one resolver for every container and pod lookup (§2.2, Decision 6): exact full
-        ID, then exact name, then unique ID prefix within the namespace."""
-        if cat.id_owner(key) == kind:
-            return key
-        owner = cat.name_owner(key)
-        if owner is not None and owner[0] == kind:
-            return owner[1]
+        """The one resolver for every container, pod and volume lookup: the ID (for a volume,
+        its name) that ``key`` means.
+
+        Containers and pods (§2.2, Decision 6): exact full ID, then exact name, then unique ID
+        prefix within the namespace. Volumes (§1.2 LookupVolume; never namespaced): exact
+        name, then unique literal name prefix. Raises, for a prefix that two or more share,
+        :class:`ContainerExistsError` / :class:`PodExistsError` / :class:`VolumeExistsError`;
+        for none, :class:`NoSuchContainerError` / :class:`NoSuchPodError` /
+        :class:`NoSuchVolumeError`."""
+        if kind == VOLUME:
+            if cat.is_volume(key):
+                return key
+            owner = None
+        else:
+            if cat.id_owner(key) == kind:
+                return key
+            owner = cat.name_owner(key)
+            if owner is not None and owner[0] == kind:
+                return owner[1]
         matches = cat.ids_with_prefix(kind, key)
-        if self._namespace:
+        if self._namespace and kind != VOLUME:
             matches = [m for m in matches if cat.in_namespace(kind, m, self._namespace)]
         if len(matches) == 1:
             return matches[0]
-        if kind == CONTAINER:
-            if matches:
-                raise ContainerExistsError(f"more than one container ID starts with {key}")
-            raise NoSuchContainerError(f"no container with name or ID {key}", id=key)
         if matches:
-            raise PodExistsError(f"more than one pod ID starts with {key}")
-        hint = " (it names a container)" if owner is not None else ""
-        raise NoSuchPodError(f"no pod with name or ID {key}{hint}", id=key)
+            raise _ambiguous(kind, key)
+        raise _not_found(kind, key, names_other=owner is not None)
 
     def _rename(self, cat: Catalog, kind: str, oid: str, old: str, new: str) -> None:
         if old == new:
@@ -303,6 +315,24 @@ class StateBase:
 
         with codec.many_documents():
             return self._run(load_all)
+
+
+def _ambiguous(kind: str, key: str) -> ExistsError:
+    if kind == VOLUME:
+        return VolumeExistsError(f"more than one volume name starts with {key}")
+    if kind == CONTAINER:
+        return ContainerExistsError(f"more than one container ID starts with {key}")
+    return PodExistsError(f"more than one pod ID starts with {key}")
+
+
+def _not_found(kind: str, key: str, *, names_other: bool) -> NotFoundError:
+    """The lookup error for ``key``; ``names_other``: it is the name of another kind."""
+    if kind == VOLUME:
+        return NoSuchVolumeError(f"no volume with name or prefix {key}", name=key)
+    if kind == CONTAINER:
+        return NoSuchContainerError(f"no container with name or ID {key}", id=key)
+    hint = " (it names a container)" if names_other else ""
+    return NoSuchPodError(f"no pod with name or ID {key}{hint}", id=key)
 
 
 def mapping_arg(config: Any, what: str) -> dict[str, Any]:

@@ -80,14 +80,8 @@ class VolumeMethods(StateBase):
         self._arg(name, "volume name")
 
         def lookup(cat: Catalog) -> Volume:
-            vol = self._load_volume(cat, name)
-            if vol is not None:
-                return vol
-            matches = cat.ids_with_prefix(VOLUME, name)
-            if len(matches) > 1:
-                raise VolumeExistsError(f"more than one volume name starts with {name}")
-            vol = self._load_volume(cat, matches[0]) if matches else None
-            if vol is None:
+            vol = self._load_volume(cat, self._resolve(cat, VOLUME, name))
+            if vol is None:  # a registry entry without its volume: damage that fsck reports
                 raise NoSuchVolumeError(f"no volume with name or prefix {name}", name=name)
             return vol
 

@@ -156,6 +156,17 @@ def test_lookup_volume_no_match(state, named, key):
         state.lookup_volume(key)
 
 
+def test_lookup_volume_errors_name_the_key(state, named):
+    """The resolver's volume errors say what was looked up (one resolver with containers')."""
+    with pytest.raises(errors.VolumeExistsError) as ambiguous:
+        state.lookup_volume("ab")
+    assert str(ambiguous.value) == "more than one volume name starts with ab: volume already exists"
+    with pytest.raises(errors.NoSuchVolumeError) as missing:
+        state.lookup_volume("y")
+    assert str(missing.value) == "no volume with name or prefix y: no such volume"
+    assert missing.value.name == "y"
+
+
 def test_volume_and_has_volume_are_exact(state, named):
     """volume()/has_volume() never match a prefix."""
     assert state.has_volume("xyz") is True
