@@ -51,9 +51,19 @@ class StateError(Exception):
     """Base of every error the store raises on purpose.
 
     ``StateError(message, **fields)``: the fields (``id=…``, ``name=…``, ``path=…``) become
-    attributes; a field not given reads as ``None``.
+    attributes; one of :attr:`FIELDS` not given reads as ``None``, and any other attribute
+    that is not there raises :class:`AttributeError` naming it (a misspelt ``exc.pth`` is a
+    bug, not ``None``).
     """
 
+    #: The fields an error of the store may carry: ``id`` and ``name`` of the object, ``path``
+    #: of the file, ``what`` it is, ``where`` in a document, ``pointer`` (JSON pointer),
+    #: ``network``, ``field`` (of the DB config), ``mismatched`` (DB config field names),
+    #: ``problems`` (every schema problem).
+    FIELDS: ClassVar[frozenset[str]] = frozenset(
+        ("id", "name", "path", "what", "where", "pointer", "network", "field", "mismatched",
+         "problems")
+    )  # fmt: skip
     podman: ClassVar[str | None] = None
     #: Podman's text for the sentinel, appended to messages as Podman does ("…: no such pod").
     text: ClassVar[str] = ""
@@ -64,10 +74,12 @@ class StateError(Exception):
         super().__init__(self._render())
 
     def __getattr__(self, item: str) -> Any:
-        # Only reached for attributes not set normally: absent fields read as None.
-        if item.startswith("__") or item in ("message", "fields"):
-            raise AttributeError(item)
-        return self.fields.get(item)
+        # Only reached for attributes not set normally (and for "fields" while unpickling).
+        if item != "fields" and (item in self.fields or item in self.FIELDS):
+            return self.fields.get(item)
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {item!r}", name=item, obj=self
+        )
 
     def _render(self) -> str:
         if self.message and self.text:
