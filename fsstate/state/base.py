@@ -46,11 +46,9 @@ from fsstate.store.lock import DEFAULT_TIMEOUT
 from fsstate.store.storage import FileStorage, Storage
 from fsstate.store.txn import Txn
 
-__all__ = ["StateBase", "log", "mapping_arg"]
+__all__ = ["StateBase", "mapping_arg"]
 
-#: One logger for the whole package, named as before the split so that logging configuration
-#: keyed on ``fsstate.state`` keeps working.
-log = logging.getLogger("fsstate.state")
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 #: The objects that live in a namespace.
 NsObj = TypeVar("NsObj", Container, Pod)

@@ -41,7 +41,7 @@ __all__ = [
     "volume_entries",
 ]
 
-log = logging.getLogger("fsstate.state")
+log = logging.getLogger(__name__)
 
 CONTAINER = L.CONTAINERS.name
 POD = L.PODS.name

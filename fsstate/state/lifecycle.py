@@ -9,6 +9,7 @@ in ``base.py``.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from fsstate.errors import CorruptDocumentError, DBConfigMismatchError
 from fsstate.model import DBConfig
 from fsstate.state import rules, schema
-from fsstate.state.base import StateBase, log
+from fsstate.state.base import StateBase
 from fsstate.state.catalog import CONTAINER, POD, Catalog
 from fsstate.store import layout as L
 from fsstate.store.fsio import PrivateDir, boot_id
@@ -24,6 +25,8 @@ from fsstate.store.lock import DEFAULT_TIMEOUT
 from fsstate.store.storage import Storage
 
 __all__ = ["LifecycleMethods"]
+
+log = logging.getLogger(__name__)
 
 
 class LifecycleMethods(StateBase):

@@ -8,6 +8,7 @@ stale entries, which readers ignore (Decision 4).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,12 +22,14 @@ from fsstate.errors import (
 )
 from fsstate.model import Volume
 from fsstate.state import schema
-from fsstate.state.base import StateBase, log, mapping_arg
+from fsstate.state.base import StateBase, mapping_arg
 from fsstate.state.catalog import VOLUME, Catalog
 from fsstate.store import codec
 from fsstate.store import layout as L
 
 __all__ = ["VolumeMethods"]
+
+log = logging.getLogger(__name__)
 
 
 class VolumeMethods(StateBase):
