@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bolt_dump import dump
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fsstate.errors import CorruptDocumentError, StateClosedError
-from fsstate.podman.bolt import BoltReader, Bucket, dump
+from fsstate.podman.bolt import BoltReader, Bucket
 
 DATA = Path(__file__).parent / "data" / "bolt"
 REAL = DATA / "osv-scalibr-real.bolt_state.db"

@@ -37,11 +37,11 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from fsstate.errors import CorruptDocumentError, StateClosedError
 
-__all__ = ["BoltReader", "Bucket", "dump"]
+__all__ = ["BoltReader", "Bucket"]
 
 MAGIC = 0xED0CDAED
 VERSION = 2
@@ -321,33 +321,3 @@ class Bucket:
         if root in self._roots:
             self._reader._fail(root, f"nested bucket in page {page.pgid} loops back to a parent")
         return Bucket(self._reader, root, None, self._roots | {root})
-
-
-def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "backslashreplace")
-
-
-def _dump_bucket(bucket: Bucket, seen: set[int]) -> dict[str, Any]:
-    tree: dict[str, Any] = {}
-    for flags, key, value, page in bucket._entries(seen):
-        if flags & BUCKET_LEAF:
-            tree[_text(key)] = {"__bucket__": _dump_bucket(bucket._child(value, page), seen)}
-        else:
-            try:
-                tree[_text(key)] = value.decode("utf-8")
-            except UnicodeDecodeError:
-                tree[_text(key)] = {"__hex__": value.hex()}
-    return tree
-
-
-def dump(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The whole file as JSON-ready data: ``{"pageSize", "txid", "tree"}``.
-
-    ``tree`` maps each top-level bucket name to ``{"__bucket__": {...}}``; inside, a plain key
-    maps to its value as text (``{"__hex__": "..."}`` if not UTF-8) and a nested bucket to
-    ``{"__bucket__": {...}}``. Keys that are not UTF-8 are shown with ``\\xNN`` escapes.
-    Every page is visited at most once, so a page shared between two trees is an error.
-    """
-    with BoltReader(path) as reader:
-        tree = _dump_bucket(reader.root(), set())
-        return {"pageSize": reader.page_size, "txid": reader.txid, "tree": tree}
