@@ -25,6 +25,7 @@ __all__ = [
     "ExistsError",
     "InternalError",
     "InvalidArgumentError",
+    "LockNotHeldError",
     "LockTimeoutError",
     "NamespaceMismatchError",
     "NetworkExistsError",
@@ -234,3 +235,12 @@ class LockTimeoutError(StateError, TimeoutError):
     """The store lock was not acquired within the timeout. ``.path`` names the lock file."""
 
     text = "timed out waiting for the store lock"
+
+
+class LockNotHeldError(StateError):
+    """A change was refused because the store lock does not guard it: the lock file was
+    deleted or replaced while held, this process was forked while holding it, or this thread
+    holds it through another FileState on the same store. Nothing was written. ``.path``
+    names the lock file."""
+
+    text = "the store lock does not guard this change"

@@ -16,6 +16,7 @@ Control files::
 
     FORMAT                          "fsstate-layout 1" — refuse to open a newer layout
     lock                            the store lock (flock), empty
+    lock.queue                      the waiters' queue in front of it (byte-range locks)
     generation                      commit generation, applied journal offset, incarnation
     journal                         commit records since the last checkpoint (see journal.py)
 
@@ -77,6 +78,7 @@ __all__ = [
     "JOURNAL",
     "KINDS",
     "LOCK",
+    "LOCK_QUEUE",
     "NAMES",
     "NAME_INDEX",
     "PODS",
@@ -121,7 +123,9 @@ LOCK = "lock"
 GENERATION = "generation"
 JOURNAL = "journal"
 DBCONFIG = "dbconfig.json"
-CONTROL_FILES = (FORMAT, LOCK, GENERATION, JOURNAL)
+#: The queue in front of the lock: a ticket counter and one locked byte per waiter (lock.py).
+LOCK_QUEUE = "lock.queue"
+CONTROL_FILES = (FORMAT, LOCK, LOCK_QUEUE, GENERATION, JOURNAL)
 #: In ``tmp_dir``, outside the store: the boot ID of the boot whose refresh ran (API.md,
 #: refresh_if_rebooted; the name of Podman's own marker, libpod/runtime.go).
 ALIVE = "alive"

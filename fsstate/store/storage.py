@@ -238,7 +238,7 @@ class FileStorage:
         """Make ``ops`` durable as one record, then apply them (lock held)."""
         if not ops:
             return
-        assert self.lock.held, "commit outside the store lock"
+        self.lock.verify()  # LockNotHeldError, before anything is written
         if self.read_only:
             raise OSError(errno.EROFS, f"{self.root}: read-only file system", self.root)
         number = self._gen.number + 1
@@ -274,7 +274,7 @@ class FileStorage:
         is zeroed. A crash anywhere in between leaves a journal whose replay is harmless: its
         records are already applied.
         """
-        assert self.lock.held, "checkpoint outside the store lock"
+        self.lock.verify()
         self.tree.sync_tree()
         gen = Generation(self._gen.number, 0, self._incarnation)
         self.journal.write_generation(gen)

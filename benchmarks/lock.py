@@ -1,0 +1,255 @@
+"""The store lock between processes: hand-off latency, and a reader's latency beside writers.
+
+    python benchmarks/lock.py [--handoffs 2000] [--containers 1000] [--seconds 5] [--dir DIR]
+
+Runs every measurement twice in the same run: with fsstate's lock (a FIFO queue, waiting in
+the kernel) and with the lock it replaced (``poll``: ``flock(LOCK_NB)`` retried with sleeps of
+0.2 ms growing to 5 ms), patched into the same FileState.
+
+* **Hand-off**: two processes take the lock in turn as fast as they can, holding it 0.1 ms; the
+  hand-off is the time from one releasing it to the other holding it (both stamped with the
+  system-wide monotonic clock while the lock is held). Also counted: how often the process that
+  released it took it straight back while the other was waiting.
+* **Reader**: ``lookup_container`` by name on a store of ``--containers`` containers, alone,
+  then while 4 writer processes ``save_container`` their own containers in a loop.
+
+Prints p50/p99 in milliseconds and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import multiprocessing
+import os
+import random
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from fsstate import Container, FileState
+from fsstate.errors import LockTimeoutError
+from fsstate.store import lock as store_lock
+from fsstate.store import storage
+from fsstate.store.lock import StoreLock
+
+ctx = multiprocessing.get_context("fork")
+
+
+class PollingLock:
+    """The lock before the queue (fsstate ≤ b06dfdc), kept here as the baseline."""
+
+    def __init__(self, path: str, timeout: float = 100.0, *, read_only: bool = False) -> None:
+        self.path, self.timeout = path, timeout
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        self._threads = threading.RLock()
+        self._depth = 0
+
+    def acquire(self) -> bool:
+        deadline = time.monotonic() + self.timeout
+        self._threads.acquire()
+        self._depth += 1
+        if self._depth > 1:
+            return False
+        sleep = 0.0002
+        while not filelock.lock_descriptor(self._fd, blocking=False):
+            if time.monotonic() > deadline:
+                self._depth -= 1
+                self._threads.release()
+                raise LockTimeoutError(self.path, path=self.path)
+            time.sleep(sleep)
+            sleep = min(sleep * 2, 0.005)
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            filelock.unlock_descriptor(self._fd)
+        self._threads.release()
+
+    def verify(self) -> None:
+        pass
+
+    def __enter__(self) -> PollingLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    @contextmanager
+    def quiesced(self) -> Iterator[None]:
+        with self._threads:
+            yield
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+LOCKS: dict[str, Any] = {"queue": StoreLock, "poll": PollingLock}
+
+
+def use(kind: str) -> None:
+    """Make FileState (in this process and the ones it forks) use lock ``kind``."""
+    storage.StoreLock = LOCKS[kind]  # type: ignore[attr-defined]
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else float("nan")
+
+
+# -- hand-off -----------------------------------------------------------------------------------
+
+
+def _turns(kind: str, path: str, me: int, n: int, log: Any, waiting: Any, start: Any) -> None:
+    lock = LOCKS[kind](path, 30)
+    count = len(log) // 3
+    if kind == "queue":  # in line once it holds a ticket (before, it has not asked yet)
+        draw = store_lock._ProcessLock._draw_ticket
+
+        def drawn(self: Any) -> int:
+            ticket = draw(self)
+            waiting[me] = time.monotonic()
+            return ticket
+
+        store_lock._ProcessLock._draw_ticket = drawn  # type: ignore[method-assign]
+    start.wait()
+    for _ in range(n):
+        if kind == "poll":  # in line from its first try
+            waiting[me] = time.monotonic()
+        with lock:
+            waiting[me] = 0.0
+            i = int(log[-1])
+            if i + 1 >= count:
+                return
+            log[3 * i], log[3 * i + 1] = time.monotonic(), me  # acquired
+            deadline = time.perf_counter() + 0.0001
+            while time.perf_counter() < deadline:
+                pass
+            # released, stamped only when the other process is already waiting for it
+            log[3 * i + 2] = time.monotonic() if waiting[1 - me] else 0.0
+            log[-1] = i + 1
+
+
+def handoff(kind: str, path: str, n: int) -> tuple[list[float], int, int]:
+    """Hand-off times while the other process waited, how often the releaser took the lock
+    straight back although the other was waiting, and how many turns that was out of."""
+    log, waiting = ctx.Array("d", 3 * 2 * n + 1, lock=False), ctx.Array("d", 2, lock=False)
+    start = ctx.Event()
+    procs = [
+        ctx.Process(target=_turns, args=(kind, path, me, n, log, waiting, start)) for me in (0, 1)
+    ]
+    for p in procs:
+        p.start()
+    time.sleep(0.2)
+    start.set()
+    for p in procs:
+        p.join()
+    turns = [(log[3 * i], int(log[3 * i + 1]), log[3 * i + 2]) for i in range(int(log[-1]))]
+    handoffs, kept, contended = [], 0, 0
+    for (_, who, released), (acquired, next_who, _) in itertools.pairwise(turns):
+        if not released:
+            continue  # the other was not waiting yet: nothing to hand off
+        contended += 1
+        if next_who == who:
+            kept += 1
+        else:
+            handoffs.append(acquired - released)
+    return handoffs, kept, contended
+
+
+# -- reader beside writers ------------------------------------------------------------------------
+
+
+def ctr(n: int) -> Container:
+    return Container({"id": f"{n:064x}", "name": f"c{n}", "lockID": n}, {"state": 1})
+
+
+def _write(static: str, tmp: str, me: int, stop: Any) -> None:
+    with FileState(static, tmp) as state:
+        c = state.container(f"{me:064x}")
+        state.update_container(c)
+        k = 0
+        while not stop.is_set():
+            k += 1
+            c.state = {"state": 1 + k % 3}
+            state.save_container(c)
+
+
+def read_latencies(static: str, tmp: str, seconds: float, count: int) -> list[float]:
+    out = []
+    with FileState(static, tmp) as state:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            name = f"c{random.randrange(count)}"
+            t = time.perf_counter()
+            state.lookup_container(name)
+            out.append(time.perf_counter() - t)
+    return out
+
+
+def reader(
+    kind: str, static: str, tmp: str, seconds: float, count: int
+) -> tuple[list[float], list[float]]:
+    use(kind)
+    idle = read_latencies(static, tmp, seconds, count)
+    stop = ctx.Event()
+    writers = [ctx.Process(target=_write, args=(static, tmp, me, stop)) for me in range(4)]
+    for w in writers:
+        w.start()
+    time.sleep(0.5)
+    busy = read_latencies(static, tmp, seconds, count)
+    stop.set()
+    for w in writers:
+        w.join()
+    return idle, busy
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--handoffs", type=int, default=2000)
+    parser.add_argument("--containers", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--dir", default=None, help="where to build the store (default: $TMPDIR)")
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="fsstate-lock-", dir=args.dir))
+    try:
+        static, tmp = str(base / "static"), str(base / "tmp")
+        with FileState(static, tmp) as state, state.transaction():
+            for n in range(args.containers):
+                state.add_container(ctr(n))
+        lock_file = os.path.join(static, "fsstate", "lock")
+        print(f"hand-off between 2 processes, {args.handoffs} turns each (ms)")
+        print(f"{'lock':>6}  {'p50':>7}  {'p99':>7}  {'took it back while the other waited':>36}")
+        results = {}
+        for kind in ("poll", "queue"):
+            h, kept, contended = handoff(kind, lock_file, args.handoffs)
+            results[kind] = h
+            print(f"{kind:>6}  {pct(h, 50):7.3f}  {pct(h, 99):7.3f}  {kept:>27} of {contended:<6}")
+        print(
+            f"{'ratio':>6}  {pct(results['queue'], 50) / pct(results['poll'], 50):7.2f}  "
+            f"{pct(results['queue'], 99) / pct(results['poll'], 99):7.2f}   (queue / poll)"
+        )
+        print(f"\nlookup_container on {args.containers} containers, {args.seconds:g} s each (ms)")
+        head = ("idle p50", "idle p99", "4w p50", "4w p99", "p99 ×idle")
+        print(f"{'lock':>6}  " + "  ".join(f"{h:>9}" for h in head))
+        for kind in ("poll", "queue"):
+            idle, busy = reader(kind, static, tmp, args.seconds, args.containers)
+            print(
+                f"{kind:>6}  {pct(idle, 50):9.3f}  {pct(idle, 99):9.3f}  {pct(busy, 50):9.3f}  "
+                f"{pct(busy, 99):9.3f}  {pct(busy, 99) / pct(idle, 99):9.1f}"
+            )
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
