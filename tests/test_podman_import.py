@@ -13,7 +13,6 @@ import hashlib
 import json
 import shutil
 import sqlite3
-import struct
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 from fsstate import DBConfig, FileState, errors, podman
+from fsstate.podman import bolt_write
 from fsstate.podman.bolt import BoltReader
 
 DATA = Path(__file__).parent.parent / "examples" / "data"
@@ -95,54 +95,12 @@ def ordered_dump(st: FileState) -> str:
     return json.dumps(out)
 
 
-def _fnv1a64(data: bytes) -> int:
-    h = 0xCBF29CE484222325
-    for byte in data:
-        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h
-
-
 BoltTree = dict[bytes, Any]  # a value is bytes or a nested BoltTree
 
 
 def write_bolt(path: Path, tree: BoltTree, page_size: int = 4096) -> Path:
-    """A minimal but valid bbolt file: every bucket one leaf page (plus overflow pages)."""
-    pages: list[bytes] = []
-    next_id = 3  # 0 and 1 are metas, 2 the (empty) freelist
-
-    def leaf(entries: list[tuple[int, bytes, bytes]]) -> int:
-        nonlocal next_id
-        elements, data = b"", b""
-        start = 16 + 16 * len(entries)
-        for i, (flags, key, value) in enumerate(entries):
-            pos = start + len(data) - (16 + 16 * i)  # relative to the element itself
-            elements += struct.pack("<IIII", flags, pos, len(key), len(value))
-            data += key + value
-        count = -(-(start + len(data)) // page_size)
-        pgid, next_id = next_id, next_id + count
-        header = struct.pack("<QHHI", pgid, 0x02, len(entries), count - 1)
-        pages.append((header + elements + data).ljust(count * page_size, b"\0"))
-        return pgid
-
-    def bucket(content: BoltTree) -> int:
-        entries = []
-        for key in sorted(content):
-            value = content[key]
-            if isinstance(value, dict):
-                entries.append((1, key, struct.pack("<QQ", bucket(value), 0)))
-            else:
-                entries.append((0, key, value))
-        return leaf(entries)
-
-    root = bucket(tree)
-
-    def meta(pgid: int, txid: int) -> bytes:
-        body = struct.pack("<IIIIQQQQQ", 0xED0CDAED, 2, page_size, 0, root, 0, 2, next_id, txid)
-        page = struct.pack("<QHHI", pgid, 0x04, 0, 0) + body + struct.pack("<Q", _fnv1a64(body))
-        return page.ljust(page_size, b"\0")
-
-    freelist = struct.pack("<QHHI", 2, 0x10, 0, 0).ljust(page_size, b"\0")
-    path.write_bytes(meta(0, 1) + meta(1, 2) + freelist + b"".join(pages))
+    """A bbolt file holding ``tree``, made by fsstate's own writer (tested in test_bolt_write)."""
+    bolt_write.write(path, tree, page_size)
     return path
 
 
