@@ -7,7 +7,8 @@ Podman keeps its libpod State in one of two files (``spec/podman-db-format.md``)
   ``State``, ``ExitCode``, ``InfraContainerID``, ``StorageID``) are indexes Podman itself lets
   go stale, so the importer reads only the JSON documents and the link tables, and the
   exporter fills the index columns from the documents the way Podman does at insert.
-* ``bolt_state.db`` — BoltDB (Podman up to 4.x), read through :mod:`fsstate.podman.bolt`.
+* ``bolt_state.db`` — BoltDB (Podman up to 4.x), read through :mod:`fsstate.podman.bolt` and
+  written through :mod:`fsstate.podman.bolt_write`.
 
 Import runs in two phases. First the file is read and checked completely into an
 :class:`~.plan.ImportPlan` without touching the store: every document parsed, every reference
@@ -32,9 +33,12 @@ module             what lives there                                            s
 ``bolt_import``    ``bolt_state.db`` → plan                                     §5
 ``importer``       :func:`import_db`, :func:`import_bolt`, :func:`import_file`  §2
 ``export``         :func:`export_db`: the store → ``db.sql``                    §2, §6
+``bolt_write``     a BoltDB writer: a tree of buckets → a new Bolt file         §5
+``bolt_export``    :func:`export_bolt`: the store → ``bolt_state.db``           §5
 =================  ==========================================================  ========
 """
 
+from fsstate.podman.bolt_export import export_bolt
 from fsstate.podman.export import export_db
 from fsstate.podman.gojson import go_json
 from fsstate.podman.importer import import_bolt, import_db, import_file
@@ -48,6 +52,7 @@ __all__ = [
     "ImportReport",
     "RenamedPod",
     "detect_format",
+    "export_bolt",
     "export_db",
     "go_json",
     "import_bolt",

@@ -9,6 +9,7 @@ The file is opened ``rb`` and never changes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,10 @@ def read_bolt(path: str) -> ImportPlan:
 
     if detect_format(path) != "bolt":
         raise InvalidArgumentError(f"{path}: not a BoltDB file (bolt_state.db)", path=path)
+    if os.path.getsize(path) == 0:  # bbolt initialises an empty file: an empty state
+        plan = ImportPlan(path, "bolt")
+        plan.warnings.append("empty file: an empty Podman state (nothing to import)")
+        return plan
     try:
         with BoltReader(path) as reader:
             return _BoltSource(path, reader.root()).read()

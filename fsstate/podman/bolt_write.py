@@ -44,7 +44,7 @@ from fsstate.podman.bolt import (
     _fnv1a64,
 )
 
-__all__ = ["Tree", "build", "write"]
+__all__ = ["Tree", "build", "save", "write"]
 
 Tree: TypeAlias = Mapping[bytes, "bytes | Tree"]
 
@@ -187,11 +187,17 @@ def build(tree: Tree, page_size: int = PAGE_SIZE) -> bytes:
 
 
 def write(path: str | os.PathLike[str], tree: Tree, page_size: int = PAGE_SIZE) -> None:
-    """Write ``build(tree, page_size)`` to a new file ``path`` (``FileExistsError`` if it
-    exists) and fsync it. Callers that need an atomic replace write to a temporary name and
-    publish it (:func:`fsstate.store.fsio.publish_file`)."""
-    data = build(tree, page_size)
-    with open(path, "xb") as f:
+    """``save(path, build(tree, page_size))``: a new Bolt file holding ``tree``."""
+    save(path, build(tree, page_size))
+
+
+def save(path: str | os.PathLike[str], data: bytes, *, replace: bool = False) -> None:
+    """Write the built file ``data`` to ``path`` and fsync it: a new file only
+    (``FileExistsError`` if it exists) unless ``replace``. This is the one place the package
+    writes a Bolt file: like the SQLite file the exporter fills through ``sqlite3``, it is a
+    foreign database, outside :mod:`fsstate.store.fsio`. Callers that need an atomic replace
+    save to a temporary file and publish it (:func:`fsstate.podman.export.export_file`)."""
+    with open(path, "wb" if replace else "xb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class _StoreCopy:
+class StoreCopy:
     db_config: DBConfig
     volumes: list[Volume]
     pods: list[Pod]
@@ -54,7 +55,20 @@ def export_db(
     its directory does not exist; :class:`InternalError` if the store's data break one of
     Podman's constraints.
     """
-    path = os.path.abspath(os.fspath(db_path))
+    copy = read_store(state)
+    export_file(db_path, overwrite, lambda tmp: _write_sqlite(tmp, copy, progress))
+
+
+def export_file(out: StrPath, overwrite: bool, write: Callable[[str], None]) -> None:
+    """Make the file ``out`` with ``write(tmp)``: ``tmp`` is a new empty file in ``out``'s
+    directory; once ``write`` returns it is synced and renamed to ``out`` (never clobbering a
+    file that appeared meanwhile unless ``overwrite``). Whatever ``write`` raises propagates
+    and leaves nothing behind.
+
+    Raises :class:`InvalidArgumentError` if ``out``'s directory does not exist, or ``out``
+    exists and ``overwrite`` is false.
+    """
+    path = os.path.abspath(os.fspath(out))
     parent = os.path.dirname(path)
     if not fsio.is_dir(parent):
         raise InvalidArgumentError(f"{path}: directory {parent} does not exist", path=path)
@@ -62,17 +76,17 @@ def export_db(
         raise InvalidArgumentError(
             f"{path}: file exists (export with overwrite / --force to replace it)", path=path
         )
-    copy = _read_store(state)
     tmp = fsio.new_temp_file(parent, f".{os.path.basename(path)}.", ".tmp")
     try:
-        _write_sqlite(tmp, copy, progress)
+        write(tmp)
         _publish(tmp, path, overwrite)
     finally:
         for leftover in (tmp, tmp + "-journal"):
             fsio.remove_if_present(leftover)
 
 
-def _read_store(state: FileState) -> _StoreCopy:
+def read_store(state: FileState) -> StoreCopy:
+    """Everything the store holds, read in one transaction (one consistent view)."""
     with state.transaction():  # one consistent view of the store
         volumes = state.all_volumes()
         pods = state.all_pods()
@@ -83,10 +97,10 @@ def _read_store(state: FileState) -> _StoreCopy:
         for ctr in containers:
             state.update_container(ctr)
             sessions += [ExecSession(s, ctr.id) for s in state.get_container_exec_sessions(ctr)]
-        return _StoreCopy(state.get_db_config(), volumes, pods, containers, sessions)
+        return StoreCopy(state.get_db_config(), volumes, pods, containers, sessions)
 
 
-def _write_sqlite(tmp: str, copy: _StoreCopy, progress: ProgressFn | None) -> None:
+def _write_sqlite(tmp: str, copy: StoreCopy, progress: ProgressFn | None) -> None:
     problems = Problems(tmp)
     ordered = dependency_order(copy.containers, problems)
     if problems.corrupt:
@@ -106,7 +120,7 @@ def _write_sqlite(tmp: str, copy: _StoreCopy, progress: ProgressFn | None) -> No
 
 def _insert_all(
     conn: sqlite3.Connection,
-    copy: _StoreCopy,
+    copy: StoreCopy,
     ordered: list[Container],
     progress: ProgressFn | None,
 ) -> None:

@@ -33,7 +33,8 @@ def import_file(
     rename_pods_on_clash: bool = False,
     progress: ProgressFn | None = None,
 ) -> ImportReport:
-    """:func:`import_db` or :func:`import_bolt`, chosen by the file's magic bytes."""
+    """:func:`import_db` or :func:`import_bolt`, chosen by the file's magic bytes (a 0-byte
+    file is an empty ``bolt_state.db``: :func:`~.sniff.detect_format`)."""
     if detect_format(path) == "bolt":
         return import_bolt(
             path, state, rename_pods_on_clash=rename_pods_on_clash, progress=progress
@@ -81,8 +82,10 @@ def import_bolt(
     Reads the ``ctr``, ``pod``, ``vol``, ``exec`` and ``runtime-config`` buckets; the networks
     of each container (its ``networks`` sub-bucket) go back into its config as
     ``newNetworks``, as Podman's Bolt-to-SQLite migration does. Exit codes are not part of the
-    State and are skipped (listed in the report). Same errors as :func:`import_db`; a damaged
-    file raises :class:`CorruptDocumentError` naming the page.
+    State and are skipped (listed in the report). A 0-byte file is an empty state, as for
+    Podman (bbolt initialises it on open): nothing is added, and the report says so in its
+    warnings. Same errors as :func:`import_db`; a damaged file raises
+    :class:`CorruptDocumentError` naming the page.
     """
     path = os.fspath(bolt_path)
     return _apply(read_bolt(path), state, rename_pods_on_clash, progress)

@@ -32,10 +32,16 @@ def read_head(path: str, size: int = 100) -> bytes:
 def detect_format(path: StrPath) -> Literal["sqlite", "bolt"]:
     """``"sqlite"`` for a ``db.sql``, ``"bolt"`` for a ``bolt_state.db``, by magic bytes.
 
+    An empty file is ``"bolt"``: bbolt initialises a 0-byte file on open, so Podman 4.x takes
+    a 0-byte ``bolt_state.db`` for an empty state (bbolt ``db.go``, ``Open``: ``init`` when
+    the file size is 0).
+
     Raises :class:`InvalidArgumentError` if the file is missing or is neither.
     """
     spath = os.fspath(path)
     head = read_head(spath)
+    if not head:
+        return "bolt"
     if head.startswith(SQLITE_MAGIC):
         return "sqlite"
     if head[16:20] in _BOLT_MAGICS:

@@ -20,8 +20,9 @@ What it owns, by caller:
   user, or :class:`UnsafeDirError`).
 
 Not here: the foreign databases of ``fsstate.podman`` — a Podman ``db.sql`` or ``bolt_state.db``
-read by path through ``sqlite3`` or the Bolt reader, and the SQLite file the exporter fills
-through ``sqlite3`` — which are those libraries' files, not the store's; the bundled JSON
+read by path through ``sqlite3`` or the Bolt reader, and the SQLite or Bolt file the exporter
+fills through ``sqlite3`` or ``podman.bolt_write.save`` — which are those libraries' files, not
+the store's; the bundled JSON
 schemas, read as package data; and the CLI's standard streams and its choice of a default
 ``tmp_dir``.
 
