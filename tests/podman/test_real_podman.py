@@ -1,0 +1,262 @@
+"""fsstate against the real Podman 4.3 (Debian 12; ``.ci/run`` installs it).
+
+A fresh state is made with the real ``podman`` under a private base directory (volumes, pods
+with and without infra, networks with aliases and a static IP, ``network connect``, a
+dependency, a network-namespace owner, a rename, a removal, a libpod namespace, a running
+container with two exec sessions, one of them created over the REST API, an exited one). Then:
+
+* :func:`import_bolt` of Podman's ``bolt_state.db`` holds what Podman's own ``ps``,
+  ``inspect``, ``pod inspect`` and ``volume inspect`` say: IDs, names, status, pods and infra,
+  volumes and their users, dependencies, networks and aliases, exec session IDs.
+* :func:`export_bolt` of that store, put in Podman's place: Podman's ``ps -a``, ``inspect``,
+  ``pod ps``, ``pod inspect``, ``volume ls`` and ``volume inspect`` print what they printed on
+  Podman's own file (relative times aside: :data:`RELATIVE`), and Podman then writes to the
+  file (create, rename, rm) and fsstate imports what it wrote.
+
+These tests fail, never skip, when Podman is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fsstate import FileState, podman
+
+from .realpodman import BUSYBOX, Podman
+
+pytestmark = pytest.mark.slow
+
+# Podman's ContainerStatus by the number it stores, as inspect prints it
+# (libpod/define/containerstate.go, String: "configured" prints as "created").
+STATUS = {1: "created", 2: "created", 3: "running", 4: "stopped", 5: "paused", 6: "exited"}
+# Durations relative to now ("51 seconds ago", "Up 3 minutes"): they move between two runs.
+RELATIVE = re.compile(
+    r"Less than a second|About a minute|About an hour|\d+ (second|minute|hour)s?|ago"
+)
+# Lists Podman builds by iterating a Go map, so their order changes from run to run on one
+# and the same state: ps's Networks, pod inspect's SharedNamespaces.
+MAP_ORDER = ("Networks", "SharedNamespaces")
+STATIC_IP = "10.91.0.50"
+
+
+@dataclass
+class Views:
+    """What Podman prints about its state."""
+
+    ps: list[dict[str, Any]]
+    ns_ps: list[dict[str, Any]]
+    inspect: list[dict[str, Any]]
+    pod_ps: list[dict[str, Any]]
+    pod_inspect: list[dict[str, Any]]
+    volume_ls: list[dict[str, Any]]
+    volume_inspect: list[dict[str, Any]]
+
+
+@dataclass
+class Made:
+    pm: Podman
+    views: Views
+    api_exec_id: str
+
+
+def views(pm: Podman) -> Views:
+    ps = pm.json("ps", "-a", "--format", "json")
+    ns_ps = pm.json("--namespace", "ns1", "ps", "-a", "--format", "json")
+    ids = [c["Id"] for c in ps + ns_ps]
+    pods = [p["Id"] for p in pm.json("pod", "ps", "--format", "json")]
+    return Views(
+        ps=ps,
+        ns_ps=ns_ps,
+        inspect=pm.json("--namespace", "", "container", "inspect", *ids),
+        pod_ps=pm.json("pod", "ps", "--format", "json"),
+        pod_inspect=pm.json("pod", "inspect", *pods),
+        volume_ls=pm.json("volume", "ls", "--format", "json"),
+        volume_inspect=pm.json("volume", "inspect", "--all"),
+    )
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Made]:
+    pm = Podman(tmp_path_factory.mktemp("pm"))
+    try:
+        pm.import_busybox()
+        api_exec_id = _make_state(pm)
+        yield Made(pm, views(pm), api_exec_id)
+    finally:
+        pm.cleanup()
+
+
+def _make_state(pm: Podman) -> str:
+    """The varied state; returns the ID of the exec session created over the REST API."""
+    run, b = pm.run, BUSYBOX
+    run("volume", "create", "vol-a")
+    run("volume", "create", "--label", "app=web", "vol-b")
+    run("network", "create", "net1")
+    run("network", "create", "--subnet", "10.91.0.0/24", "net2")
+    run("pod", "create", "--name", "pod1")
+    run("pod", "create", "--name", "pod2", "--infra=false", "--label", "team=blue")
+    run("create", "--name", "c-plain", b, "sleep", "3600")
+    run("create", "--name", "c-vols", "-v", "vol-a:/a", "-v", "vol-b:/b:ro", "-v", "/anon", b)
+    run("create", "--name", "c-req", "--requires", "c-plain", "-v", "vol-a:/a", b, "true")
+    run("create", "--name", "c-netns", "--network", "container:c-plain", b, "true")
+    net2 = f"net2:alias=x2,ip={STATIC_IP}"
+    run("create", "--name", "c-net", "--network", "net1:alias=a1", "--network", net2, b, "true")
+    run("network", "connect", "--alias", "z1", "--alias", "z2", "net1", "c-plain")
+    run("create", "--name", "p1-a", "--pod", "pod1", b, "sleep", "3600")
+    run("create", "--name", "p2-a", "--pod", "pod2", "--network", "net1:alias=p2", b, "true")
+    run("create", "--name", "p2-b", "--pod", "pod2", "--requires", "p2-a", b, "true")
+    run("--namespace", "ns1", "create", "--name", "ns-c", b, "true")
+    run("create", "--name", "old-name", b, "true")
+    run("rename", "old-name", "new-name")
+    run("create", "--name", "gone", b, "true")
+    run("rm", "gone")
+    run("run", "--name", "r-exited", "--network", "none", b, "sh", "-c", "exit 3", check=False)
+    run("run", "-d", "--name", "r-running", "--network", "none", b, "sleep", "3600")
+    run("exec", "-d", "r-running", "sleep", "3600")
+    pm.start_service()
+    try:
+        status, reply = pm.api(
+            "POST", "/libpod/containers/r-running/exec", {"Cmd": ["echo", "never started"]}
+        )
+    finally:
+        pm.stop_service()
+    assert status == 201, reply
+    return str(reply["Id"])
+
+
+def _imported(path: Path, root: Path) -> FileState:
+    state = FileState(root / "static", root / "tmp")
+    podman.import_bolt(path, state)
+    return state
+
+
+def test_import_holds_what_podman_shows(made: Made, tmp_path: Path) -> None:
+    v = made.views
+    with _imported(made.pm.bolt_path, tmp_path) as state:
+        ctrs = {c.id: c for c in state.all_containers()}
+        # IDs and names: ps -a (namespace "": every namespace); ns1's own ps shows only ns-c.
+        assert {c["Id"]: c["Names"][0] for c in v.ps} == {cid: c.name for cid, c in ctrs.items()}
+        assert len(v.ps) == len(ctrs)
+        names = {c.name for c in ctrs.values()}
+        assert {"new-name", "ns-c"} <= names and not {"old-name", "gone"} & names
+        assert [c["Names"][0] for c in v.ns_ps] == ["ns-c"]
+        assert ctrs[v.ns_ps[0]["Id"]].namespace == "ns1"
+        for shown in v.inspect:
+            ctr = ctrs[shown["Id"]]
+            state.update_container(ctr)
+            assert shown["Name"] == ctr.name
+            assert shown["State"]["Status"] == STATUS[ctr.state["state"]]
+            assert shown["Pod"] == ctr.pod_id
+            assert sorted(shown["Dependencies"]) == ctr.dependencies()
+            assert sorted(shown["ExecIDs"]) == sorted(state.get_container_exec_sessions(ctr))
+            assert _volumes_of(shown) == set(ctr.named_volumes())
+            own = ctr.config.get("netNsCtr") is None and shown["HostConfig"]["NetworkMode"]
+            if own and shown["NetworkSettings"].get("Networks"):
+                nets = shown["NetworkSettings"]["Networks"]
+                assert set(nets) == set(state.get_networks(ctr))
+                for net, seen in nets.items():
+                    assert sorted(seen["Aliases"] or []) == sorted(
+                        state.get_network_aliases(ctr, net)
+                    )
+        # dependents, the other way round (Podman refuses rm for these).
+        plain = state.lookup_container("c-plain")
+        assert sorted(state.container_in_use(plain)) == sorted(
+            s["Id"] for s in v.inspect if plain.id in s["Dependencies"]
+        )
+        assert len(state.container_in_use(plain)) == 2
+        # the static IP given to Podman, and the aliases added by `network connect`
+        net = state.lookup_container("c-net").config["newNetworks"]
+        assert net["net2"]["static_ips"] == [STATIC_IP]
+        assert state.get_networks(state.lookup_container("c-net")) == ["net1", "net2"]
+        assert {"z1", "z2"} <= set(state.get_network_aliases(plain, "net1"))
+        # exec sessions: the detached one and the REST one
+        running = state.lookup_container("r-running")
+        sessions = state.get_container_exec_sessions(running)
+        assert made.api_exec_id in sessions and len(sessions) == 2
+        # pods: IDs, names, infra, members
+        pods = {p.id: p for p in state.all_pods()}
+        assert {p["Id"]: p["Name"] for p in v.pod_inspect} == {i: p.name for i, p in pods.items()}
+        for shown in v.pod_inspect:
+            pod = pods[shown["Id"]]
+            state.update_pod(pod)
+            assert (pod.state.get("InfraContainerID") or "") == shown.get("InfraContainerID", "")
+            assert sorted(c["Id"] for c in shown["Containers"]) == sorted(
+                state.pod_containers_by_id(pod)
+            )
+            assert (pod.config.get("labels") or {}) == shown.get("Labels", {})
+        # volumes: names, anonymous, labels, users
+        vols = {vol.name: vol for vol in state.all_volumes()}
+        assert {x["Name"] for x in v.volume_inspect} == set(vols)
+        for shown in v.volume_inspect:
+            vol = vols[shown["Name"]]
+            assert bool(vol.config.get("isAnon")) == bool(shown.get("Anonymous"))
+            assert vol.config.get("labels") == shown["Labels"]
+            assert sorted(state.volume_in_use(vol)) == sorted(
+                s["Id"] for s in v.inspect if shown["Name"] in _volumes_of(s)
+            )
+
+
+def _volumes_of(inspected: dict[str, Any]) -> set[str]:
+    return {m["Name"] for m in inspected["Mounts"] if m["Type"] == "volume"}
+
+
+def _steady(view: Any) -> Any:
+    """``view`` with durations relative to now blanked (:data:`RELATIVE`) and the lists of
+    :data:`MAP_ORDER` sorted."""
+    view = json.loads(RELATIVE.sub("<relative>", json.dumps(view)))
+    for row in view:
+        for key in MAP_ORDER:
+            if isinstance(row.get(key), list):
+                row[key].sort()
+    return view
+
+
+def _differences(got: Any, want: Any, at: str = "") -> list[str]:
+    """Where two JSON values differ, as ``path: got != want`` lines."""
+    if isinstance(got, dict) and isinstance(want, dict):
+        return [
+            line
+            for key in sorted(set(got) | set(want))
+            for line in _differences(got.get(key), want.get(key), f"{at}.{key}")
+        ]
+    if isinstance(got, list) and isinstance(want, list) and len(got) == len(want):
+        return [
+            line
+            for i, pair in enumerate(zip(got, want, strict=True))
+            for line in _differences(*pair, f"{at}[{i}]")
+        ]
+    return [] if got == want else [f"{at}: {got!r} != {want!r}"]
+
+
+def test_podman_reads_and_writes_the_exported_bolt_state(made: Made, tmp_path: Path) -> None:
+    pm = made.pm
+    with _imported(pm.bolt_path, tmp_path / "a") as state:
+        exported = pm.bolt_path.with_name("exported.db")
+        podman.export_bolt(state, exported)
+    os.replace(pm.bolt_path, pm.base / "podman-own.bolt_state.db")
+    os.replace(exported, pm.bolt_path)
+    after = views(pm)
+    before = made.views
+    for field in Views.__dataclass_fields__:
+        got, want = _steady(getattr(after, field)), _steady(getattr(before, field))
+        assert _differences(got, want) == [], field
+    # Podman writes into the file fsstate made (bbolt pages, freelist), and fsstate reads it.
+    pm.run("create", "--name", "after-export", BUSYBOX, "true")
+    pm.run("rename", "c-vols", "c-vols-renamed")
+    pm.run("rm", "c-req")
+    pm.run("pod", "rm", "--force", "pod2")
+    ps = pm.json("ps", "-a", "--format", "json")
+    with _imported(pm.bolt_path, tmp_path / "b") as again:
+        assert sorted(c.name for c in again.all_containers()) == sorted(c["Names"][0] for c in ps)
+        assert {"after-export", "c-vols-renamed"} <= {c.name for c in again.all_containers()}
+        assert [p.name for p in again.all_pods()] == ["pod1"]
+        plain = again.lookup_container("c-plain")
+        assert len(again.container_in_use(plain)) == 1  # c-netns only
