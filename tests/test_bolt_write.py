@@ -1,5 +1,5 @@
 """Tests for fsstate.podman.bolt_write, the BoltDB writer: what it writes reads back through
-fsstate's reader (and, in tests/podman/, through the real Podman's bbolt) as the same tree."""
+fsstate's reader (and, in tests/real_podman/, through the real Podman's bbolt) as the same tree."""
 
 from __future__ import annotations
 

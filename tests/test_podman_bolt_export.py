@@ -3,7 +3,7 @@
 The reference is the real Podman 4.3.1 state ``tests/data/podman43/varied_bolt_state.db.gz``
 (37 containers, 3 pods, 6 volumes, exec sessions, networks with aliases and static IPs, a
 libpod namespace; ``shared/podman-real/podman43/``). That the real Podman opens what we write
-is tested in ``tests/podman/test_real_podman.py``.
+is tested in ``tests/real_podman/test_real_podman.py``.
 """
 
 from __future__ import annotations
