@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from fsstate import cli
+from fsstate import FileState, cli, podman
 
 DATA = Path(__file__).parent.parent / "examples" / "data"
 PODMAN_DB = DATA / "podman-db.sql"
@@ -201,6 +201,21 @@ def test_export_and_force(loaded: Run, tmp_path: Path) -> None:
     assert code == 0
     with closing(sqlite3.connect(target)) as conn:
         assert conn.execute("SELECT count(*) FROM ContainerConfig").fetchone() == (7,)
+
+
+def test_export_bolt_imports_back(loaded: Run, tmp_path: Path) -> None:
+    """``--format bolt`` writes a bolt_state.db holding the same store (the real Podman reads
+    it: tests/real_podman/)."""
+    target = tmp_path / "bolt_state.db"
+    code, out, _ = loaded("export-podman", "--format", "bolt", str(target))
+    assert code == 0 and str(target) in out
+    assert podman.detect_format(target) == "bolt"
+    again = FileState(tmp_path / "again" / "static", tmp_path / "again" / "tmp")
+    report = podman.import_file(target, again)
+    assert (report.containers, report.pods, report.volumes) == (7, 2, 7)
+    code, _, err = loaded("export-podman", "--format", "bolt", str(target))
+    assert code == 5
+    one_line_error(err, str(target), "exists")
 
 
 def test_refresh(loaded: Run) -> None:

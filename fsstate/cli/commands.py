@@ -119,14 +119,21 @@ def cmd_import_podman(ctx: Context, args: argparse.Namespace) -> int:
 
 @command(
     "export-podman",
-    help="write the store as a Podman db.sql",
+    help="write the store as a Podman db.sql (Podman 4.8+) or bolt_state.db (Podman 4.x)",
     arguments=[
-        arg("db", metavar="DB.SQL", help="the file to write"),
+        arg("db", metavar="OUT", help="the file to write"),
+        arg(
+            "--format",
+            choices=("sqlite", "bolt"),
+            default="sqlite",
+            help="sqlite: db.sql (default); bolt: bolt_state.db, for Podman before 4.8",
+        ),
         arg("--force", action="store_true", help="replace the file if it exists"),
     ],
 )
 def cmd_export_podman(ctx: Context, args: argparse.Namespace) -> int:
-    podman.export_db(ctx.state(), args.db, overwrite=args.force, progress=ctx.progress())
+    export = podman.export_bolt if args.format == "bolt" else podman.export_db
+    export(ctx.state(), args.db, overwrite=args.force, progress=ctx.progress())
     ctx.print(f"exported to {args.db}")
     return EXIT_OK
 
