@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bolt_dump import dump
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fsstate.podman.bolt import BoltReader, Bucket, _fnv1a64, dump
+from fsstate.podman.bolt import BoltReader, Bucket, _fnv1a64
 from fsstate.podman.bolt_write import build, write
 
 DATA = Path(__file__).parent / "data"

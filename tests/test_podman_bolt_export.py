@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bolt_dump import dump
 from test_podman_export import ordered_dump
 
 from fsstate import FileState, errors, podman
-from fsstate.podman.bolt import dump
 
 DATA = Path(__file__).parent / "data"
 VARIED = DATA / "podman43" / "varied_bolt_state.db.gz"
