@@ -42,8 +42,9 @@ RELATIVE = re.compile(
     r"Less than a second|About a minute|About an hour|\d+ (second|minute|hour)s?|ago"
 )
 # Lists Podman builds by iterating a Go map, so their order changes from run to run on one
-# and the same state: ps's Networks, pod inspect's SharedNamespaces.
-MAP_ORDER = ("Networks", "SharedNamespaces")
+# and the same state: ps's Networks, pod inspect's SharedNamespaces, inspect's ExecIDs (the
+# state's newExecSessions map) and Dependencies (a set in Container.Dependencies).
+MAP_ORDER = ("Networks", "SharedNamespaces", "ExecIDs", "Dependencies")
 STATIC_IP = "10.91.0.50"
 
 
