@@ -14,8 +14,10 @@ command is a fresh interpreter that imports only ``fsstate`` and this file::
     harness.py verify
         For each JSON line {"static", "tmp"} on stdin, open that store (recovery runs), and
         print one JSON line: its dump, the invariant violations and the fsck findings.
-    harness.py verify-trees BATCH WORKDIR
-        The same for each tree of a pickled batch, written under WORKDIR first.
+    harness.py verify-trees BATCH WORKDIR [--repair] [--stores A,B]
+        The same for each tree of a pickled batch, written under WORKDIR first (with
+        --repair: fsck, repair, and the store after the repair; with --stores: the tree holds
+        several static dirs, each checked when it holds a store).
     harness.py stress STATIC TMP OUT WORKER SEED SECONDS THREADS
         Concurrency worker: THREADS threads on one FileState, each owning the objects named
         with its prefix, sharing a container, a pod and a volume; results written to OUT.
@@ -1070,17 +1072,66 @@ def materialise(root: str, dirs: list[str], files: dict[str, bytes]) -> None:
             os.close(fd)
 
 
-def verify_trees_main(batch: str, workdir: str) -> None:
+def check_and_repair(static: str, tmp: str) -> dict[str, Any]:
+    """For power loss during a repair: the store repaired two ways. ``raw``: repaired as it
+    is — fsck first, before anything recovers it — then opened and checked
+    (:func:`open_and_check`). ``found`` and ``after``: opened first (recovery, as by the first
+    process after the power loss), then what fsck finds (``[code, path, repairable]`` each),
+    then repaired when it found anything, opened and checked."""
+    try:
+        raw = f"{static}-raw"
+        shutil.copytree(static, raw, symlinks=True)
+        report = fsstate.check(raw)
+        if report.findings:
+            fsstate.repair(report)
+        raw_after = open_and_check(raw, f"{tmp}-raw")
+        FileState(static, tmp).close()
+        report = fsstate.check(static)
+        found = [(str(f.code), f.path, f.repairable) for f in report.findings]
+        if found:
+            fsstate.repair(report)
+    except Exception:
+        return {"error": traceback.format_exc()}
+    return {"found": found, "after": open_and_check(static, tmp), "raw": raw_after}
+
+
+def _passed(result: dict[str, Any]) -> bool:
+    return "error" not in result and not result["violations"] and not result["fsck"]
+
+
+def verify_trees_main(batch: str, workdir: str, *options: str) -> None:
     """For each tree of the pickled list ``batch`` ((directories, files) pairs): write it
     under WORKDIR/<i>/static, open and check it, print the result as one JSON line, and
-    delete it when it passed."""
+    delete it when it passed. Options: ``--repair``: check, repair and check again instead
+    (:func:`check_and_repair`); ``--stores A,B``: the tree goes to WORKDIR/<i>/world and holds
+    static dirs at the relative paths A, B …, each opened and checked when it holds a store
+    (``null`` when not): ``{"stores": {"A": result, …}}``."""
+    repair = "--repair" in options
+    stores = options[options.index("--stores") + 1].split(",") if "--stores" in options else []
     with open(batch, "rb") as f:
         trees = pickle.load(f)
     for i, (dirs, files) in trees:
-        static, tmp = f"{workdir}/{i}/static", f"{workdir}/{i}/tmp"
-        materialise(static, dirs, files)
-        result = open_and_check(static, tmp)
-        if "error" not in result and not result["violations"] and not result["fsck"]:
+        result: dict[str, Any]
+        if stores:
+            world = f"{workdir}/{i}/world"
+            materialise(world, dirs, files)
+            found = {
+                rel: open_and_check(f"{world}/{rel}", f"{workdir}/{i}/tmp{n}")
+                if os.path.isdir(os.path.join(world, rel, L.STORE_DIR))
+                else None
+                for n, rel in enumerate(stores)
+            }
+            result = {"stores": found}
+            ok = all(r is None or _passed(r) for r in found.values())
+        else:
+            static, tmp = f"{workdir}/{i}/static", f"{workdir}/{i}/tmp"
+            materialise(static, dirs, files)
+            result = check_and_repair(static, tmp) if repair else open_and_check(static, tmp)
+            done = (
+                [result["after"], result["raw"]] if repair and "error" not in result else [result]
+            )
+            ok = all(_passed(r) for r in done)
+        if ok:
             shutil.rmtree(f"{workdir}/{i}")
         print(json.dumps({"i": i, **result}), flush=True)
 
@@ -1224,7 +1275,7 @@ def main(argv: list[str]) -> None:
     elif command == "verify":
         verify_main()
     elif command == "verify-trees":
-        verify_trees_main(args[0], args[1])
+        verify_trees_main(args[0], args[1], *args[2:])
     elif command == "stress":
         stress_main(
             args[0], args[1], args[2], int(args[3]), int(args[4]), float(args[5]), int(args[6])

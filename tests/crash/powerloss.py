@@ -3,7 +3,8 @@
 :class:`Recorder` records every file-system call the store makes — all of them are in ``fsio``,
 so by standing in for its ``os`` module and its ``syncfs`` — while the calls still run for
 real. A trace is a list of :class:`Op`: ``mkdir``, ``creat``, ``write``
-(file, offset, bytes), ``trunc``, ``rename``, ``unlink``, ``rmdir``, and the barriers ``fsync``
+(file, offset, bytes), ``trunc``, ``rename`` (of a file, or of a directory with everything
+below it), ``unlink``, ``rmdir``, and the barriers ``fsync``
 / ``fdatasync`` (one file), ``fsyncdir`` (one directory's entries) and ``syncfs``.
 
 :func:`crash_states` then lists disk states a power loss could leave after the first ``k`` calls
@@ -130,6 +131,8 @@ class Snapshot:
         elif kind == "rename":
             if op.path in self.entries and _parent(op.path2) in self.dirs:
                 self.entries[op.path2] = self.entries.pop(op.path)
+            elif op.path in self.dirs and _parent(op.path2) in self.dirs:
+                self._move_dir(op.path, op.path2)
         elif kind == "unlink":
             self.entries.pop(op.path, None)
         elif kind == "rmdir":
@@ -139,6 +142,18 @@ class Snapshot:
             )
             if op.path in self.dirs and not busy:
                 self.dirs.discard(op.path)
+
+    def _move_dir(self, src: str, dst: str) -> None:
+        """A directory's rename moves everything below it (onto an empty directory or none)."""
+        if any(p.startswith(dst + "/") for p in [*self.entries, *self.dirs]):
+            return  # rename(2) refuses a non-empty target
+        prefix = src + "/"
+
+        def moved(path: str) -> str:
+            return dst + path[len(src) :] if path == src or path.startswith(prefix) else path
+
+        self.dirs = {moved(d) for d in self.dirs}
+        self.entries = {moved(p): fid for p, fid in self.entries.items()}
 
 
 def snapshot(root: Path) -> tuple[Snapshot, dict[tuple[int, int], int]]:

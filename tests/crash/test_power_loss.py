@@ -1,5 +1,8 @@
 """Power loss at any instant of a commit leaves the old store or the new one, never a third.
 
+The same holds for the commits of ``repair`` and ``snapshot`` (at the end of this file): every
+file-system call of the package goes through ``fsio``, so the recorder sees theirs too.
+
 For each kind of commit, a store is built (that tree is the durable starting point), then the
 commit (after a few others whose files stay unsynced) runs with every file-system call recorded
 (``powerloss.Recorder``). Every disk state a power loss could leave at any point of that trace
@@ -31,7 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from corrupt.builders import BUILDERS, build_store
 
+import fsstate
 from fsstate import Container, ExecSession, FileState, Pod, Volume
 from fsstate.store.storage import FileStorage
 
@@ -196,9 +201,12 @@ def scratch_dir() -> Iterator[Path]:
         shutil.rmtree(path)
 
 
-def verify_trees(states: list[powerloss.CrashState], workdir: Path) -> list[dict[str, Any]]:
-    """Write and open each state's tree in fresh processes (``harness.py verify-trees``),
-    WORKERS of them in parallel; a tree that fails stays under ``workdir/<i>``."""
+def verify_trees(
+    states: list[powerloss.CrashState], workdir: Path, *options: str
+) -> list[dict[str, Any]]:
+    """Write and open each state's tree in fresh processes (``harness.py verify-trees``, with
+    its ``options``), WORKERS of them in parallel; a tree that fails stays under
+    ``workdir/<i>``."""
     trees = [(i, (sorted(s.tree.dirs), s.tree.files())) for i, s in enumerate(states)]
     procs = []
     for w in range(WORKERS):
@@ -207,6 +215,7 @@ def verify_trees(states: list[powerloss.CrashState], workdir: Path) -> list[dict
             pickle.dump(trees[w::WORKERS], f)
         with open(f"{batch}.out", "w") as out, open(f"{batch}.err", "w") as err:
             command = [sys.executable, harness.__file__, "verify-trees", str(batch), str(workdir)]
+            command += options
             procs.append((subprocess.Popen(command, stdout=out, stderr=err), batch))
     results: list[dict[str, Any]] = [{} for _ in states]
     for proc, batch in procs:
@@ -227,20 +236,9 @@ def check_states(
     workdir: Path,
 ) -> tuple[int, int]:
     """Enumerate, materialise and verify every crash state; return (listed, distinct)."""
-    states, listed = powerloss.crash_states(rec.base, rec.trace, start, seed=SEED, randoms=RANDOMS)
-    workdir.mkdir()
-    with scratch_dir() as trees:
-        results = verify_trees(states, trees)
-        for i in range(len(results)):
-            if (trees / str(i)).exists():  # it failed: keep it where tmp_path is kept
-                shutil.move(trees / str(i), workdir / str(i))
+    states, results, listed = enumerate_and_verify(rec, start, workdir)
     for i, (state, result) in enumerate(zip(states, results, strict=True)):
-        k = state.crash_point
-        where = (
-            f"{name}: state {i} ({state.how}; tree {workdir / str(i)}); trace "
-            f"{start}..{len(rec.trace)}, calls before the crash:\n  "
-            + "\n  ".join(f"{j}: {op!r}" for j, op in enumerate(rec.trace[:k]) if j >= start - 2)
-        )
+        where = describe(name, rec, start, state, i, workdir)
         assert "error" not in result, f"{where}\nopening failed:\n{result['error']}"
         dump = result["dump"]
         if state.after_end:
@@ -256,6 +254,38 @@ def check_states(
         assert result["violations"] == [], f"{where}\ninvariants: {result['violations']}"
         assert result["fsck"] in (None, []), f"{where}\nfsck: {result['fsck']}"
     return listed, len(states)
+
+
+def enumerate_and_verify(
+    rec: powerloss.Recorder, start: int, workdir: Path, *options: str
+) -> tuple[list[powerloss.CrashState], list[dict[str, Any]], int]:
+    """Every distinct crash state from call ``start`` on, what ``harness.py verify-trees``
+    (with ``options``) found in each, and how many states were listed."""
+    states, listed = powerloss.crash_states(rec.base, rec.trace, start, seed=SEED, randoms=RANDOMS)
+    workdir.mkdir()
+    with scratch_dir() as trees:
+        results = verify_trees(states, trees, *options)
+        for i in range(len(results)):
+            if (trees / str(i)).exists():  # it failed: keep it where tmp_path is kept
+                shutil.move(trees / str(i), workdir / str(i))
+    return states, results, listed
+
+
+def describe(
+    name: str,
+    rec: powerloss.Recorder,
+    start: int,
+    state: powerloss.CrashState,
+    i: int,
+    workdir: Path,
+) -> str:
+    """Where a failing state came from, for the assertion message."""
+    k = state.crash_point
+    return (
+        f"{name}: state {i} ({state.how}; tree {workdir / str(i)}); trace "
+        f"{start}..{len(rec.trace)}, calls before the crash:\n  "
+        + "\n  ".join(f"{j}: {op!r}" for j, op in enumerate(rec.trace[:k]) if j >= start - 2)
+    )
 
 
 def record(tmp_path: Path, scenario: Scenario) -> tuple[powerloss.Recorder, int, Any, Any]:
@@ -323,3 +353,109 @@ def test_power_loss_after_a_checkpoint_cut_by_a_crash(tmp_path: Path, nth: int) 
     name = f"checkpoint cut at syncfs {nth}"
     listed, distinct = check_states(name, rec, start, old, new, tmp_path / "states")
     print(f"\n{name}: {len(rec.trace) - start} calls, {listed} crash states, {distinct} distinct")
+
+
+# -- repair and snapshot commits -----------------------------------------------------------------
+
+#: Damage that one repair commit fixes (index entries, a lost state): every crash state is the
+#: damaged store or the repaired one.
+ONE_COMMIT = ("missing-index-entry", "stale-index-entry", "missing-state")
+#: Damage repaired in rounds (a lost config: its directory is quarantined, then the index is
+#: rebuilt): a crash between rounds may leave a third state, which must hold nothing but
+#: repairable findings and become the repaired store with one more repair.
+IN_ROUNDS = ("missing-config", "dangling-exec-session")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", [ONE_COMMIT, IN_ROUNDS], ids=["one commit", "in rounds"])
+def test_power_loss_during_repair(tmp_path: Path, damage: tuple[str, ...]) -> None:
+    """``repair(check(...))`` of a damaged store: at every instant a power loss leaves, once
+    recovered, the damaged store (its findings unchanged), the repaired one, or — between
+    repair rounds — a store that only repairable findings separate from the repaired one;
+    after repair returned, the repaired one. Repaired again (after recovery, and as it is,
+    fsck first), each becomes exactly the repaired store, clean by fsck and the invariants."""
+    static, tmp = tmp_path / "static", tmp_path / "tmp"
+    store = build_store(static)
+    storage = FileStorage(str(static))
+    with storage.locked():  # the damage is done to files no journal record covers any more
+        storage.checkpoint()
+    storage.close()
+    for name in damage:
+        BUILDERS[name](store)
+    damaged = found(fsstate.check(static))
+    assert damaged and all(f[2] for f in damaged), damaged
+    rec = powerloss.Recorder(static)
+    with rec.recording():
+        fsstate.repair(fsstate.check(static))
+    with FileState(static, tmp) as st:
+        new = harness.dump_store(st)
+    name = f"repair of {', '.join(damage)}"
+    states, results, listed = enumerate_and_verify(rec, 0, tmp_path / "states", "--repair")
+    middle = 0
+    for i, (state, result) in enumerate(zip(states, results, strict=True)):
+        where = describe(name, rec, 0, state, i, tmp_path / "states")
+        assert "error" not in result, f"{where}\nfsck or repair failed:\n{result['error']}"
+        before = [tuple(f) for f in result["found"]]
+        for how, after in (
+            ("recovered, then repaired", result["after"]),
+            ("repaired", result["raw"]),
+        ):
+            what = f"{where}\n{how}:"
+            assert "error" not in after, f"{what} opening failed:\n{after['error']}"
+            assert after["dump"] == new, f"{what}\n" + "\n".join(harness.diff(new, after["dump"]))
+            assert after["violations"] == [], f"{what} invariants: {after['violations']}"
+            assert after["fsck"] == [], f"{what} fsck after repair: {after['fsck']}"
+        if state.after_end or damage == ONE_COMMIT:
+            allowed = [[]] if state.after_end else [[], damaged]
+            assert before in allowed, f"{where}\nneither damaged nor repaired: {before}"
+        elif before not in ([], damaged):
+            assert all(f[2] for f in before), f"{where}\nnot repairable: {before}"
+            middle += 1
+    print(f"\n{name}: {len(rec.trace)} calls, {listed} crash states,", end=" ")
+    print(f"{len(states)} distinct, {middle} between rounds")
+
+
+def found(report: Any) -> list[tuple[str, str, bool]]:
+    return [(str(f.code), f.path, f.repairable) for f in report.findings]
+
+
+@pytest.mark.slow
+def test_power_loss_during_snapshot(tmp_path: Path) -> None:
+    """A snapshot (checkpoint, copy, syncfs, rename): at every instant a power loss leaves the
+    source store as it was, and at the destination nothing or a complete copy of it; after
+    ``snapshot`` returned, the copy. Both are checked by fsck and the invariants."""
+    world, tmp = tmp_path / "world", tmp_path / "tmp"
+    static, dest = world / "static", world / "backup" / "snap"
+    st = FileState(static, tmp, storage=FileStorage(str(static), checkpoint_bytes=BIG))
+    _pod_setup(st)
+    rec = powerloss.Recorder(world)
+    with rec.recording():
+        _save_a(5)(st)  # unsynced until the snapshot's checkpoint
+        start = rec.mark()
+        source = harness.dump_store(st)
+        copied = fsstate.snapshot(static, dest)
+    st.close()
+    assert copied.files > 0 and copied.skipped == []
+    stores = f"static,{dest.relative_to(world)}"
+    states, results, listed = enumerate_and_verify(
+        rec, start, tmp_path / "states", "--stores", stores
+    )
+    copies = 0
+    for i, (state, result) in enumerate(zip(states, results, strict=True)):
+        where = describe("snapshot", rec, start, state, i, tmp_path / "states")
+        original, copy = result["stores"]["static"], result["stores"][str(dest.relative_to(world))]
+        if state.after_end:
+            assert copy is not None, f"{where}\nsnapshot returned, yet there is no copy"
+        for what, got in (("source", original), ("copy", copy)):
+            if got is None:
+                assert what == "copy", f"{where}\nthe source store is gone"
+                continue
+            assert "error" not in got, f"{where}\n{what}: opening failed:\n{got['error']}"
+            assert got["dump"] == source, f"{where}\n{what}:\n" + "\n".join(
+                harness.diff(source, got["dump"])
+            )
+            assert got["violations"] == [], f"{where}\n{what} invariants: {got['violations']}"
+            assert got["fsck"] == [], f"{where}\n{what} fsck: {got['fsck']}"
+        copies += copy is not None
+    print(f"\nsnapshot: {len(rec.trace) - start} calls, {listed} crash states,", end=" ")
+    print(f"{len(states)} distinct, {copies} with the copy")
