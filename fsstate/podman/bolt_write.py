@@ -43,6 +43,7 @@ from fsstate.podman.bolt import (
     VERSION,
     _fnv1a64,
 )
+from fsstate.store import fsio
 
 __all__ = ["Tree", "build", "save", "write"]
 
@@ -193,11 +194,7 @@ def write(path: str | os.PathLike[str], tree: Tree, page_size: int = PAGE_SIZE) 
 
 def save(path: str | os.PathLike[str], data: bytes, *, replace: bool = False) -> None:
     """Write the built file ``data`` to ``path`` and fsync it: a new file only
-    (``FileExistsError`` if it exists) unless ``replace``. This is the one place the package
-    writes a Bolt file: like the SQLite file the exporter fills through ``sqlite3``, it is a
-    foreign database, outside :mod:`fsstate.store.fsio`. Callers that need an atomic replace
-    save to a temporary file and publish it (:func:`fsstate.podman.export.export_file`)."""
-    with open(path, "wb" if replace else "xb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    (``FileExistsError`` if it exists) unless ``replace`` (:func:`fsstate.store.fsio.
+    write_file`). Callers that need an atomic replace save to a temporary file and publish it
+    (:func:`fsstate.podman.export.export_file`)."""
+    fsio.write_file(os.fspath(path), data, replace=replace)

@@ -14,17 +14,16 @@ What it owns, by caller:
   :func:`rmdir_at`, :func:`move_aside`, :func:`chmod_at`, :func:`create_at`);
 * what the package writes outside a store: a snapshot's copy (:func:`make_dir`,
   :func:`copy_tree`, :func:`rename`, :func:`remove_tree`, :func:`fsync_dir`), new parent
-  directories (:func:`make_dirs`), an exported file (:func:`new_temp_file`,
+  directories (:func:`make_dirs`), an exported file (:func:`new_temp_file`, :func:`write_file`,
   :func:`publish_file`, :func:`remove_if_present`), and ``tmp_dir`` with its refresh marker
   (:class:`PrivateDir`: reached through no symlink another user could plant, private to the
   user, or :class:`UnsafeDirError`).
 
 Not here: the foreign databases of ``fsstate.podman`` — a Podman ``db.sql`` or ``bolt_state.db``
-read by path through ``sqlite3`` or the Bolt reader, and the SQLite or Bolt file the exporter
-fills through ``sqlite3`` or ``podman.bolt_write.save`` — which are those libraries' files, not
-the store's; the bundled JSON
-schemas, read as package data; and the CLI's standard streams and its choice of a default
-``tmp_dir``.
+read by path through ``sqlite3`` or the Bolt reader, and the SQLite file the exporter fills
+through ``sqlite3`` — which are those libraries' files, not the store's (the Bolt file the
+exporter builds is written here: :func:`write_file`); the bundled JSON schemas, read as package
+data; and the CLI's standard streams and its choice of a default ``tmp_dir``.
 
 Every descriptor is opened with one of the flag sets of the table below; none follows a symlink.
 Every path in the store is relative to the store directory and resolved beneath a descriptor of
@@ -97,6 +96,7 @@ __all__ = [
     "rename",
     "rmdir_at",
     "unlink_at",
+    "write_file",
 ]
 
 # -- the one table of open flags and modes ---------------------------------------------------
@@ -111,6 +111,8 @@ _READ_FLAGS = os.O_RDONLY | _NO_LINKS
 _PROBE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | _NO_LINKS
 #: A new file, which must not exist yet (a temporary file, a marker, a copy, FORMAT on repair).
 _NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_LINKS
+#: A file written whole, over what was there (an exported database's temporary file).
+_REWRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NO_LINKS
 #: A control file kept open while the store is (journal, generation, lock), created on first use.
 _CONTROL_FLAGS = os.O_RDWR | os.O_CREAT | _NO_LINKS
 #: A name only, to stat or chmod the entry itself (whatever it is) without opening it.
@@ -769,6 +771,18 @@ def new_temp_file(directory: str, prefix: str, suffix: str) -> str:
     fd, path = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
     os.close(fd)
     return path
+
+
+def write_file(path: str, data: bytes, *, replace: bool = False) -> None:
+    """Write all of ``data`` to file ``path`` (0600) and fsync it: a new file only
+    (``FileExistsError`` if there is one) unless ``replace``. Its name is not made durable:
+    publish it with :func:`publish_file` (an exported Bolt database)."""
+    fd = os.open(path, _REWRITE_FLAGS if replace else _NEW_FLAGS, FILE_MODE)
+    try:
+        _write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def remove_if_present(path: str) -> None:
