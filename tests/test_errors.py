@@ -62,7 +62,8 @@ def test_each_error_is_also_the_matching_builtin(
 
 def test_every_exported_error_names_a_podman_sentinel_unless_it_is_fsstates_own() -> None:
     own = {"StateError", "NotFoundError", "ExistsError", "RemovedError"}  # families
-    own |= {"NoSuchStoreError", "CorruptDocumentError", "LockTimeoutError"}  # no Podman twin
+    # no Podman twin
+    own |= {"NoSuchStoreError", "CorruptDocumentError", "LockTimeoutError", "LockNotHeldError"}
     for name in errors.__all__:
         cls = getattr(errors, name)
         assert issubclass(cls, errors.StateError)
