@@ -369,6 +369,15 @@ def test_subprocess_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
+def test_the_command_line_loads_the_checker_only_for_fsck() -> None:
+    """Importing the CLI (every command) leaves fsstate.fsck unloaded; fsck loads it."""
+    code = "import sys, fsstate.cli; print('fsstate.fsck' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout == "False\n"
+
+
 def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
     """With stderr a terminal, import and export report progress there; stdout unchanged."""
     primary, secondary = pty.openpty()

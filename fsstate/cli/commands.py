@@ -6,7 +6,8 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from fsstate import Container, FileState, check, errors, podman, repair, snapshot
+import fsstate
+from fsstate import Container, FileState, errors, podman, snapshot
 from fsstate.cli import render
 from fsstate.cli.context import Context
 from fsstate.cli.exits import EXIT_ERROR, EXIT_OK
@@ -153,9 +154,9 @@ def cmd_refresh(ctx: Context, args: argparse.Namespace) -> int:
     ],
 )
 def cmd_fsck(ctx: Context, args: argparse.Namespace) -> int:
-    report = check(ctx.root)
+    report = fsstate.check(ctx.root)  # the checker loads here, not for every command
     if args.repair and report.findings:
-        report = repair(report)
+        report = fsstate.repair(report)
     if args.format == "json":
         ctx.json(report.to_json())
     else:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fsstate import Container, Pod, Volume
-from fsstate.fsck import Finding
 from fsstate.status import ContainerStatus
 from fsstate.status import pod_status as pod_status_of
+
+if TYPE_CHECKING:
+    from fsstate.fsck import Finding
 
 __all__ = [
     "POD_HEADER",
