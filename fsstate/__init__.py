@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from fsstate.fsck import check
     from fsstate.fsck.repair import repair
 
+#: The release, as in CHANGELOG.md. pyproject.toml takes the package version from here
+#: (``[tool.setuptools.dynamic]``, read from the source without importing it).
+__version__ = "0.1.0"
+
 __all__ = [
     "Container",
     "DBConfig",
