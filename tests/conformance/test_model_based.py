@@ -234,6 +234,7 @@ class StoreMachine(RuleBasedStateMachine):
             assert self.store.volume_in_use(self.new_volume(name)) == users
 
 
+@pytest.mark.slow
 def test_random_sequences_agree_with_model(
     store_opener, tmp_path, make_container, make_pod, make_volume
 ):

@@ -31,6 +31,8 @@ from fsstate import FileState
 from . import harness
 from .harness import KEYS, SHARED_CTR, SHARED_POD, SHARED_VOL
 
+pytestmark = pytest.mark.slow
+
 SECONDS = float(os.environ.get("FSSTATE_CONCURRENCY_SECONDS", "10"))
 
 

@@ -44,11 +44,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fsstate.store import journal
 from fsstate.store import layout as L
 
 from . import harness
 from .harness import Model
+
+pytestmark = pytest.mark.slow
 
 DEFAULT_ITERATIONS = 250
 #: A journal record's header (journal.py): magic, payload length, crc32, record number.

@@ -43,6 +43,8 @@ from fsstate.store.storage import FileStorage
 from . import harness, powerloss
 from .harness import container_config, container_state, pod_config, pod_state, volume_config
 
+pytestmark = pytest.mark.slow
+
 RANDOMS = int(os.environ.get("FSSTATE_POWERLOSS_RANDOM", "2"))
 SEED = int(os.environ.get("FSSTATE_POWERLOSS_SEED", "1"))
 WORKERS = 2
