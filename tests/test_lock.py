@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.sharedctypes import Synchronized
@@ -311,3 +312,56 @@ def test_two_filestates_on_one_store_nest_without_deadlock(store: tuple[Path, Pa
             assert ids(s1) == {1, 2}
         s1.add_container(ctr(4))
         assert ids(s2) == {1, 2, 4}
+
+
+# -- one process: re-entrance and threads ------------------------------------------------------
+
+
+def test_the_lock_is_re_entrant_in_one_thread(store: tuple[Path, Path]) -> None:
+    """acquire() says whether it took the lock (outermost hold) or already held it."""
+    lock = StoreLock(lock_path(store[0]), timeout=0.3)
+    try:
+        assert lock.held is False
+        assert lock.acquire() is True
+        assert lock.acquire() is False
+        assert lock.held is True
+        lock.release()
+        assert lock.held is True
+        lock.release()
+        assert lock.held is False
+        with lock, lock:
+            assert lock.held is True
+        assert lock.held is False
+    finally:
+        lock.close()
+
+
+def test_another_thread_waits_then_times_out(store: tuple[Path, Path]) -> None:
+    """A thread of the same process is excluded like another process: LockTimeoutError
+    naming the lock file when the holder keeps it past the time-out."""
+    path = lock_path(store[0])
+    lock = StoreLock(path, timeout=0.3)
+    errors: list[LockTimeoutError] = []
+    held_elsewhere: list[bool] = []
+
+    def other() -> None:
+        held_elsewhere.append(lock.held)
+        try:
+            lock.acquire()
+        except LockTimeoutError as exc:
+            errors.append(exc)
+        else:
+            lock.release()
+
+    try:
+        with lock:
+            worker = threading.Thread(target=other)
+            worker.start()
+            worker.join(60)
+        assert held_elsewhere == [False]
+        assert [type(e) for e in errors] == [LockTimeoutError]
+        assert errors[0].path == path
+        with lock:  # free again once released
+            assert lock.held is True
+    finally:
+        lock.close()
