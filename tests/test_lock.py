@@ -255,6 +255,9 @@ def test_a_child_forked_without_exec_does_not_keep_a_killed_parents_lock(
     finally:
         if parent.poll() is None:
             parent.kill()
+        parent.wait(60)
+        assert parent.stdout is not None
+        parent.stdout.close()  # warnings are errors: no pipe left for the collector
         subprocess.run(["pkill", "-9", "-f", "time.sleep\\(120\\)"], check=False)
 
 
