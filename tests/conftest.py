@@ -202,7 +202,8 @@ def dump_store(st: Any) -> dict[str, Any]:
 @pytest.fixture(params=STORES)
 def store_kind(request: pytest.FixtureRequest) -> str:
     """The backend under test."""
-    return request.param
+    kind: str = request.param
+    return kind
 
 
 @pytest.fixture

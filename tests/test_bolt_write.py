@@ -86,7 +86,7 @@ def test_small_leaf_buckets_are_inline_large_or_nested_are_not(tmp_path: Path) -
     """bbolt's inlineable rule: only plain values, and the leaf within a quarter page."""
     small = {b"k%d" % i: b"v" for i in range(10)}  # 16 + 10 * (16 + 3) = 206 bytes
     big = {b"k%d" % i: b"v" * 100 for i in range(10)}  # > 1024 bytes
-    nested = {b"inner": {}}
+    nested: dict[bytes, Any] = {b"inner": {}}
     path = written(tmp_path, {b"top": {b"small": small, b"big": big, b"nested": nested}})
     with BoltReader(path) as reader:
         top = reader.bucket(b"top")

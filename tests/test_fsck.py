@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -294,7 +295,11 @@ def test_damaged_config_is_local(damage: bytes, static: Path, store: Path) -> No
     put(store, cfg(C5), damage)
     path = str(store / cfg(C5))
     with FileState(static, static.parent / "tmp") as st:
-        for call in (lambda: st.container(C5), lambda: st.lookup_container("test5")):
+        finders: list[Callable[[], object]] = [
+            lambda: st.container(C5),
+            lambda: st.lookup_container("test5"),
+        ]
+        for call in finders:
             with pytest.raises(errors.CorruptDocumentError) as exc:
                 call()
             assert exc.value.path == path
@@ -342,8 +347,8 @@ def test_cli_fsck_reports_then_repairs(
     BUILDERS[Code.NUL_DOCUMENT](store)
     BUILDERS[Code.DANGLING_VOLUME_USER](store)
     assert cli.main(["--root", str(static), "fsck"]) == 1
-    out = capsys.readouterr().out.splitlines()
-    assert out == [
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
         f"dangling-volume-user: {cfg(C1)}: mounts volume vol1, which does not exist: "
         f"create it or remove {C1} [needs you]",
         f"nul-document: {cfg(C5)}: NUL-filled file",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fsstate import Container, FileState
-from fsstate.store.journal import Generation, Journal
+from fsstate.store.journal import Generation, Journal, Op
 from fsstate.store.storage import FileStorage
 
 
@@ -26,12 +26,12 @@ def names(root: Path) -> list[str]:
         return [c.name for c in state.all_containers()]
 
 
-def plan_add(state: FileState, c: Container) -> list:
+def plan_add(state: FileState, c: Container) -> list[Op]:
     """The operations ``add_container(c)`` would commit, without committing them."""
-    captured: list = []
+    captured: list[Op] = []
     storage = state._storage
     real_commit = storage.commit
-    storage.commit = captured.extend  # type: ignore[method-assign]
+    storage.commit = captured.extend  # type: ignore[method-assign,assignment]
     try:
         state.add_container(c)
     finally:
@@ -56,6 +56,7 @@ def test_torn_record_is_dropped(tmp_path: Path) -> None:
     with FileState(tmp_path / "static", tmp_path / "tmp") as state:
         state.add_container(ctr(1))
         storage = state._storage
+        assert isinstance(storage, FileStorage)
         gen = storage.journal.read_generation()
         record = Journal.encode(gen.number + 1, plan_add(state, ctr(2)))
         os.pwrite(storage.journal.fd, record[: len(record) // 2], gen.applied)
@@ -138,6 +139,7 @@ def test_journal_path_outside_the_store_is_refused(tmp_path: Path, bad: str) -> 
     """A journal from a damaged or hostile tree cannot name a file outside the store."""
     with FileState(tmp_path / "static", tmp_path / "tmp") as state:
         storage = state._storage
+        assert isinstance(storage, FileStorage)
         gen = storage.journal.read_generation()
         record = Journal.encode(gen.number + 1, [("put", bad, b"{}\n")])
         storage.journal.write(gen.applied, record)

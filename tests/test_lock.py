@@ -105,7 +105,7 @@ def test_a_writer_that_relocks_at_once_cannot_starve_a_waiter(store: tuple[Path,
     more cycles (it is served after at most the one in progress; the margin is for a loaded
     machine). Before the queue it waited its whole 5 s time-out in 5 runs out of 5."""
     static, _ = store
-    cycles: Synchronized[int] = ctx.Value("q", 0)  # type: ignore[assignment]
+    cycles: Synchronized[int] = ctx.Value("q", 0)
     stop = ctx.Event()
     writer = ctx.Process(target=_relock_at_once, args=(lock_path(static), cycles, stop))
     writer.start()
@@ -198,7 +198,7 @@ def _use_inside_inherited_hold(state: FileState, out: Any) -> None:
     except LockNotHeldError as exc:
         results.append(("call", str(exc)))
     try:
-        state._storage.commit([("put", "containers/x/state.json", b"{}")])  # type: ignore[attr-defined]
+        state._storage.commit([("put", "containers/x/state.json", b"{}")])
     except LockNotHeldError as exc:
         results.append(("commit", str(exc)))
     out.put(results)

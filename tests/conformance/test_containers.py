@@ -13,10 +13,13 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from fsstate import Container, FileState, errors
+from fsstate import Container, FileState, Pod, Volume, errors
 
 DEP_KEYS = [
     "ipcNsCtr",
@@ -29,13 +32,15 @@ DEP_KEYS = [
 ]
 
 
-def resolve(st, method, key):
+def resolve(st: FileState, method: str, key: str) -> str:
     """Run a lookup method and return the resolved container ID."""
     got = getattr(st, method)(key)
     return got if isinstance(got, str) else got.id
 
 
-def expect_exact(cls, call, *args):
+def expect_exact(
+    cls: type[errors.StateError], call: Callable[..., object], *args: object
+) -> errors.StateError:
     """Call and assert it raises exactly ``cls`` (not a subclass)."""
     with pytest.raises(cls) as exc:
         call(*args)
@@ -46,14 +51,16 @@ def expect_exact(cls, call, *args):
 # ------------------------------------------------------------------------ store life cycle
 
 
-def test_new_store_is_empty(state):
+def test_new_store_is_empty(state: FileState) -> None:
     """A new store lists no containers, pods or volumes ([] rather than None)."""
     assert state.all_containers() == []
     assert state.all_pods() == []
     assert state.all_volumes() == []
 
 
-def test_open_accepts_str_paths_and_creates_the_tree(tmp_path, make_container):
+def test_open_accepts_str_paths_and_creates_the_tree(
+    tmp_path: Path, make_container: Callable[..., Container]
+) -> None:
     """FileState takes str paths, creates missing directories, and keeps data across opens."""
     static, tmp = str(tmp_path / "a" / "static"), str(tmp_path / "b" / "tmp")
     with FileState(static, tmp) as st:
@@ -62,7 +69,7 @@ def test_open_accepts_str_paths_and_creates_the_tree(tmp_path, make_container):
         assert st.has_container(make_container(1).id)
 
 
-def test_context_manager_closes_the_store(tmp_path):
+def test_context_manager_closes_the_store(tmp_path: Path) -> None:
     """Leaving a ``with FileState(...)`` block closes the store."""
     with FileState(tmp_path / "static", tmp_path / "tmp") as st:
         assert st.all_containers() == []
@@ -70,13 +77,15 @@ def test_context_manager_closes_the_store(tmp_path):
         st.all_containers()
 
 
-def test_close_is_idempotent(state):
+def test_close_is_idempotent(state: FileState) -> None:
     """close() may be called any number of times."""
     state.close()
     state.close()
 
 
-def test_close_keeps_the_data(state, reopen, make_container):
+def test_close_keeps_the_data(
+    state: FileState, reopen: Callable[[], FileState], make_container: Callable[..., Container]
+) -> None:
     """Closing a store loses nothing; another store sees the data."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -84,7 +93,9 @@ def test_close_keeps_the_data(state, reopen, make_container):
     assert reopen().container(ctr.id) == Container(ctr.config)
 
 
-def test_deleting_tmp_dir_loses_nothing(tmp_path, make_container):
+def test_deleting_tmp_dir_loses_nothing(
+    tmp_path: Path, make_container: Callable[..., Container]
+) -> None:
     """The tmp dir holds only volatile data: deleting it loses no container."""
     ctr = make_container(1)
     with FileState(tmp_path / "static", tmp_path / "tmp") as st:
@@ -94,7 +105,9 @@ def test_deleting_tmp_dir_loses_nothing(tmp_path, make_container):
         assert st.lookup_container("test1") == Container(ctr.config)
 
 
-def test_long_lived_store_sees_other_stores_changes(state, reopen, make_container):
+def test_long_lived_store_sees_other_stores_changes(
+    state: FileState, reopen: Callable[[], FileState], make_container: Callable[..., Container]
+) -> None:
     """A store that already answered a query sees adds and removes made by another store."""
     ctr = make_container(1)
     other = reopen()
@@ -110,7 +123,9 @@ def test_long_lived_store_sees_other_stores_changes(state, reopen, make_containe
         state.lookup_container("test1")
 
 
-def test_saved_state_is_seen_by_other_store(state, reopen, make_container):
+def test_saved_state_is_seen_by_other_store(
+    state: FileState, reopen: Callable[[], FileState], make_container: Callable[..., Container]
+) -> None:
     """A state saved through one store is what update_container loads through another."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -136,14 +151,16 @@ with FileState(static, tmp) as st:
 """
 
 
-def run_child(tmp_path, action, arg):
+def run_child(tmp_path: Path, action: str, arg: str) -> str:
     args = [sys.executable, "-c", CHILD, str(tmp_path / "static"), str(tmp_path / "tmp")]
     done = subprocess.run([*args, action, arg], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 
-def test_other_process_sees_changes(state, store_kind, tmp_path, make_container):
+def test_other_process_sees_changes(
+    state: FileState, store_kind: str, tmp_path: Path, make_container: Callable[..., Container]
+) -> None:
     """A separate process sees this store's changes, and this store sees the process's."""
     if store_kind != "files":
         pytest.skip("sharing between processes is a property of the file store")
@@ -171,7 +188,12 @@ CLOSED_CALLS = {
 
 
 @pytest.mark.parametrize("call", CLOSED_CALLS.values(), ids=CLOSED_CALLS.keys())
-def test_closed_store_raises_before_anything_else(state, snapshot, make_container, call):
+def test_closed_store_raises_before_anything_else(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    call: Callable[..., Any],
+) -> None:
     """After close() each container method raises StateClosedError, even for an invalid object."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -186,7 +208,7 @@ def test_closed_store_raises_before_anything_else(state, snapshot, make_containe
 # ------------------------------------------------------------------------ add and get
 
 
-def test_add_then_get(state, make_container):
+def test_add_then_get(state: FileState, make_container: Callable[..., Container]) -> None:
     """container(id) returns the stored config with an empty state and valid=True."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -197,7 +219,9 @@ def test_add_then_get(state, make_container):
     assert (got.id, got.name, got.pod_id, got.namespace) == (ctr.id, "test1", "", "")
 
 
-def test_add_is_durable(state, reopen, make_container):
+def test_add_is_durable(
+    state: FileState, reopen: Callable[[], FileState], make_container: Callable[..., Container]
+) -> None:
     """An added container, config and state, is seen by a freshly opened store."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -206,7 +230,9 @@ def test_add_is_durable(state, reopen, make_container):
     assert got == ctr
 
 
-def test_unknown_keys_and_unicode_round_trip(state, reopen, make_container):
+def test_unknown_keys_and_unicode_round_trip(
+    state: FileState, reopen: Callable[[], FileState], make_container: Callable[..., Container]
+) -> None:
     """Unknown config/state keys and non-ASCII values come back unchanged."""
     future = {"list": [1, "two", None, 3.5, True, {"deep": []}], "n": -(2**40)}
     ctr = make_container(1, xFutureKey=future, labels={"ünï": "cødé ✓", "empty": ""})
@@ -218,7 +244,9 @@ def test_unknown_keys_and_unicode_round_trip(state, reopen, make_container):
     assert got.state == ctr.state
 
 
-def test_add_does_not_change_the_callers_object(state, make_container):
+def test_add_does_not_change_the_callers_object(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """add_container leaves the passed object's config, state and valid flag as they were."""
     ctr = make_container(1)
     before = copy.deepcopy((ctr.config, ctr.state))
@@ -227,7 +255,9 @@ def test_add_does_not_change_the_callers_object(state, make_container):
     assert ctr.valid is True
 
 
-def test_mutating_the_added_object_changes_nothing_stored(state, make_container):
+def test_mutating_the_added_object_changes_nothing_stored(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """The store keeps no reference to the object it was given."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -239,7 +269,9 @@ def test_mutating_the_added_object_changes_nothing_stored(state, make_container)
     assert got.state["state"] == 1
 
 
-def test_returned_objects_are_independent_copies(state, make_container):
+def test_returned_objects_are_independent_copies(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """Mutating a returned container or config changes neither the store nor later results."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -261,7 +293,11 @@ def test_returned_objects_are_independent_copies(state, make_container):
 # ------------------------------------------------------------------------ the shared registries
 
 
-def test_add_duplicate_container_id(state, snapshot, make_container):
+def test_add_duplicate_container_id(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """A container ID already held by a container → ContainerExistsError (Decision 2)."""
     state.add_container(make_container(1))
     before = snapshot()
@@ -270,7 +306,12 @@ def test_add_duplicate_container_id(state, snapshot, make_container):
     state.add_container(make_container(2, name="new"))  # the name was not taken
 
 
-def test_add_container_with_a_pods_id(state, snapshot, make_container, make_pod):
+def test_add_container_with_a_pods_id(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+) -> None:
     """A container ID already held by a pod → PodExistsError (Decision 2)."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -280,7 +321,11 @@ def test_add_container_with_a_pods_id(state, snapshot, make_container, make_pod)
     assert snapshot() == before
 
 
-def test_add_container_with_a_containers_name(state, snapshot, make_container):
+def test_add_container_with_a_containers_name(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """A name already held by a container → ContainerExistsError (shared name registry)."""
     state.add_container(make_container(1))
     before = snapshot()
@@ -289,7 +334,12 @@ def test_add_container_with_a_containers_name(state, snapshot, make_container):
     state.add_container(make_container(2))  # the ID was not taken
 
 
-def test_add_container_with_a_pods_name(state, snapshot, make_container, make_pod):
+def test_add_container_with_a_pods_name(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+) -> None:
     """A name already held by a pod → PodExistsError (Decision 1: one name registry)."""
     state.add_pod(make_pod(1))
     before = snapshot()
@@ -298,7 +348,9 @@ def test_add_container_with_a_pods_name(state, snapshot, make_container, make_po
     assert snapshot() == before
 
 
-def test_add_checks_id_before_name_pod_id(state, make_container, make_pod):
+def test_add_checks_id_before_name_pod_id(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """ID taken by a pod and name taken by a container → PodExistsError (ID is checked first)."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -307,14 +359,18 @@ def test_add_checks_id_before_name_pod_id(state, make_container, make_pod):
         state.add_container(make_container(2, id=pod.id, name="test1"))
 
 
-def test_add_checks_id_before_name_container_id(state, make_container, make_pod):
+def test_add_checks_id_before_name_container_id(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """ID taken by a container and name taken by a pod → ContainerExistsError."""
     state.add_pod(make_pod(1))
     state.add_container(make_container(1))
     expect_exact(errors.ContainerExistsError, state.add_container, make_container(1, name="pod1"))
 
 
-def test_a_name_may_equal_another_containers_id(state, make_container):
+def test_a_name_may_equal_another_containers_id(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """Names and IDs are separate registries: a name may equal another container's ID."""
     first = make_container(1)
     state.add_container(first)
@@ -322,7 +378,9 @@ def test_a_name_may_equal_another_containers_id(state, make_container):
     assert state.get_name(make_container(2).id) == first.id
 
 
-def test_a_volume_may_share_a_containers_name(state, make_container, make_volume):
+def test_a_volume_may_share_a_containers_name(
+    state: FileState, make_container: Callable[..., Container], make_volume: Callable[..., Volume]
+) -> None:
     """Volume names are a registry of their own (Decision 1)."""
     state.add_container(make_container(1))
     state.add_volume(make_volume("test1"))
@@ -333,7 +391,9 @@ def test_a_volume_may_share_a_containers_name(state, make_container, make_volume
 # ------------------------------------------------------------------------ remove
 
 
-def test_remove_container(state, reopen, make_container):
+def test_remove_container(
+    state: FileState, reopen: Callable[[], FileState], make_container: Callable[..., Container]
+) -> None:
     """A removed container is gone everywhere, and its ID and name can be used again."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -352,7 +412,9 @@ def test_remove_container(state, reopen, make_container):
     assert state.lookup_container_id("test1") == ctr.id
 
 
-def test_remove_does_not_invalidate_the_object(state, make_container):
+def test_remove_does_not_invalidate_the_object(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """A successful remove leaves ctr.valid True (the runtime flips it)."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -360,7 +422,11 @@ def test_remove_does_not_invalidate_the_object(state, make_container):
     assert ctr.valid is True
 
 
-def test_remove_missing_container(state, snapshot, make_container):
+def test_remove_missing_container(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """Removing a container not stored → NoSuchContainerError and ctr.valid becomes False."""
     state.add_container(make_container(2))
     before = snapshot()
@@ -373,7 +439,9 @@ def test_remove_missing_container(state, snapshot, make_container):
     assert snapshot() == before
 
 
-def test_remove_does_not_check_the_valid_flag(state, make_container):
+def test_remove_does_not_check_the_valid_flag(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """remove_container removes a stored container even if the object is marked invalid."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -382,7 +450,12 @@ def test_remove_does_not_check_the_valid_flag(state, make_container):
     assert not state.has_container(ctr.id)
 
 
-def test_remove_pod_member_is_refused(state, snapshot, make_container, make_pod):
+def test_remove_pod_member_is_refused(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+) -> None:
     """remove_container of a pod member → PodExistsError; the member stays."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -393,13 +466,19 @@ def test_remove_pod_member_is_refused(state, snapshot, make_container, make_pod)
     assert snapshot() == before
 
 
-def test_remove_checks_pod_before_existence(state, make_container, make_pod):
+def test_remove_checks_pod_before_existence(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """A container naming a pod is refused with PodExistsError even when it is not stored."""
     ctr = make_container(1, pod=make_pod(1).id)
     expect_exact(errors.PodExistsError, state.remove_container, ctr)
 
 
-def test_remove_with_dependents(state, snapshot, make_container):
+def test_remove_with_dependents(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """Removing a container others depend on → DependencyExistsError (Decision 3)."""
     base = make_container(1)
     state.add_container(base)
@@ -410,7 +489,9 @@ def test_remove_with_dependents(state, snapshot, make_container):
     assert base.valid is True
 
 
-def test_remove_dependent_then_dependency(state, make_container):
+def test_remove_dependent_then_dependency(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """Removing the dependent clears the edge, so the dependency can then be removed."""
     base, dependent = make_container(1), make_container(2, Dependencies=[make_container(1).id])
     state.add_container(base)
@@ -421,7 +502,9 @@ def test_remove_dependent_then_dependency(state, make_container):
     assert state.all_containers() == []
 
 
-def test_remove_checks_existence_before_namespace(state, make_container):
+def test_remove_checks_existence_before_namespace(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """remove_container of a missing container in another namespace → NoSuchContainerError."""
     state.set_namespace("ns1")
     ctr = make_container(1, namespace="ns2")
@@ -430,7 +513,11 @@ def test_remove_checks_existence_before_namespace(state, make_container):
     assert ctr.valid is False
 
 
-def test_remove_container_in_other_namespace(state, snapshot, make_container):
+def test_remove_container_in_other_namespace(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """remove_container of a stored container outside the namespace → NamespaceMismatchError."""
     ctr = make_container(1, namespace="ns2")
     state.add_container(ctr)
@@ -444,7 +531,11 @@ def test_remove_container_in_other_namespace(state, snapshot, make_container):
 # ------------------------------------------------------------------------ add: check order
 
 
-def test_add_invalid_object(state, snapshot, make_container):
+def test_add_invalid_object(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """add_container of an object with valid=False → ContainerRemovedError, nothing written."""
     ctr = make_container(1)
     ctr.valid = False
@@ -454,7 +545,12 @@ def test_add_invalid_object(state, snapshot, make_container):
     assert snapshot() == before
 
 
-def test_add_pod_member_is_refused(state, snapshot, make_container, make_pod):
+def test_add_pod_member_is_refused(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+) -> None:
     """add_container of a container with a pod → InvalidArgumentError (use add_container_to_pod)."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -463,7 +559,9 @@ def test_add_pod_member_is_refused(state, snapshot, make_container, make_pod):
     assert snapshot() == before
 
 
-def test_add_checks_valid_before_pod(state, make_container, make_pod):
+def test_add_checks_valid_before_pod(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """Invalid object that also names a pod → ContainerRemovedError."""
     ctr = make_container(1, pod=make_pod(1).id)
     ctr.valid = False
@@ -471,14 +569,18 @@ def test_add_checks_valid_before_pod(state, make_container, make_pod):
         state.add_container(ctr)
 
 
-def test_add_checks_pod_before_namespace(state, make_container, make_pod):
+def test_add_checks_pod_before_namespace(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """A pod member outside the current namespace → InvalidArgumentError (pod check first)."""
     state.set_namespace("ns1")
     ctr = make_container(1, pod=make_pod(1).id, namespace="ns2")
     expect_exact(errors.InvalidArgumentError, state.add_container, ctr)
 
 
-def test_add_checks_namespace_before_id(state, make_container):
+def test_add_checks_namespace_before_id(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """Outside the namespace and a taken ID → NamespaceMismatchError."""
     state.add_container(make_container(1, namespace="ns1"))
     state.set_namespace("ns1")
@@ -486,20 +588,26 @@ def test_add_checks_namespace_before_id(state, make_container):
         state.add_container(make_container(1, namespace="ns2"))
 
 
-def test_add_checks_name_before_networks(state, make_container):
+def test_add_checks_name_before_networks(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """A taken name and an empty network name → ContainerExistsError."""
     state.add_container(make_container(1))
     ctr = make_container(2, name="test1", networks=["podman", ""])
     expect_exact(errors.ContainerExistsError, state.add_container, ctr)
 
 
-def test_add_checks_networks_before_aliases(state, make_container):
+def test_add_checks_networks_before_aliases(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """An empty network name and an alias for an unknown network → InvalidArgumentError."""
     ctr = make_container(1, networks=[""], network_alises={"other": ["a"]})
     expect_exact(errors.InvalidArgumentError, state.add_container, ctr)
 
 
-def test_add_checks_aliases_before_dependencies(state, make_container):
+def test_add_checks_aliases_before_dependencies(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """Aliases for an unknown network and a missing dependency → NoSuchNetworkError."""
     ctr = make_container(
         1, networks=["podman"], network_alises={"other": ["a"]}, netNsCtr=make_container(9).id
@@ -508,7 +616,9 @@ def test_add_checks_aliases_before_dependencies(state, make_container):
         state.add_container(ctr)
 
 
-def test_add_checks_dependencies_before_volumes(state, make_container):
+def test_add_checks_dependencies_before_volumes(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """A missing dependency and a missing named volume → NoSuchContainerError."""
     ctr = make_container(
         1, Dependencies=[make_container(9).id], namedVolumes=[{"volumeName": "v", "dest": "/d"}]
@@ -521,7 +631,9 @@ def test_add_checks_dependencies_before_volumes(state, make_container):
 
 
 @pytest.mark.parametrize("key", [*DEP_KEYS, "Dependencies"])
-def test_dependency_keys(state, make_container, key):
+def test_dependency_keys(
+    state: FileState, make_container: Callable[..., Container], key: str
+) -> None:
     """Each *NsCtr key and the Dependencies list make the container a dependent (§2.4)."""
     base = make_container(1)
     state.add_container(base)
@@ -532,7 +644,9 @@ def test_dependency_keys(state, make_container, key):
     assert state.container_in_use(dependent) == []
 
 
-def test_dependents_listed_once_and_sorted(state, make_container):
+def test_dependents_listed_once_and_sorted(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """container_in_use lists each dependent once, sorted, however many keys name the base."""
     base = make_container(1)
     state.add_container(base)
@@ -541,7 +655,11 @@ def test_dependents_listed_once_and_sorted(state, make_container):
     assert state.container_in_use(base) == [make_container(2).id, make_container(3).id]
 
 
-def test_missing_dependency(state, snapshot, make_container):
+def test_missing_dependency(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """A dependency that is not a stored container → NoSuchContainerError, nothing written."""
     state.add_container(make_container(1))
     before = snapshot()
@@ -551,7 +669,12 @@ def test_missing_dependency(state, snapshot, make_container):
     state.add_container(make_container(2))  # ID and name were not taken
 
 
-def test_dependency_on_a_pod_id(state, snapshot, make_container, make_pod):
+def test_dependency_on_a_pod_id(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+) -> None:
     """A dependency naming a pod ID → NoSuchContainerError."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -561,7 +684,12 @@ def test_dependency_on_a_pod_id(state, snapshot, make_container, make_pod):
     assert snapshot() == before
 
 
-def test_dependency_on_a_pod_member(state, snapshot, make_container, make_pod):
+def test_dependency_on_a_pod_member(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+) -> None:
     """A container outside pods may not depend on a pod member → InvalidArgumentError."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -573,7 +701,11 @@ def test_dependency_on_a_pod_member(state, snapshot, make_container, make_pod):
     assert snapshot() == before
 
 
-def test_self_dependency(state, snapshot, make_container):
+def test_self_dependency(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """A container depending on itself → InvalidArgumentError (Decision 5)."""
     before = snapshot()
     with pytest.raises(errors.InvalidArgumentError):
@@ -581,7 +713,11 @@ def test_self_dependency(state, snapshot, make_container):
     assert snapshot() == before
 
 
-def test_dependency_in_another_namespace(state, snapshot, make_container):
+def test_dependency_in_another_namespace(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """A dependency in another libpod namespace → NamespaceMismatchError, even with no NS set."""
     base = make_container(1, namespace="ns1")
     state.add_container(base)
@@ -591,7 +727,9 @@ def test_dependency_in_another_namespace(state, snapshot, make_container):
     assert snapshot() == before
 
 
-def test_dependency_in_the_same_namespace(state, make_container):
+def test_dependency_in_the_same_namespace(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """A dependency in the container's own namespace is accepted."""
     base = make_container(1, namespace="ns1")
     state.add_container(base)
@@ -604,7 +742,7 @@ def test_dependency_in_the_same_namespace(state, make_container):
 
 
 @pytest.fixture
-def two(state, make_container):
+def two(state: FileState, make_container: Callable[..., Container]) -> tuple[Container, Container]:
     """Containers 1 (ID 1…1) and 2 (ID 12…2): "1" is ambiguous, "11" and "12" are not."""
     first, second = make_container(1), make_container(2, id="12" + "2" * 30)
     state.add_container(first)
@@ -620,27 +758,35 @@ LOOKUPS = ["lookup_container", "lookup_container_id"]
     ("key", "want"),
     [("1" * 32, 0), ("test1", 0), ("11", 0), ("12", 1), ("12" + "2" * 29, 1), ("test2", 1)],
 )
-def test_lookup_resolves(state, two, method, key, want):
+def test_lookup_resolves(
+    state: FileState, two: tuple[Container, Container], method: str, key: str, want: int
+) -> None:
     """Lookup by full ID, exact name or unique ID prefix."""
     assert resolve(state, method, key) == two[want].id
 
 
 @pytest.mark.parametrize("method", LOOKUPS)
-def test_lookup_ambiguous_prefix(state, two, method):
+def test_lookup_ambiguous_prefix(
+    state: FileState, two: tuple[Container, Container], method: str
+) -> None:
     """A prefix of several container IDs → ContainerExistsError."""
     expect_exact(errors.ContainerExistsError, getattr(state, method), "1")
 
 
 @pytest.mark.parametrize("method", LOOKUPS)
 @pytest.mark.parametrize("key", ["13", "test", "test12", "2", "1" * 33])
-def test_lookup_no_match(state, two, method, key):
+def test_lookup_no_match(
+    state: FileState, two: tuple[Container, Container], method: str, key: str
+) -> None:
     """No ID, name or ID prefix matches → NoSuchContainerError (names are never prefixes)."""
     with pytest.raises(errors.NoSuchContainerError):
         getattr(state, method)(key)
 
 
 @pytest.mark.parametrize("method", LOOKUPS)
-def test_lookup_full_id_beats_name(state, make_container, method):
+def test_lookup_full_id_beats_name(
+    state: FileState, make_container: Callable[..., Container], method: str
+) -> None:
     """A string that is one container's ID and another's name resolves to the ID (Decision 6)."""
     first = make_container(1)
     state.add_container(first)
@@ -649,7 +795,12 @@ def test_lookup_full_id_beats_name(state, make_container, method):
 
 
 @pytest.mark.parametrize("method", LOOKUPS)
-def test_lookup_name_beats_prefix(state, two, make_container, method):
+def test_lookup_name_beats_prefix(
+    state: FileState,
+    two: tuple[Container, Container],
+    make_container: Callable[..., Container],
+    method: str,
+) -> None:
     """An exact name wins over an ID prefix, ambiguous or not."""
     state.add_container(make_container(3, name="1"))
     state.add_container(make_container(4, name="12"))
@@ -658,7 +809,12 @@ def test_lookup_name_beats_prefix(state, two, make_container, method):
 
 
 @pytest.mark.parametrize("method", LOOKUPS)
-def test_lookup_ignores_pods(state, make_container, make_pod, method):
+def test_lookup_ignores_pods(
+    state: FileState,
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+    method: str,
+) -> None:
     """Container lookups never match a pod's ID, name or ID prefix."""
     state.add_container(make_container(1, id="ab" + "1" * 30))
     state.add_pod(make_pod(1, id="ac" + "f" * 30))
@@ -669,7 +825,9 @@ def test_lookup_ignores_pods(state, make_container, make_pod, method):
 
 
 @pytest.mark.parametrize("method", LOOKUPS)
-def test_lookup_underscore_is_literal(state, make_container, method):
+def test_lookup_underscore_is_literal(
+    state: FileState, make_container: Callable[..., Container], method: str
+) -> None:
     """``_`` in a lookup matches only itself (Decision 5)."""
     state.add_container(make_container(1))
     state.add_container(make_container(2, id="a_b" + "2" * 29))
@@ -678,7 +836,9 @@ def test_lookup_underscore_is_literal(state, make_container, method):
     assert resolve(state, method, "a_") == "a_b" + "2" * 29
 
 
-def test_lookup_container_returns_empty_state(state, make_container):
+def test_lookup_container_returns_empty_state(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """lookup_container returns the stored config, an empty state and valid=True."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -687,7 +847,7 @@ def test_lookup_container_returns_empty_state(state, make_container):
     assert got.valid is True
 
 
-def test_lookup_missing_message_names_the_key(state):
+def test_lookup_missing_message_names_the_key(state: FileState) -> None:
     """The not-found error's message names what was looked up."""
     with pytest.raises(errors.NoSuchContainerError) as exc:
         state.lookup_container("nosuchname")
@@ -697,7 +857,9 @@ def test_lookup_missing_message_names_the_key(state):
 # ------------------------------------------------------------------------ exact getters
 
 
-def test_get_name(state, make_container, make_pod):
+def test_get_name(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """get_name maps a full container or pod ID to its name."""
     state.add_container(make_container(1))
     state.add_pod(make_pod(1))
@@ -706,20 +868,26 @@ def test_get_name(state, make_container, make_pod):
 
 
 @pytest.mark.parametrize("key", ["1", "1" * 31, "test1", "9" * 32])
-def test_get_name_exact_only(state, make_container, key):
+def test_get_name_exact_only(
+    state: FileState, make_container: Callable[..., Container], key: str
+) -> None:
     """get_name of a prefix, a name or an unknown ID → NoSuchContainerError."""
     state.add_container(make_container(1))
     with pytest.raises(errors.NoSuchContainerError):
         state.get_name(key)
 
 
-def test_get_name_of_unknown_id_is_no_such_container(state, make_pod):
+def test_get_name_of_unknown_id_is_no_such_container(
+    state: FileState, make_pod: Callable[..., Pod]
+) -> None:
     """get_name of an unknown ID → NoSuchContainerError, even if shaped like a pod ID."""
     with pytest.raises(errors.NoSuchContainerError):
         state.get_name(make_pod(1).id)
 
 
-def test_container_exact_only(state, make_container, make_pod):
+def test_container_exact_only(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """container() of a prefix, a name or a pod ID → NoSuchContainerError."""
     state.add_container(make_container(1))
     state.add_pod(make_pod(1))
@@ -728,7 +896,9 @@ def test_container_exact_only(state, make_container, make_pod):
             state.container(key)
 
 
-def test_has_container(state, make_container, make_pod):
+def test_has_container(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """has_container is True only for a stored container's full ID."""
     state.add_container(make_container(1))
     state.add_pod(make_pod(1))
@@ -737,7 +907,7 @@ def test_has_container(state, make_container, make_pod):
         assert state.has_container(key) is False
 
 
-def test_get_container_config(state, make_container):
+def test_get_container_config(state: FileState, make_container: Callable[..., Container]) -> None:
     """get_container_config returns the stored config as a dict."""
     ctr = make_container(1, labels={"x": "y"})
     state.add_container(ctr)
@@ -746,7 +916,9 @@ def test_get_container_config(state, make_container):
     assert got == ctr.config
 
 
-def test_get_container_config_exact_only(state, make_container, make_pod):
+def test_get_container_config_exact_only(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """get_container_config of a prefix, a name or a pod ID → NoSuchContainerError."""
     state.add_container(make_container(1))
     state.add_pod(make_pod(1))
@@ -758,7 +930,9 @@ def test_get_container_config_exact_only(state, make_container, make_pod):
 # ------------------------------------------------------------------------ update, save, in-use
 
 
-def test_update_container_replaces_state(state, make_container):
+def test_update_container_replaces_state(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """update_container replaces ctr.state wholesale with the stored state."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -769,7 +943,9 @@ def test_update_container_replaces_state(state, make_container):
     assert got.config == ctr.config
 
 
-def test_save_container(state, reopen, make_container):
+def test_save_container(
+    state: FileState, reopen: Callable[[], FileState], make_container: Callable[..., Container]
+) -> None:
     """save_container stores ctr.state and leaves the config alone."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -791,7 +967,12 @@ OBJECT_CALLS = {
 
 
 @pytest.mark.parametrize("call", OBJECT_CALLS.values(), ids=OBJECT_CALLS.keys())
-def test_missing_container_is_invalidated(state, snapshot, make_container, call):
+def test_missing_container_is_invalidated(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    call: Callable[..., Any],
+) -> None:
     """A container that is not stored → NoSuchContainerError (+inv), then ContainerRemovedError."""
     state.add_container(make_container(2))
     before = snapshot()
@@ -805,7 +986,12 @@ def test_missing_container_is_invalidated(state, snapshot, make_container, call)
 
 
 @pytest.mark.parametrize("call", OBJECT_CALLS.values(), ids=OBJECT_CALLS.keys())
-def test_invalid_container_is_refused(state, snapshot, make_container, call):
+def test_invalid_container_is_refused(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    call: Callable[..., Any],
+) -> None:
     """An object with valid=False → ContainerRemovedError, even if it is still stored."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -817,7 +1003,7 @@ def test_invalid_container_is_refused(state, snapshot, make_container, call):
     assert snapshot() == before
 
 
-def test_container_in_use_none(state, make_container):
+def test_container_in_use_none(state: FileState, make_container: Callable[..., Container]) -> None:
     """container_in_use of a container nobody depends on → []."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -827,7 +1013,9 @@ def test_container_in_use_none(state, make_container):
 # ------------------------------------------------------------------------ all, rewrite
 
 
-def test_all_containers_sorted_with_empty_state(state, make_container):
+def test_all_containers_sorted_with_empty_state(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """all_containers returns every container sorted by ID, states not loaded."""
     for n in (3, 1, 2):
         state.add_container(make_container(n))
@@ -837,7 +1025,9 @@ def test_all_containers_sorted_with_empty_state(state, make_container):
     assert got[0] == Container(make_container(1).config)
 
 
-def test_all_containers_with_states_loaded(state, make_container):
+def test_all_containers_with_states_loaded(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """all_containers(load_state=True) returns each container with its stored state, sorted
     by ID, and objects that are the caller's own (API.md, AllContainers(loadState))."""
     for n in (2, 1):
@@ -854,13 +1044,17 @@ def test_all_containers_with_states_loaded(state, make_container):
     assert all(c.state == {} for c in state.all_containers(load_state=False))
 
 
-def test_all_containers_with_states_keeps_the_namespace(state, spread):
+def test_all_containers_with_states_keeps_the_namespace(
+    state: FileState, spread: list[Container]
+) -> None:
     """Loading states changes nothing about which containers are listed."""
     one, _two, _three = spread
     assert [c.id for c in state.all_containers(load_state=True)] == [one.id]
 
 
-def test_rewrite_container_config(state, reopen, make_container):
+def test_rewrite_container_config(
+    state: FileState, reopen: Callable[[], FileState], make_container: Callable[..., Container]
+) -> None:
     """rewrite_container_config stores the new config, sets ctr.config, keeps the state."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -874,7 +1068,9 @@ def test_rewrite_container_config(state, reopen, make_container):
     assert got.state == make_container(1).state
 
 
-def test_rewrite_copies_the_new_config(state, make_container):
+def test_rewrite_copies_the_new_config(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """Mutating the mapping passed to rewrite_container_config afterwards changes nothing."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -888,7 +1084,7 @@ def test_rewrite_copies_the_new_config(state, make_container):
 
 
 @pytest.fixture
-def spread(state, make_container):
+def spread(state: FileState, make_container: Callable[..., Container]) -> list[Container]:
     """Container 1 in ns1, 2 in ns2, 3 in no namespace; the store's namespace is then ns1."""
     ctrs = [
         make_container(1, namespace="ns1"),
@@ -901,7 +1097,7 @@ def spread(state, make_container):
     return ctrs
 
 
-def test_namespace_filters_listing_and_has(state, spread):
+def test_namespace_filters_listing_and_has(state: FileState, spread: list[Container]) -> None:
     """With a namespace set, others (including the empty namespace) are hidden from all/has."""
     one, two, three = spread
     assert [c.id for c in state.all_containers()] == [one.id]
@@ -913,7 +1109,9 @@ def test_namespace_filters_listing_and_has(state, spread):
     assert state.has_container(two.id) is True
 
 
-def test_namespace_is_not_stored(state, reopen, spread):
+def test_namespace_is_not_stored(
+    state: FileState, reopen: Callable[[], FileState], spread: list[Container]
+) -> None:
     """set_namespace affects only the store object it is called on."""
     assert len(reopen().all_containers()) == 3
 
@@ -932,27 +1130,33 @@ def test_namespace_is_not_stored(state, reopen, spread):
     ids=["container", "config", "lookup-id", "lookup-name", "update", "save", "in-use"],
 )
 @pytest.mark.parametrize("which", [1, 2], ids=["ns2", "no-ns"])
-def test_namespace_mismatch(state, spread, call, which):
+def test_namespace_mismatch(
+    state: FileState, spread: list[Container], call: Callable[..., Any], which: int
+) -> None:
     """Direct access to a container outside the namespace → NamespaceMismatchError."""
     with pytest.raises(errors.NamespaceMismatchError):
         call(state, spread[which])
 
 
 @pytest.mark.parametrize("key", ["id", "name"])
-def test_lookup_container_id_outside_namespace(state, spread, key):
+def test_lookup_container_id_outside_namespace(
+    state: FileState, spread: list[Container], key: str
+) -> None:
     """lookup_container_id of a container outside the namespace → NoSuchContainerError."""
     with pytest.raises(errors.NoSuchContainerError):
         state.lookup_container_id(getattr(spread[1], key))
 
 
-def test_get_name_outside_namespace(state, spread):
+def test_get_name_outside_namespace(state: FileState, spread: list[Container]) -> None:
     """get_name of a container outside the namespace → NoSuchContainerError."""
     with pytest.raises(errors.NoSuchContainerError):
         state.get_name(spread[1].id)
     assert state.get_name(spread[0].id) == "test1"
 
 
-def test_prefix_lookup_stays_inside_namespace(state, make_container):
+def test_prefix_lookup_stays_inside_namespace(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """ID prefixes match only containers of the current namespace."""
     state.add_container(make_container(1, namespace="ns1"))
     state.add_container(make_container(2, id="12" + "2" * 30, namespace="ns2"))
@@ -963,7 +1167,9 @@ def test_prefix_lookup_stays_inside_namespace(state, make_container):
         state.lookup_container("12")
 
 
-def test_ambiguity_inside_namespace(state, make_container):
+def test_ambiguity_inside_namespace(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """With a namespace set, lookup_container_id reports ambiguity as NoSuch (SEED quirk)."""
     state.add_container(make_container(1, namespace="ns1"))
     state.add_container(make_container(2, id="12" + "2" * 30, namespace="ns1"))
@@ -973,7 +1179,11 @@ def test_ambiguity_inside_namespace(state, make_container):
         state.lookup_container_id("1")
 
 
-def test_add_outside_namespace(state, snapshot, make_container):
+def test_add_outside_namespace(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """Adding a container whose namespace differs from the store's → NamespaceMismatchError."""
     state.set_namespace("ns1")
     before = snapshot()
@@ -994,7 +1204,9 @@ def test_add_outside_namespace(state, snapshot, make_container):
     ],
     ids=["update", "save", "in-use"],
 )
-def test_namespace_checked_before_existence(state, make_container, call):
+def test_namespace_checked_before_existence(
+    state: FileState, make_container: Callable[..., Container], call: Callable[..., Any]
+) -> None:
     """A missing container outside the namespace → NamespaceMismatchError, object stays valid."""
     state.set_namespace("ns1")
     ctr = make_container(1, namespace="ns2")
@@ -1003,7 +1215,9 @@ def test_namespace_checked_before_existence(state, make_container, call):
     assert ctr.valid is True
 
 
-def test_invalid_checked_before_namespace(state, make_container):
+def test_invalid_checked_before_namespace(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """An invalid object outside the namespace → ContainerRemovedError."""
     state.set_namespace("ns1")
     ctr = make_container(1, namespace="ns2")
@@ -1012,7 +1226,9 @@ def test_invalid_checked_before_namespace(state, make_container):
         state.update_container(ctr)
 
 
-def test_failed_call_inside_transaction_leaves_nothing(state, reopen, make_container):
+def test_failed_call_inside_transaction_leaves_nothing(
+    state: FileState, reopen: Callable[[], FileState], make_container: Callable[..., Container]
+) -> None:
     """A call that fails after recording writes is rolled back even if the caller goes on."""
     ctr = make_container(1, state={"state": 1, "pid": 2**70})  # valid schema, not encodable
     with state.transaction():

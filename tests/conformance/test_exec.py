@@ -7,20 +7,23 @@ routine), §2.3, §2.7, Appendix A, and ``API.md`` Decision 3.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
-from fsstate import ExecSession, errors
+from fsstate import Container, ExecSession, FileState, Pod, errors
 
 
 @pytest.fixture
-def ctr(state, make_container):
+def ctr(state: FileState, make_container: Callable[..., Container]) -> Container:
     """Container 1, stored."""
     ctr = make_container(1)
     state.add_container(ctr)
     return ctr
 
 
-def session(sid, ctr):
+def session(sid: str, ctr: Container) -> ExecSession:
     return ExecSession(sid, ctr.id)
 
 
@@ -35,7 +38,12 @@ CLOSED_CALLS = {
 
 
 @pytest.mark.parametrize("call", CLOSED_CALLS.values(), ids=CLOSED_CALLS.keys())
-def test_closed_store_raises_before_anything_else(state, snapshot, ctr, call):
+def test_closed_store_raises_before_anything_else(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    ctr: Container,
+    call: Callable[..., Any],
+) -> None:
     """After close() each exec method raises StateClosedError, get_exec_session("") too."""
     state.add_exec_session(ctr, session("exec1", ctr))
     before = snapshot()
@@ -49,7 +57,7 @@ def test_closed_store_raises_before_anything_else(state, snapshot, ctr, call):
 # ------------------------------------------------------------------------ add and get
 
 
-def test_add_and_get(state, reopen, ctr):
+def test_add_and_get(state: FileState, reopen: Callable[[], FileState], ctr: Container) -> None:
     """A registered session resolves to its container, in this store and a fresh one."""
     state.add_exec_session(ctr, session("exec1", ctr))
     for st in (state, reopen()):
@@ -57,7 +65,9 @@ def test_add_and_get(state, reopen, ctr):
         assert st.get_container_exec_sessions(ctr) == ["exec1"]
 
 
-def test_container_sessions_sorted_and_per_container(state, ctr, make_container):
+def test_container_sessions_sorted_and_per_container(
+    state: FileState, ctr: Container, make_container: Callable[..., Container]
+) -> None:
     """get_container_exec_sessions lists the container's own sessions, sorted."""
     other = make_container(2)
     state.add_container(other)
@@ -68,13 +78,19 @@ def test_container_sessions_sorted_and_per_container(state, ctr, make_container)
     assert state.get_container_exec_sessions(other) == ["s0"]
 
 
-def test_no_sessions(state, ctr):
+def test_no_sessions(state: FileState, ctr: Container) -> None:
     """A container without sessions → []."""
     assert state.get_container_exec_sessions(ctr) == []
 
 
 @pytest.mark.parametrize("owner", [1, 2])
-def test_duplicate_session_id(state, snapshot, ctr, make_container, owner):
+def test_duplicate_session_id(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    ctr: Container,
+    make_container: Callable[..., Container],
+    owner: int,
+) -> None:
     """A session ID already registered (to any container) → ExecSessionExistsError."""
     other = make_container(2)
     state.add_container(other)
@@ -86,20 +102,22 @@ def test_duplicate_session_id(state, snapshot, ctr, make_container, owner):
     assert snapshot() == before
 
 
-def test_registry_maps_to_the_container_given(state, ctr, make_container):
+def test_registry_maps_to_the_container_given(
+    state: FileState, ctr: Container, make_container: Callable[..., Container]
+) -> None:
     """The session is registered under ctr's ID; session.container_id is not cross-checked."""
     state.add_exec_session(ctr, ExecSession("exec1", make_container(7).id))
     assert state.get_exec_session("exec1") == ctr.id
     assert state.get_container_exec_sessions(ctr) == ["exec1"]
 
 
-def test_session_id_may_equal_a_container_id(state, ctr):
+def test_session_id_may_equal_a_container_id(state: FileState, ctr: Container) -> None:
     """Session IDs are a registry of their own, independent of container IDs."""
     state.add_exec_session(ctr, session(ctr.id, ctr))
     assert state.get_exec_session(ctr.id) == ctr.id
 
 
-def test_sessions_do_not_touch_container_state(state, ctr):
+def test_sessions_do_not_touch_container_state(state: FileState, ctr: Container) -> None:
     """Registering and removing sessions leaves the container's stored state alone."""
     state.add_exec_session(ctr, session("exec1", ctr))
     state.remove_container_exec_sessions(ctr)
@@ -108,7 +126,11 @@ def test_sessions_do_not_touch_container_state(state, ctr):
     assert got.state == ctr.state
 
 
-def test_add_to_missing_container(state, snapshot, make_container):
+def test_add_to_missing_container(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """Adding to a container not stored → NoSuchContainerError (+inv), nothing written."""
     before = snapshot()
     ghost = make_container(1)
@@ -122,7 +144,7 @@ def test_add_to_missing_container(state, snapshot, make_container):
     assert snapshot() == before
 
 
-def test_add_checks_validity_before_duplicate(state, ctr):
+def test_add_checks_validity_before_duplicate(state: FileState, ctr: Container) -> None:
     """An invalid container and a duplicate session ID → ContainerRemovedError."""
     state.add_exec_session(ctr, session("exec1", ctr))
     ctr.valid = False
@@ -130,13 +152,13 @@ def test_add_checks_validity_before_duplicate(state, ctr):
         state.add_exec_session(ctr, session("exec1", ctr))
 
 
-def test_get_unknown_session(state, ctr):
+def test_get_unknown_session(state: FileState, ctr: Container) -> None:
     """get_exec_session of an unregistered ID → NoSuchExecSessionError."""
     with pytest.raises(errors.NoSuchExecSessionError):
         state.get_exec_session("nosuchexec")
 
 
-def test_get_empty_session_id(state):
+def test_get_empty_session_id(state: FileState) -> None:
     """get_exec_session("") → EmptyIDError."""
     with pytest.raises(errors.EmptyIDError):
         state.get_exec_session("")
@@ -145,7 +167,9 @@ def test_get_empty_session_id(state):
 # ------------------------------------------------------------------------ remove
 
 
-def test_remove_exec_session(state, reopen, ctr):
+def test_remove_exec_session(
+    state: FileState, reopen: Callable[[], FileState], ctr: Container
+) -> None:
     """remove_exec_session unregisters one session and keeps the others."""
     state.add_exec_session(ctr, session("exec1", ctr))
     state.add_exec_session(ctr, session("exec2", ctr))
@@ -157,13 +181,18 @@ def test_remove_exec_session(state, reopen, ctr):
     state.add_exec_session(ctr, session("exec1", ctr))  # the ID is free again
 
 
-def test_remove_unknown_session(state, ctr):
+def test_remove_unknown_session(state: FileState, ctr: Container) -> None:
     """remove_exec_session of an unregistered ID → NoSuchExecSessionError."""
     with pytest.raises(errors.NoSuchExecSessionError):
         state.remove_exec_session(session("nosuchexec", ctr))
 
 
-def test_remove_session_of_another_container(state, snapshot, ctr, make_container):
+def test_remove_session_of_another_container(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    ctr: Container,
+    make_container: Callable[..., Container],
+) -> None:
     """A session object naming another container than the registry → InternalError."""
     other = make_container(2)
     state.add_container(other)
@@ -174,7 +203,12 @@ def test_remove_session_of_another_container(state, snapshot, ctr, make_containe
     assert snapshot() == before
 
 
-def test_remove_container_exec_sessions(state, reopen, ctr, make_container):
+def test_remove_container_exec_sessions(
+    state: FileState,
+    reopen: Callable[[], FileState],
+    ctr: Container,
+    make_container: Callable[..., Container],
+) -> None:
     """remove_container_exec_sessions unregisters all of ctr's sessions and nobody else's."""
     other = make_container(2)
     state.add_container(other)
@@ -199,7 +233,9 @@ CTR_CALLS = {
 
 
 @pytest.mark.parametrize("call", CTR_CALLS.values(), ids=CTR_CALLS.keys())
-def test_missing_container_is_invalidated(state, make_container, call):
+def test_missing_container_is_invalidated(
+    state: FileState, make_container: Callable[..., Container], call: Callable[..., Any]
+) -> None:
     """A container not stored → NoSuchContainerError (+inv), then ContainerRemovedError."""
     ghost = make_container(1)
     with pytest.raises(errors.NoSuchContainerError):
@@ -210,7 +246,12 @@ def test_missing_container_is_invalidated(state, make_container, call):
 
 
 @pytest.mark.parametrize("call", CTR_CALLS.values(), ids=CTR_CALLS.keys())
-def test_invalid_container_is_refused(state, snapshot, ctr, call):
+def test_invalid_container_is_refused(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    ctr: Container,
+    call: Callable[..., Any],
+) -> None:
     """A container object with valid=False → ContainerRemovedError, even if still stored."""
     state.add_exec_session(ctr, session("exec1", ctr))
     before = snapshot()
@@ -220,7 +261,9 @@ def test_invalid_container_is_refused(state, snapshot, ctr, call):
     assert snapshot() == before
 
 
-def test_exec_methods_ignore_namespaces(state, make_container):
+def test_exec_methods_ignore_namespaces(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """Exec-session methods work on containers outside the store's namespace (§2.3)."""
     ctr = make_container(1, namespace="ns2")
     state.add_container(ctr)
@@ -237,7 +280,9 @@ def test_exec_methods_ignore_namespaces(state, make_container):
 # ------------------------------------------------------------------------ sessions block removal
 
 
-def test_session_blocks_container_removal(state, snapshot, ctr):
+def test_session_blocks_container_removal(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], ctr: Container
+) -> None:
     """Removing a container with exec sessions → ExecSessionExistsError (Decision 3)."""
     state.add_exec_session(ctr, session("exec1", ctr))
     before = snapshot()
@@ -249,7 +294,9 @@ def test_session_blocks_container_removal(state, snapshot, ctr):
     assert state.all_containers() == []
 
 
-def test_sessions_checked_before_dependents(state, ctr, make_container):
+def test_sessions_checked_before_dependents(
+    state: FileState, ctr: Container, make_container: Callable[..., Container]
+) -> None:
     """A container with exec sessions and dependents → ExecSessionExistsError."""
     state.add_container(make_container(2, netNsCtr=ctr.id))
     state.add_exec_session(ctr, session("exec1", ctr))
@@ -257,7 +304,12 @@ def test_sessions_checked_before_dependents(state, ctr, make_container):
         state.remove_container(ctr)
 
 
-def test_session_blocks_removal_from_pod(state, snapshot, make_pod, make_container):
+def test_session_blocks_removal_from_pod(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_pod: Callable[..., Pod],
+    make_container: Callable[..., Container],
+) -> None:
     """Removing a pod member with exec sessions and dependents → ExecSessionExistsError."""
     pod = make_pod(1)
     state.add_pod(pod)

@@ -7,9 +7,12 @@ Spec: ``API.md`` ("Invalid input …", Decision 10), ``spec/podman-state.md`` §
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import pytest
 
-from fsstate import Container, ExecSession, errors
+from fsstate import Container, ExecSession, FileState, Pod, Volume, errors
 
 #: Strings that can never be a name or ID: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 255 bytes.
 BAD = [
@@ -34,7 +37,7 @@ BAD = [
 BAD_IDS = ["", *BAD]
 
 
-def ids(values):
+def ids(values: Sequence[object]) -> list[str]:
     return [repr(v)[:20] for v in values]
 
 
@@ -42,7 +45,12 @@ def ids(values):
 
 
 @pytest.mark.parametrize("bad", BAD_IDS, ids=ids(BAD_IDS))
-def test_add_container_bad_id(state, snapshot, make_container, bad):
+def test_add_container_bad_id(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    bad: Any,
+) -> None:
     """A container config whose ID is not a safe name → InvalidArgumentError, nothing written."""
     before = snapshot()
     with pytest.raises(errors.InvalidArgumentError):
@@ -51,7 +59,12 @@ def test_add_container_bad_id(state, snapshot, make_container, bad):
 
 
 @pytest.mark.parametrize("bad", BAD_IDS, ids=ids(BAD_IDS))
-def test_add_container_bad_name(state, snapshot, make_container, bad):
+def test_add_container_bad_name(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    bad: Any,
+) -> None:
     """A container config whose name is not a safe name → InvalidArgumentError."""
     before = snapshot()
     with pytest.raises(errors.InvalidArgumentError):
@@ -60,7 +73,13 @@ def test_add_container_bad_name(state, snapshot, make_container, bad):
 
 
 @pytest.mark.parametrize("bad", BAD_IDS, ids=ids(BAD_IDS))
-def test_add_member_bad_id_or_name(state, snapshot, make_pod, make_container, bad):
+def test_add_member_bad_id_or_name(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_pod: Callable[..., Pod],
+    make_container: Callable[..., Container],
+    bad: Any,
+) -> None:
     """add_container_to_pod of a member with a bad ID or name → InvalidArgumentError."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -72,7 +91,9 @@ def test_add_member_bad_id_or_name(state, snapshot, make_pod, make_container, ba
 
 
 @pytest.mark.parametrize("bad", BAD_IDS, ids=ids(BAD_IDS))
-def test_add_pod_bad_id_or_name(state, snapshot, make_pod, bad):
+def test_add_pod_bad_id_or_name(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], make_pod: Callable[..., Pod], bad: Any
+) -> None:
     """A pod config whose ID or name is not a safe name → InvalidArgumentError."""
     before = snapshot()
     for pod in (make_pod(1, id=bad), make_pod(1, name=bad)):
@@ -82,7 +103,12 @@ def test_add_pod_bad_id_or_name(state, snapshot, make_pod, bad):
 
 
 @pytest.mark.parametrize("bad", BAD_IDS, ids=ids(BAD_IDS))
-def test_add_volume_bad_name(state, snapshot, make_volume, bad):
+def test_add_volume_bad_name(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_volume: Callable[..., Volume],
+    bad: Any,
+) -> None:
     """A volume config whose name is not a safe name → InvalidArgumentError."""
     before = snapshot()
     with pytest.raises(errors.InvalidArgumentError):
@@ -91,7 +117,12 @@ def test_add_volume_bad_name(state, snapshot, make_volume, bad):
 
 
 @pytest.mark.parametrize("bad", BAD_IDS, ids=ids(BAD_IDS))
-def test_add_exec_session_bad_id(state, snapshot, make_container, bad):
+def test_add_exec_session_bad_id(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    bad: Any,
+) -> None:
     """An exec session ID that is not a safe name → InvalidArgumentError."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -101,7 +132,13 @@ def test_add_exec_session_bad_id(state, snapshot, make_container, bad):
     assert snapshot() == before
 
 
-def test_longest_names_are_accepted(state, reopen, make_container, make_pod, make_volume):
+def test_longest_names_are_accepted(
+    state: FileState,
+    reopen: Callable[[], FileState],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+    make_volume: Callable[..., Volume],
+) -> None:
     """IDs and names of exactly 255 bytes, using every allowed character class, are fine."""
     long = "A9" + "z_.-" * 63 + "x"
     assert len(long) == 255
@@ -118,7 +155,14 @@ def test_longest_names_are_accepted(state, reopen, make_container, make_pod, mak
 
 
 @pytest.mark.parametrize("bad", ["a/b", "..", ""], ids=ids(["a/b", "..", ""]))
-def test_rewrite_with_bad_name(state, snapshot, make_container, make_pod, make_volume, bad):
+def test_rewrite_with_bad_name(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+    make_volume: Callable[..., Volume],
+    bad: Any,
+) -> None:
     """Rewriting a config to a name that is not safe → InvalidArgumentError, nothing written."""
     ctr, pod, vol = make_container(1), make_pod(1), make_volume("data")
     state.add_container(ctr)
@@ -149,7 +193,12 @@ def test_rewrite_with_bad_name(state, snapshot, make_container, make_pod, make_v
     ],
     ids=["namedVolumes-str", "namedVolumes-dict", "id-int", "id-null", "name-int", "name-list"],
 )
-def test_add_container_failing_schema(state, snapshot, make_container, overrides):
+def test_add_container_failing_schema(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    overrides: dict[str, Any],
+) -> None:
     """A container config with a key of the wrong type → InvalidArgumentError."""
     before = snapshot()
     with pytest.raises(errors.InvalidArgumentError):
@@ -158,7 +207,12 @@ def test_add_container_failing_schema(state, snapshot, make_container, overrides
 
 
 @pytest.mark.parametrize("overrides", [{"id": 123}, {"name": 5}], ids=["id-int", "name-int"])
-def test_add_pod_failing_schema(state, snapshot, make_pod, overrides):
+def test_add_pod_failing_schema(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_pod: Callable[..., Pod],
+    overrides: dict[str, Any],
+) -> None:
     """A pod config with a key of the wrong type → InvalidArgumentError."""
     before = snapshot()
     with pytest.raises(errors.InvalidArgumentError):
@@ -166,7 +220,9 @@ def test_add_pod_failing_schema(state, snapshot, make_pod, overrides):
     assert snapshot() == before
 
 
-def test_add_volume_failing_schema(state, snapshot, make_volume):
+def test_add_volume_failing_schema(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], make_volume: Callable[..., Volume]
+) -> None:
     """A volume config whose name is not a string → InvalidArgumentError."""
     vol = make_volume("data")
     vol.config["name"] = 5
@@ -176,7 +232,13 @@ def test_add_volume_failing_schema(state, snapshot, make_volume):
     assert snapshot() == before
 
 
-def test_rewrite_failing_schema(state, snapshot, make_container, make_pod, make_volume):
+def test_rewrite_failing_schema(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+    make_volume: Callable[..., Volume],
+) -> None:
     """A rewritten config with a key of the wrong type → InvalidArgumentError."""
     ctr, pod, vol = make_container(1), make_pod(1), make_volume("data")
     state.add_container(ctr)
@@ -195,14 +257,21 @@ def test_rewrite_failing_schema(state, snapshot, make_container, make_pod, make_
 # ------------------------------------------------------------------------ non-mapping configs
 
 
-def test_model_rejects_non_mapping_config():
+def test_model_rejects_non_mapping_config() -> None:
     """Building a Container from a non-mapping config → InvalidArgumentError."""
     with pytest.raises(errors.InvalidArgumentError):
-        Container(["not", "a", "mapping"])
+        Container(["not", "a", "mapping"])  # type: ignore[arg-type]  # the point of the test
 
 
 @pytest.mark.parametrize("bad", [["a", "list"], "a string", 42], ids=["list", "str", "int"])
-def test_rewrite_with_non_mapping(state, snapshot, make_container, make_pod, make_volume, bad):
+def test_rewrite_with_non_mapping(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+    make_volume: Callable[..., Volume],
+    bad: Any,
+) -> None:
     """rewrite_*_config with a non-mapping config → InvalidArgumentError, nothing written."""
     ctr, pod, vol = make_container(1), make_pod(1), make_volume("data")
     state.add_container(ctr)
@@ -237,21 +306,23 @@ GETTERS = {
 
 
 @pytest.mark.parametrize("call", GETTERS.values(), ids=GETTERS.keys())
-def test_getter_empty_id(state, call):
+def test_getter_empty_id(state: FileState, call: Callable[..., Any]) -> None:
     """An empty ID or name → EmptyIDError."""
     with pytest.raises(errors.EmptyIDError):
         call(state, "")
 
 
 @pytest.mark.parametrize("call", GETTERS.values(), ids=GETTERS.keys())
-def test_getter_empty_id_checked_before_closed(state, call):
+def test_getter_empty_id_checked_before_closed(state: FileState, call: Callable[..., Any]) -> None:
     """On a closed store an empty ID still → EmptyIDError (checked first, §1.2)."""
     state.close()
     with pytest.raises(errors.EmptyIDError):
         call(state, "")
 
 
-def test_pod_has_container_empty_id_checked_before_closed(state, make_pod):
+def test_pod_has_container_empty_id_checked_before_closed(
+    state: FileState, make_pod: Callable[..., Pod]
+) -> None:
     """pod_has_container(pod, "") on a closed store → EmptyIDError."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -269,7 +340,14 @@ IMPOSSIBLE = ["../x", "a/b", "..", "a\x00b", "a" * 256, "%"]
     [*GETTERS.values(), lambda st, key: st.get_exec_session(key)],
     ids=[*GETTERS.keys(), "get_exec_session"],
 )
-def test_getter_impossible_key(state, make_container, make_pod, make_volume, call, key):
+def test_getter_impossible_key(
+    state: FileState,
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+    make_volume: Callable[..., Volume],
+    call: Callable[..., Any],
+    key: str,
+) -> None:
     """A key that can be no name or ID → InvalidArgumentError (or a subclass)."""
     state.add_container(make_container(1))
     state.add_pod(make_pod(1))

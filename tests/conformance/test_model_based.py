@@ -9,7 +9,9 @@ users must match the model, also through a freshly reopened store.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -22,7 +24,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from fsstate import Container, errors
+from fsstate import Container, FileState, Pod, Volume, errors
+
+#: The error a call must raise, exactly, or None when it must succeed.
+Expected = type[errors.StateError] | None
 
 SETTINGS = settings(max_examples=50, stateful_step_count=20, deadline=None)
 
@@ -34,14 +39,21 @@ VOLS = st.sampled_from(["va", "vb", "vc"])
 class StoreMachine(RuleBasedStateMachine):
     """Drives one store and a dict model side by side."""
 
-    def __init__(self, opener, base: Path, new_container, new_pod, new_volume) -> None:
+    def __init__(
+        self,
+        opener: Callable[[Path], FileState],
+        base: Path,
+        new_container: Callable[..., Container],
+        new_pod: Callable[..., Pod],
+        new_volume: Callable[..., Volume],
+    ) -> None:
         super().__init__()
         self.opener = opener
         self.root = Path(tempfile.mkdtemp(dir=base))
         self.store = opener(self.root)
         self.new_container, self.new_pod, self.new_volume = new_container, new_pod, new_volume
         # n -> {"config": ContainerConfig, "pod": p or None, "deps": {n}, "vols": {name}}
-        self.ctrs: dict[int, dict] = {}
+        self.ctrs: dict[int, dict[str, Any]] = {}
         self.pods: dict[int, set[int]] = {}
         self.vols: set[str] = set()
 
@@ -50,7 +62,9 @@ class StoreMachine(RuleBasedStateMachine):
 
     # ---------------------------------------------------------------- helpers
 
-    def expect(self, error, call, *args) -> None:
+    def expect(
+        self, error: type[errors.StateError] | None, call: Callable[..., Any], *args: Any
+    ) -> None:
         if error is None:
             call(*args)
             return
@@ -70,10 +84,11 @@ class StoreMachine(RuleBasedStateMachine):
     # ---------------------------------------------------------------- rules
 
     @rule(n=CTRS, dep=st.none() | CTRS, vol=st.none() | VOLS)
-    def add_container(self, n, dep, vol):
+    def add_container(self, n: int, dep: int | None, vol: str | None) -> None:
+        error: Expected
         if dep == n:
             dep = None
-        overrides = {}
+        overrides: dict[str, Any] = {}
         if dep is not None:
             overrides["Dependencies"] = [self.cid(dep)]
         if vol is not None:
@@ -99,8 +114,9 @@ class StoreMachine(RuleBasedStateMachine):
             }
 
     @rule(p=PODS, n=CTRS, vol=st.none() | VOLS)
-    def add_member(self, p, n, vol):
-        overrides = {"pod": self.pid(p)}
+    def add_member(self, p: int, n: int, vol: str | None) -> None:
+        error: Expected
+        overrides: dict[str, Any] = {"pod": self.pid(p)}
         if vol is not None:
             overrides["namedVolumes"] = [{"volumeName": vol, "dest": "/data"}]
         ctr = self.new_container(n, **overrides)
@@ -118,7 +134,8 @@ class StoreMachine(RuleBasedStateMachine):
             self.pods[p].add(n)
 
     @rule(n=CTRS)
-    def remove_container(self, n):
+    def remove_container(self, n: int) -> None:
+        error: Expected
         rec = self.ctrs.get(n)
         if rec is None:
             ctr, error = self.new_container(n), errors.NoSuchContainerError
@@ -134,7 +151,7 @@ class StoreMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: any(self.pods.values()))
     @rule(data=st.data())
-    def remove_member(self, data):
+    def remove_member(self, data: st.DataObject) -> None:
         members = sorted((p, n) for p, ns in self.pods.items() for n in ns)
         p, n = data.draw(st.sampled_from(members))
         self.store.remove_container_from_pod(self.new_pod(p), Container(self.ctrs[n]["config"]))
@@ -142,14 +159,15 @@ class StoreMachine(RuleBasedStateMachine):
         self.pods[p].discard(n)
 
     @rule(p=PODS)
-    def add_pod(self, p):
+    def add_pod(self, p: int) -> None:
         error = errors.PodExistsError if p in self.pods else None
         self.expect(error, self.store.add_pod, self.new_pod(p))
         if error is None:
             self.pods[p] = set()
 
     @rule(p=PODS)
-    def remove_pod(self, p):
+    def remove_pod(self, p: int) -> None:
+        error: Expected
         if p not in self.pods:
             error = errors.NoSuchPodError
         elif self.pods[p]:
@@ -161,7 +179,7 @@ class StoreMachine(RuleBasedStateMachine):
             del self.pods[p]
 
     @rule(p=PODS)
-    def remove_pod_containers(self, p):
+    def remove_pod_containers(self, p: int) -> None:
         error = None if p in self.pods else errors.NoSuchPodError
         self.expect(error, self.store.remove_pod_containers, self.new_pod(p))
         if error is None:
@@ -170,14 +188,15 @@ class StoreMachine(RuleBasedStateMachine):
             self.pods[p] = set()
 
     @rule(name=VOLS)
-    def add_volume(self, name):
+    def add_volume(self, name: str) -> None:
         error = errors.VolumeExistsError if name in self.vols else None
         self.expect(error, self.store.add_volume, self.new_volume(name))
         if error is None:
             self.vols.add(name)
 
     @rule(name=VOLS)
-    def remove_volume(self, name):
+    def remove_volume(self, name: str) -> None:
+        error: Expected
         if name not in self.vols:
             error = errors.NoSuchVolumeError
         elif any(name in rec["vols"] for rec in self.ctrs.values()):
@@ -189,14 +208,14 @@ class StoreMachine(RuleBasedStateMachine):
             self.vols.discard(name)
 
     @rule()
-    def reopen(self):
+    def reopen(self) -> None:
         self.store.close()
         self.store = self.opener(self.root)
 
     # ---------------------------------------------------------------- invariants
 
     @invariant()
-    def containers_agree(self):
+    def containers_agree(self) -> None:
         got = self.store.all_containers()
         assert [c.id for c in got] == sorted(self.cid(n) for n in self.ctrs)
         for n in range(1, 7):
@@ -214,7 +233,7 @@ class StoreMachine(RuleBasedStateMachine):
                     self.store.lookup_container_id(str(n))
 
     @invariant()
-    def pods_agree(self):
+    def pods_agree(self) -> None:
         assert [p.id for p in self.store.all_pods()] == sorted(self.pid(p) for p in self.pods)
         for p in range(1, 4):
             assert self.store.has_pod(self.pid(p)) is (p in self.pods)
@@ -227,7 +246,7 @@ class StoreMachine(RuleBasedStateMachine):
                     self.store.lookup_pod(f"pod{p}")
 
     @invariant()
-    def volumes_agree(self):
+    def volumes_agree(self) -> None:
         assert [v.name for v in self.store.all_volumes()] == sorted(self.vols)
         for name in self.vols:
             users = sorted(self.cid(n) for n, rec in self.ctrs.items() if name in rec["vols"])
@@ -236,10 +255,17 @@ class StoreMachine(RuleBasedStateMachine):
 
 @pytest.mark.slow
 def test_random_sequences_agree_with_model(
-    store_opener, tmp_path, make_container, make_pod, make_volume
-):
+    store_opener: Callable[[Path], FileState],
+    tmp_path: Path,
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+    make_volume: Callable[..., Volume],
+) -> None:
     """Random add/remove sequences leave the store agreeing with a dict model."""
     run_state_machine_as_test(
-        lambda: StoreMachine(store_opener, tmp_path, make_container, make_pod, make_volume),
+        # Hypothesis calls the factory like the class it expects (hypothesis.stateful).
+        lambda: StoreMachine(  # type: ignore[arg-type]
+            store_opener, tmp_path, make_container, make_pod, make_volume
+        ),
         settings=SETTINGS,
     )

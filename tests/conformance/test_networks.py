@@ -8,12 +8,15 @@ Decisions 8, 9. A live set exists when the config has ``networks`` — or, witho
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
-from fsstate import errors
+from fsstate import Container, FileState, errors
 
 
-def networks(st, ctr):
+def networks(st: FileState, ctr: Container) -> list[str] | None:
     """get_networks, or None when the container has no live network set."""
     try:
         return st.get_networks(ctr)
@@ -22,7 +25,7 @@ def networks(st, ctr):
 
 
 @pytest.fixture
-def bare(state, make_container):
+def bare(state: FileState, make_container: Callable[..., Container]) -> Container:
     """Container 1 stored with no network keys at all (no live network set)."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -30,7 +33,7 @@ def bare(state, make_container):
 
 
 @pytest.fixture
-def joined(state, make_container):
+def joined(state: FileState, make_container: Callable[..., Container]) -> Container:
     """Container 2 on networks a, b, c; aliases only for a (["y", "x"]) and c ([])."""
     ctr = make_container(2, networks=["c", "a", "b"], network_alises={"a": ["y", "x"], "c": []})
     state.add_container(ctr)
@@ -49,7 +52,12 @@ CALLS = {
 
 
 @pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
-def test_closed_store_raises_before_anything_else(state, snapshot, joined, call):
+def test_closed_store_raises_before_anything_else(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    joined: Container,
+    call: Callable[..., Any],
+) -> None:
     """After close() each network method raises StateClosedError, even for an invalid object."""
     before = snapshot()
     joined.valid = False
@@ -60,7 +68,9 @@ def test_closed_store_raises_before_anything_else(state, snapshot, joined, call)
 
 
 @pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
-def test_missing_container_is_invalidated(state, make_container, call):
+def test_missing_container_is_invalidated(
+    state: FileState, make_container: Callable[..., Container], call: Callable[..., Any]
+) -> None:
     """A container not stored → NoSuchContainerError (+inv), then ContainerRemovedError."""
     ghost = make_container(9, networks=["a"])
     with pytest.raises(errors.NoSuchContainerError):
@@ -71,7 +81,12 @@ def test_missing_container_is_invalidated(state, make_container, call):
 
 
 @pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
-def test_invalid_container_is_refused(state, snapshot, joined, call):
+def test_invalid_container_is_refused(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    joined: Container,
+    call: Callable[..., Any],
+) -> None:
     """A container object with valid=False → ContainerRemovedError, even if still stored."""
     before = snapshot()
     joined.valid = False
@@ -81,7 +96,12 @@ def test_invalid_container_is_refused(state, snapshot, joined, call):
 
 
 @pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
-def test_namespace_mismatch(state, snapshot, make_container, call):
+def test_namespace_mismatch(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    call: Callable[..., Any],
+) -> None:
     """A container outside the store's namespace → NamespaceMismatchError."""
     ctr = make_container(2, namespace="ns2", networks=["a"], network_alises={"a": ["x"]})
     state.add_container(ctr)
@@ -100,7 +120,12 @@ NAMED_CALLS = {
 
 
 @pytest.mark.parametrize("call", NAMED_CALLS.values(), ids=NAMED_CALLS.keys())
-def test_empty_network_name(state, snapshot, joined, call):
+def test_empty_network_name(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    joined: Container,
+    call: Callable[..., Any],
+) -> None:
     """An empty network name → InvalidArgumentError, nothing written."""
     before = snapshot()
     with pytest.raises(errors.InvalidArgumentError):
@@ -109,7 +134,9 @@ def test_empty_network_name(state, snapshot, joined, call):
 
 
 @pytest.mark.parametrize("call", NAMED_CALLS.values(), ids=NAMED_CALLS.keys())
-def test_empty_name_checked_before_existence(state, make_container, call):
+def test_empty_name_checked_before_existence(
+    state: FileState, make_container: Callable[..., Container], call: Callable[..., Any]
+) -> None:
     """An empty network name is reported before the container is looked up (no +inv)."""
     ghost = make_container(9)
     with pytest.raises(errors.InvalidArgumentError):
@@ -118,7 +145,9 @@ def test_empty_name_checked_before_existence(state, make_container, call):
 
 
 @pytest.mark.parametrize("call", NAMED_CALLS.values(), ids=NAMED_CALLS.keys())
-def test_invalid_checked_before_empty_name(state, joined, call):
+def test_invalid_checked_before_empty_name(
+    state: FileState, joined: Container, call: Callable[..., Any]
+) -> None:
     """An invalid object and an empty network name → ContainerRemovedError."""
     joined.valid = False
     with pytest.raises(errors.ContainerRemovedError):
@@ -126,7 +155,9 @@ def test_invalid_checked_before_empty_name(state, joined, call):
 
 
 @pytest.mark.parametrize("call", NAMED_CALLS.values(), ids=NAMED_CALLS.keys())
-def test_empty_name_checked_before_namespace(state, make_container, call):
+def test_empty_name_checked_before_namespace(
+    state: FileState, make_container: Callable[..., Container], call: Callable[..., Any]
+) -> None:
     """An empty network name and a namespace mismatch → InvalidArgumentError."""
     ctr = make_container(2, namespace="ns2", networks=["a"])
     state.add_container(ctr)
@@ -138,7 +169,9 @@ def test_empty_name_checked_before_namespace(state, make_container, call):
 # ------------------------------------------------------------------------ initial networks
 
 
-def test_networks_from_seed_config(state, reopen, joined):
+def test_networks_from_seed_config(
+    state: FileState, reopen: Callable[[], FileState], joined: Container
+) -> None:
     """``networks`` + ``network_alises`` give sorted networks and aliases (Decision 8)."""
     for st in (state, reopen()):
         assert st.get_networks(joined) == ["a", "b", "c"]
@@ -148,7 +181,9 @@ def test_networks_from_seed_config(state, reopen, joined):
         assert st.get_network_aliases(joined, "c") == []
 
 
-def test_networks_from_new_networks_map(state, make_container):
+def test_networks_from_new_networks_map(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """Without ``networks``, the keys of ``newNetworks`` and their ``aliases`` are used."""
     ctr = make_container(
         1,
@@ -165,7 +200,9 @@ def test_networks_from_new_networks_map(state, make_container):
     assert state.get_network_aliases(ctr, "plain") == []
 
 
-def test_networks_from_ordered_networks(state, make_container):
+def test_networks_from_ordered_networks(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """``orderedNetworks`` entries give the live set and their aliases."""
     ctr = make_container(
         1,
@@ -180,14 +217,16 @@ def test_networks_from_ordered_networks(state, make_container):
     assert state.get_all_network_aliases(ctr) == {"alpha": ["c"], "zeta": ["a", "b"]}
 
 
-def test_networks_key_wins_over_new_networks(state, make_container):
+def test_networks_key_wins_over_new_networks(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """When ``networks`` is present, ``newNetworks`` is not used (Decision 8)."""
     ctr = make_container(1, networks=["old"], newNetworks={"new": {"aliases": ["n"]}})
     state.add_container(ctr)
     assert state.get_networks(ctr) == ["old"]
 
 
-def test_no_network_keys(state, bare):
+def test_no_network_keys(state: FileState, bare: Container) -> None:
     """Without network keys: get_networks → NoSuchNetworkError; the alias getters are empty."""
     with pytest.raises(errors.NoSuchNetworkError):
         state.get_networks(bare)
@@ -195,7 +234,11 @@ def test_no_network_keys(state, bare):
     assert state.get_network_aliases(bare, "podman") == []
 
 
-def test_empty_network_name_in_config(state, snapshot, make_container):
+def test_empty_network_name_in_config(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """An empty entry in ``networks`` → InvalidArgumentError at add, nothing written."""
     before = snapshot()
     with pytest.raises(errors.InvalidArgumentError):
@@ -203,7 +246,11 @@ def test_empty_network_name_in_config(state, snapshot, make_container):
     assert snapshot() == before
 
 
-def test_aliases_for_a_network_not_joined(state, snapshot, make_container):
+def test_aliases_for_a_network_not_joined(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+) -> None:
     """A ``network_alises`` key missing from ``networks`` → NoSuchNetworkError at add."""
     before = snapshot()
     ctr = make_container(1, networks=["a"], network_alises={"a": ["x"], "b": ["y"]})
@@ -213,7 +260,9 @@ def test_aliases_for_a_network_not_joined(state, snapshot, make_container):
     state.add_container(make_container(1))  # ID and name were not taken
 
 
-def test_aliases_need_not_be_unique(state, make_container):
+def test_aliases_need_not_be_unique(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """Aliases may repeat across containers and equal container names (§2.8)."""
     state.add_container(make_container(1, networks=["a"], network_alises={"a": ["test2"]}))
     ctr = make_container(2, networks=["a"], network_alises={"a": ["test2"]})
@@ -222,7 +271,7 @@ def test_aliases_need_not_be_unique(state, make_container):
     assert state.get_all_network_aliases(ctr) == {"a": ["test2"], "b": ["test1"]}
 
 
-def test_get_network_aliases_not_joined(state, joined):
+def test_get_network_aliases_not_joined(state: FileState, joined: Container) -> None:
     """get_network_aliases of a network the container is not on → NoAliasesError."""
     with pytest.raises(errors.NoAliasesError):
         state.get_network_aliases(joined, "zzz")
@@ -231,7 +280,7 @@ def test_get_network_aliases_not_joined(state, joined):
 # ------------------------------------------------------------------------ connect
 
 
-def test_connect(state, reopen, joined):
+def test_connect(state: FileState, reopen: Callable[[], FileState], joined: Container) -> None:
     """network_connect adds the network with its (sorted) aliases, durably."""
     state.network_connect(joined, "d", ["q", "p"])
     for st in (state, reopen()):
@@ -240,14 +289,16 @@ def test_connect(state, reopen, joined):
         assert st.get_all_network_aliases(joined) == {"a": ["x", "y"], "c": [], "d": ["p", "q"]}
 
 
-def test_connect_without_aliases(state, joined):
+def test_connect_without_aliases(state: FileState, joined: Container) -> None:
     """Connecting with no aliases records an empty alias list for the network."""
     state.network_connect(joined, "d")
     assert state.get_all_network_aliases(joined)["d"] == []
     assert state.get_network_aliases(joined, "d") == []
 
 
-def test_connect_seeds_default_network(state, reopen, bare):
+def test_connect_seeds_default_network(
+    state: FileState, reopen: Callable[[], FileState], bare: Container
+) -> None:
     """Connecting a container without a live set seeds it with ``podman`` first."""
     state.network_connect(bare, "net1", ["alias1"])
     other = reopen()
@@ -256,7 +307,9 @@ def test_connect_seeds_default_network(state, reopen, bare):
     assert other.get_network_aliases(bare, "podman") == []
 
 
-def test_connect_already_joined(state, snapshot, joined):
+def test_connect_already_joined(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], joined: Container
+) -> None:
     """Connecting a network already joined → NetworkExistsError, nothing written."""
     before = snapshot()
     for net in ("a", "b"):
@@ -265,7 +318,9 @@ def test_connect_already_joined(state, snapshot, joined):
     assert snapshot() == before
 
 
-def test_connect_failure_rolls_back_seeding(state, snapshot, bare):
+def test_connect_failure_rolls_back_seeding(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], bare: Container
+) -> None:
     """Connecting ``podman`` to an unseeded container → NetworkExistsError, seeding undone."""
     before = snapshot()
     with pytest.raises(errors.NetworkExistsError):
@@ -278,7 +333,7 @@ def test_connect_failure_rolls_back_seeding(state, snapshot, bare):
 # ------------------------------------------------------------------------ disconnect
 
 
-def test_disconnect(state, reopen, joined):
+def test_disconnect(state: FileState, reopen: Callable[[], FileState], joined: Container) -> None:
     """network_disconnect removes the network and its aliases, durably."""
     state.network_disconnect(joined, "a")
     for st in (state, reopen()):
@@ -288,7 +343,9 @@ def test_disconnect(state, reopen, joined):
             st.get_network_aliases(joined, "a")
 
 
-def test_disconnect_without_aliases(state, make_container):
+def test_disconnect_without_aliases(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """A container with networks but no aliases can be disconnected (Decision 9)."""
     ctr = make_container(1, networks=["a", "b"])
     state.add_container(ctr)
@@ -296,7 +353,7 @@ def test_disconnect_without_aliases(state, make_container):
     assert state.get_networks(ctr) == ["b"]
 
 
-def test_disconnect_last_network(state, joined):
+def test_disconnect_last_network(state: FileState, joined: Container) -> None:
     """Disconnecting every network leaves an empty live set."""
     for net in ("a", "b", "c"):
         state.network_disconnect(joined, net)
@@ -304,7 +361,9 @@ def test_disconnect_last_network(state, joined):
     assert state.get_all_network_aliases(joined) == {}
 
 
-def test_disconnect_not_joined(state, snapshot, joined):
+def test_disconnect_not_joined(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], joined: Container
+) -> None:
     """Disconnecting a network not joined → NoSuchNetworkError, nothing written."""
     before = snapshot()
     with pytest.raises(errors.NoSuchNetworkError):
@@ -312,7 +371,9 @@ def test_disconnect_not_joined(state, snapshot, joined):
     assert snapshot() == before
 
 
-def test_disconnect_without_live_set(state, snapshot, bare):
+def test_disconnect_without_live_set(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], bare: Container
+) -> None:
     """Disconnecting a container that has no live network set → NoSuchNetworkError."""
     before = snapshot()
     with pytest.raises(errors.NoSuchNetworkError):
@@ -320,7 +381,7 @@ def test_disconnect_without_live_set(state, snapshot, bare):
     assert snapshot() == before
 
 
-def test_reconnect_after_disconnect(state, joined):
+def test_reconnect_after_disconnect(state: FileState, joined: Container) -> None:
     """A network left can be joined again, with new aliases."""
     state.network_disconnect(joined, "a")
     state.network_connect(joined, "a", ["z"])

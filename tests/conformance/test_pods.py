@@ -8,12 +8,17 @@ Decisions 1, 2, 3, 4, 6.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
-from fsstate import Container, ExecSession, Pod, errors
+from fsstate import Container, ExecSession, FileState, Pod, Volume, errors
 
 
-def expect_exact(cls, call, *args):
+def expect_exact(
+    cls: type[errors.StateError], call: Callable[..., object], *args: object
+) -> errors.StateError:
     """Call and assert it raises exactly ``cls`` (not a subclass)."""
     with pytest.raises(cls) as exc:
         call(*args)
@@ -22,7 +27,7 @@ def expect_exact(cls, call, *args):
 
 
 @pytest.fixture
-def pod(state, make_pod):
+def pod(state: FileState, make_pod: Callable[..., Pod]) -> Pod:
     """Pod 1, stored."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -30,7 +35,7 @@ def pod(state, make_pod):
 
 
 @pytest.fixture
-def member(state, pod, make_container):
+def member(state: FileState, pod: Pod, make_container: Callable[..., Container]) -> Container:
     """Container 1, stored as a member of pod 1."""
     ctr = make_container(1, pod=pod.id)
     state.add_container_to_pod(pod, ctr)
@@ -59,7 +64,13 @@ CLOSED_CALLS = {
 
 
 @pytest.mark.parametrize("call", CLOSED_CALLS.values(), ids=CLOSED_CALLS.keys())
-def test_closed_store_raises_before_anything_else(state, snapshot, pod, member, call):
+def test_closed_store_raises_before_anything_else(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    pod: Pod,
+    member: Container,
+    call: Callable[..., Any],
+) -> None:
     """After close() each pod method raises StateClosedError, even for invalid objects."""
     before = snapshot()
     pod.valid = member.valid = False
@@ -72,7 +83,7 @@ def test_closed_store_raises_before_anything_else(state, snapshot, pod, member, 
 # ------------------------------------------------------------------------ add and get
 
 
-def test_add_then_get(state, make_pod):
+def test_add_then_get(state: FileState, make_pod: Callable[..., Pod]) -> None:
     """pod(id) returns the stored config with an empty state and valid=True."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -83,7 +94,9 @@ def test_add_then_get(state, make_pod):
     assert (got.id, got.name, got.namespace) == (pod.id, "pod1", "")
 
 
-def test_add_is_durable(state, reopen, make_pod):
+def test_add_is_durable(
+    state: FileState, reopen: Callable[[], FileState], make_pod: Callable[..., Pod]
+) -> None:
     """An added pod, config and state, is seen by a freshly opened store."""
     pod = make_pod(1, xFutureKey={"k": [1, None]})
     pod.state["xFutureState"] = "kept"
@@ -93,7 +106,7 @@ def test_add_is_durable(state, reopen, make_pod):
     assert got == pod
 
 
-def test_returned_pods_are_independent_copies(state, pod):
+def test_returned_pods_are_independent_copies(state: FileState, pod: Pod) -> None:
     """Mutating a returned pod changes neither the store nor later results."""
     first = state.pod(pod.id)
     first.config["labels"]["a"] = "changed"
@@ -102,7 +115,7 @@ def test_returned_pods_are_independent_copies(state, pod):
         assert got.config == pod_config
 
 
-def test_all_pods_sorted_with_empty_state(state, make_pod):
+def test_all_pods_sorted_with_empty_state(state: FileState, make_pod: Callable[..., Pod]) -> None:
     """all_pods returns every pod sorted by ID, states not loaded."""
     for n in (3, 1, 2):
         state.add_pod(make_pod(n))
@@ -111,7 +124,9 @@ def test_all_pods_sorted_with_empty_state(state, make_pod):
     assert all(p.state == {} and p.valid for p in got)
 
 
-def test_add_invalid_pod(state, snapshot, make_pod):
+def test_add_invalid_pod(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], make_pod: Callable[..., Pod]
+) -> None:
     """add_pod of an object with valid=False → PodRemovedError, nothing written."""
     pod = make_pod(1)
     pod.valid = False
@@ -120,7 +135,9 @@ def test_add_invalid_pod(state, snapshot, make_pod):
     assert snapshot()["pods"] == {}
 
 
-def test_add_duplicate_pod_id(state, snapshot, pod, make_pod):
+def test_add_duplicate_pod_id(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], pod: Pod, make_pod: Callable[..., Pod]
+) -> None:
     """A pod ID already held by a pod → PodExistsError (Decision 2)."""
     before = snapshot()
     with pytest.raises(errors.PodExistsError):
@@ -129,7 +146,12 @@ def test_add_duplicate_pod_id(state, snapshot, pod, make_pod):
     state.add_pod(make_pod(2))  # the name was not taken
 
 
-def test_add_pod_with_a_containers_id(state, snapshot, make_pod, make_container):
+def test_add_pod_with_a_containers_id(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_pod: Callable[..., Pod],
+    make_container: Callable[..., Container],
+) -> None:
     """A pod ID already held by a container → ContainerExistsError (Decision 2)."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -138,7 +160,9 @@ def test_add_pod_with_a_containers_id(state, snapshot, make_pod, make_container)
     assert snapshot() == before
 
 
-def test_add_pod_with_a_pods_name(state, snapshot, pod, make_pod):
+def test_add_pod_with_a_pods_name(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], pod: Pod, make_pod: Callable[..., Pod]
+) -> None:
     """A pod name already held by a pod → PodExistsError."""
     before = snapshot()
     with pytest.raises(errors.PodExistsError):
@@ -147,7 +171,12 @@ def test_add_pod_with_a_pods_name(state, snapshot, pod, make_pod):
     state.add_pod(make_pod(2))  # the ID was not taken
 
 
-def test_add_pod_with_a_containers_name(state, snapshot, make_pod, make_container):
+def test_add_pod_with_a_containers_name(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_pod: Callable[..., Pod],
+    make_container: Callable[..., Container],
+) -> None:
     """A pod name already held by a container → ContainerExistsError (Decision 1)."""
     state.add_container(make_container(1))
     before = snapshot()
@@ -155,7 +184,12 @@ def test_add_pod_with_a_containers_name(state, snapshot, make_pod, make_containe
     assert snapshot() == before
 
 
-def test_add_pod_checks_id_before_name(state, pod, make_pod, make_container):
+def test_add_pod_checks_id_before_name(
+    state: FileState,
+    pod: Pod,
+    make_pod: Callable[..., Pod],
+    make_container: Callable[..., Container],
+) -> None:
     """ID taken and name taken by different kinds → the ID's error wins."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -164,7 +198,9 @@ def test_add_pod_checks_id_before_name(state, pod, make_pod, make_container):
         state.add_pod(make_pod(2, id=pod.id, name="test1"))
 
 
-def test_add_pod_outside_namespace(state, snapshot, make_pod):
+def test_add_pod_outside_namespace(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], make_pod: Callable[..., Pod]
+) -> None:
     """Adding a pod whose namespace differs from the store's → NamespaceMismatchError."""
     state.set_namespace("ns1")
     before = snapshot()
@@ -175,7 +211,7 @@ def test_add_pod_outside_namespace(state, snapshot, make_pod):
     state.add_pod(make_pod(1, namespace="ns1"))
 
 
-def test_add_pod_checks_namespace_before_id(state, make_pod):
+def test_add_pod_checks_namespace_before_id(state: FileState, make_pod: Callable[..., Pod]) -> None:
     """Outside the namespace with a taken ID → NamespaceMismatchError."""
     state.add_pod(make_pod(1, namespace="ns1"))
     state.set_namespace("ns1")
@@ -187,7 +223,7 @@ def test_add_pod_checks_namespace_before_id(state, make_pod):
 
 
 @pytest.fixture
-def two_pods(state, make_pod):
+def two_pods(state: FileState, make_pod: Callable[..., Pod]) -> list[Pod]:
     """Pods with IDs f1f1… and f2f2…: "f" is ambiguous, "f1" and "f2" are not."""
     pods = [make_pod(1), make_pod(2)]
     for pod in pods:
@@ -198,28 +234,30 @@ def two_pods(state, make_pod):
 @pytest.mark.parametrize(
     ("key", "want"), [("f1" * 16, 0), ("pod1", 0), ("f1", 0), ("f2f", 1), ("pod2", 1)]
 )
-def test_lookup_pod_resolves(state, two_pods, key, want):
+def test_lookup_pod_resolves(state: FileState, two_pods: list[Pod], key: str, want: int) -> None:
     """lookup_pod by full ID, exact name or unique ID prefix; state not loaded."""
     got = state.lookup_pod(key)
     assert got == Pod(two_pods[want].config)
     assert got.valid is True
 
 
-def test_lookup_pod_ambiguous_prefix(state, two_pods):
+def test_lookup_pod_ambiguous_prefix(state: FileState, two_pods: list[Pod]) -> None:
     """A prefix of several pod IDs → PodExistsError."""
     with pytest.raises(errors.PodExistsError):
         state.lookup_pod("f")
 
 
 @pytest.mark.parametrize("key", ["f3", "pod", "1", "test1", "1" * 32])
-def test_lookup_pod_no_match(state, two_pods, make_container, key):
+def test_lookup_pod_no_match(
+    state: FileState, two_pods: list[Pod], make_container: Callable[..., Container], key: str
+) -> None:
     """No pod ID, name or ID prefix matches (containers never match) → NoSuchPodError."""
     state.add_container(make_container(1))
     with pytest.raises(errors.NoSuchPodError):
         state.lookup_pod(key)
 
 
-def test_lookup_pod_full_id_beats_name(state, make_pod):
+def test_lookup_pod_full_id_beats_name(state: FileState, make_pod: Callable[..., Pod]) -> None:
     """A string that is one pod's ID and another's name resolves to the ID (Decision 6)."""
     first = make_pod(1)
     state.add_pod(first)
@@ -227,13 +265,17 @@ def test_lookup_pod_full_id_beats_name(state, make_pod):
     assert state.lookup_pod(first.id).id == first.id
 
 
-def test_lookup_pod_name_beats_prefix(state, two_pods, make_pod):
+def test_lookup_pod_name_beats_prefix(
+    state: FileState, two_pods: list[Pod], make_pod: Callable[..., Pod]
+) -> None:
     """An exact pod name wins over an (ambiguous) ID prefix."""
     state.add_pod(make_pod(3, name="f"))
     assert state.lookup_pod("f").id == make_pod(3).id
 
 
-def test_pod_and_has_pod_are_exact(state, pod, make_container):
+def test_pod_and_has_pod_are_exact(
+    state: FileState, pod: Pod, make_container: Callable[..., Container]
+) -> None:
     """pod()/has_pod() take a full pod ID only: prefixes, names and container IDs miss."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -247,7 +289,7 @@ def test_pod_and_has_pod_are_exact(state, pod, make_container):
 # ------------------------------------------------------------------------ update, save, rewrite
 
 
-def test_update_pod_replaces_state(state, pod):
+def test_update_pod_replaces_state(state: FileState, pod: Pod) -> None:
     """update_pod replaces pod.state wholesale with the stored state."""
     got = state.pod(pod.id)
     got.state = {"junk": 1}
@@ -255,7 +297,7 @@ def test_update_pod_replaces_state(state, pod):
     assert got.state == pod.state
 
 
-def test_save_pod(state, reopen, pod):
+def test_save_pod(state: FileState, reopen: Callable[[], FileState], pod: Pod) -> None:
     """save_pod stores pod.state; the config is left alone."""
     pod.state["cgroupPath"] = "/new/path"
     pod.state["InfraContainerID"] = "9" * 32
@@ -267,7 +309,7 @@ def test_save_pod(state, reopen, pod):
     assert got.state == pod.state
 
 
-def test_rewrite_pod_config(state, reopen, pod):
+def test_rewrite_pod_config(state: FileState, reopen: Callable[[], FileState], pod: Pod) -> None:
     """rewrite_pod_config stores the new config and keeps the state."""
     new = {**pod.config, "labels": {"rewritten": "yes"}}
     state.rewrite_pod_config(pod, new)
@@ -290,7 +332,12 @@ POD_CALLS = {
 
 
 @pytest.mark.parametrize("call", POD_CALLS.values(), ids=POD_CALLS.keys())
-def test_missing_pod_is_invalidated(state, snapshot, make_pod, call):
+def test_missing_pod_is_invalidated(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_pod: Callable[..., Pod],
+    call: Callable[..., Any],
+) -> None:
     """A pod that is not stored → NoSuchPodError (+inv), then PodRemovedError."""
     state.add_pod(make_pod(2))
     before = snapshot()
@@ -304,7 +351,13 @@ def test_missing_pod_is_invalidated(state, snapshot, make_pod, call):
 
 
 @pytest.mark.parametrize("call", POD_CALLS.values(), ids=POD_CALLS.keys())
-def test_invalid_pod_is_refused(state, snapshot, pod, member, call):
+def test_invalid_pod_is_refused(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    pod: Pod,
+    member: Container,
+    call: Callable[..., Any],
+) -> None:
     """A pod object with valid=False → PodRemovedError, even if it is still stored."""
     before = snapshot()
     pod.valid = False
@@ -316,7 +369,9 @@ def test_invalid_pod_is_refused(state, snapshot, pod, member, call):
 # ------------------------------------------------------------------------ membership queries
 
 
-def test_pod_membership_queries(state, pod, member, make_container):
+def test_pod_membership_queries(
+    state: FileState, pod: Pod, member: Container, make_container: Callable[..., Container]
+) -> None:
     """pod_has_container / pod_containers_by_id / pod_containers report the members only."""
     second = make_container(2, pod=pod.id)
     state.add_container_to_pod(pod, second)
@@ -331,13 +386,15 @@ def test_pod_membership_queries(state, pod, member, make_container):
     assert all(c.state == {} and c.valid for c in got)
 
 
-def test_empty_pod_lists_nothing(state, pod):
+def test_empty_pod_lists_nothing(state: FileState, pod: Pod) -> None:
     """An empty pod's member lists are []."""
     assert state.pod_containers_by_id(pod) == []
     assert state.pod_containers(pod) == []
 
 
-def test_pod_has_container_checks_empty_id_first(state, make_pod):
+def test_pod_has_container_checks_empty_id_first(
+    state: FileState, make_pod: Callable[..., Pod]
+) -> None:
     """pod_has_container(invalid pod, "") → EmptyIDError (checked before the pod)."""
     pod = make_pod(1)
     pod.valid = False
@@ -345,7 +402,7 @@ def test_pod_has_container_checks_empty_id_first(state, make_pod):
         state.pod_has_container(pod, "")
 
 
-def test_pod_member_is_a_container(state, pod, member):
+def test_pod_member_is_a_container(state: FileState, pod: Pod, member: Container) -> None:
     """A pod member is a container like any other, with pod_id set."""
     got = state.lookup_container("test1")
     assert got == Container(member.config)
@@ -357,7 +414,13 @@ def test_pod_member_is_a_container(state, pod, member):
 # ------------------------------------------------------------------------ add_container_to_pod
 
 
-def test_add_to_pod_requires_matching_pod_id(state, snapshot, pod, make_pod, make_container):
+def test_add_to_pod_requires_matching_pod_id(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    pod: Pod,
+    make_pod: Callable[..., Pod],
+    make_container: Callable[..., Container],
+) -> None:
     """A container whose config names no pod or another pod → NoSuchContainerError."""
     before = snapshot()
     for ctr in (make_container(1), make_container(1, pod=make_pod(2).id)):
@@ -366,7 +429,12 @@ def test_add_to_pod_requires_matching_pod_id(state, snapshot, pod, make_pod, mak
     assert snapshot() == before
 
 
-def test_add_to_missing_pod(state, snapshot, make_pod, make_container):
+def test_add_to_missing_pod(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_pod: Callable[..., Pod],
+    make_container: Callable[..., Container],
+) -> None:
     """Adding to a pod that is not stored → NoSuchPodError (+inv pod), nothing written."""
     before = snapshot()
     pod = make_pod(1)
@@ -379,7 +447,9 @@ def test_add_to_missing_pod(state, snapshot, make_pod, make_container):
         state.add_container_to_pod(pod, ctr)
 
 
-def test_add_to_pod_check_order_validity(state, pod, make_container):
+def test_add_to_pod_check_order_validity(
+    state: FileState, pod: Pod, make_container: Callable[..., Container]
+) -> None:
     """Invalid pod beats invalid container; invalid container beats a pod mismatch."""
     ctr = make_container(1)
     ctr.valid = False
@@ -390,7 +460,9 @@ def test_add_to_pod_check_order_validity(state, pod, make_container):
         state.add_container_to_pod(pod, ctr)
 
 
-def test_add_to_pod_checks_mismatch_before_pod_existence(state, make_pod, make_container):
+def test_add_to_pod_checks_mismatch_before_pod_existence(
+    state: FileState, make_pod: Callable[..., Pod], make_container: Callable[..., Container]
+) -> None:
     """A pod mismatch is reported (NoSuchContainerError) before the pod is looked up."""
     pod = make_pod(1)
     with pytest.raises(errors.NoSuchContainerError):
@@ -398,7 +470,9 @@ def test_add_to_pod_checks_mismatch_before_pod_existence(state, make_pod, make_c
     assert pod.valid is True
 
 
-def test_add_to_pod_checks_namespace_before_pod_existence(state, make_pod, make_container):
+def test_add_to_pod_checks_namespace_before_pod_existence(
+    state: FileState, make_pod: Callable[..., Pod], make_container: Callable[..., Container]
+) -> None:
     """Outside the store's namespace and a missing pod → NamespaceMismatchError."""
     state.set_namespace("ns1")
     pod = make_pod(1, namespace="ns2")
@@ -409,8 +483,13 @@ def test_add_to_pod_checks_namespace_before_pod_existence(state, make_pod, make_
 
 @pytest.mark.parametrize(("pod_ns", "ctr_ns"), [("ns1", ""), ("", "ns1"), ("ns1", "ns2")])
 def test_member_namespace_must_equal_pods(
-    state, snapshot, make_pod, make_container, pod_ns, ctr_ns
-):
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_pod: Callable[..., Pod],
+    make_container: Callable[..., Container],
+    pod_ns: str,
+    ctr_ns: str,
+) -> None:
     """A member must have exactly the pod's namespace → else NamespaceMismatchError."""
     pod = make_pod(1, namespace=pod_ns)
     state.add_pod(pod)
@@ -420,7 +499,9 @@ def test_member_namespace_must_equal_pods(
     assert snapshot() == before
 
 
-def test_add_to_pod_duplicate_ids_and_names(state, pod, member, make_container):
+def test_add_to_pod_duplicate_ids_and_names(
+    state: FileState, pod: Pod, member: Container, make_container: Callable[..., Container]
+) -> None:
     """Pod members share the ID and name registries (Decision 1, 2)."""
     cases = [
         (make_container(2, pod=pod.id, id=member.id), errors.ContainerExistsError),
@@ -434,14 +515,22 @@ def test_add_to_pod_duplicate_ids_and_names(state, pod, member, make_container):
     assert state.pod_containers_by_id(pod) == [member.id]
 
 
-def test_member_may_depend_on_member(state, pod, member, make_container):
+def test_member_may_depend_on_member(
+    state: FileState, pod: Pod, member: Container, make_container: Callable[..., Container]
+) -> None:
     """A member may depend on another member of the same pod."""
     second = make_container(2, pod=pod.id, netNsCtr=member.id, ipcNsCtr=member.id)
     state.add_container_to_pod(pod, second)
     assert state.container_in_use(member) == [second.id]
 
 
-def test_member_may_not_depend_outside_its_pod(state, snapshot, pod, make_pod, make_container):
+def test_member_may_not_depend_outside_its_pod(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    pod: Pod,
+    make_pod: Callable[..., Pod],
+    make_container: Callable[..., Container],
+) -> None:
     """A member depending on a non-member or another pod's member → InvalidArgumentError."""
     other_pod = make_pod(2)
     state.add_pod(other_pod)
@@ -456,7 +545,9 @@ def test_member_may_not_depend_outside_its_pod(state, snapshot, pod, make_pod, m
     assert snapshot() == before
 
 
-def test_member_missing_dependency(state, pod, make_container):
+def test_member_missing_dependency(
+    state: FileState, pod: Pod, make_container: Callable[..., Container]
+) -> None:
     """A member depending on a container that does not exist → NoSuchContainerError."""
     ctr = make_container(1, pod=pod.id, pidNsCtr=make_container(9).id)
     with pytest.raises(errors.NoSuchContainerError):
@@ -467,7 +558,9 @@ def test_member_missing_dependency(state, pod, make_container):
 # ------------------------------------------------------------------------ remove_container_from_pod
 
 
-def test_remove_container_from_pod(state, reopen, pod, member):
+def test_remove_container_from_pod(
+    state: FileState, reopen: Callable[[], FileState], pod: Pod, member: Container
+) -> None:
     """A removed member is gone; the pod is empty and can then be removed."""
     state.remove_container_from_pod(pod, member)
     assert member.valid is True
@@ -480,14 +573,21 @@ def test_remove_container_from_pod(state, reopen, pod, member):
     assert reopen().all_pods() == []
 
 
-def test_remove_from_pod_ignores_container_valid_flag(state, pod, member):
+def test_remove_from_pod_ignores_container_valid_flag(
+    state: FileState, pod: Pod, member: Container
+) -> None:
     """remove_container_from_pod does not check the container's valid flag."""
     member.valid = False
     state.remove_container_from_pod(pod, member)
     assert state.pod_containers_by_id(pod) == []
 
 
-def test_remove_from_pod_container_without_pod(state, snapshot, pod, make_container):
+def test_remove_from_pod_container_without_pod(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    pod: Pod,
+    make_container: Callable[..., Container],
+) -> None:
     """A container whose config names no pod → NoSuchPodError; the pod stays valid."""
     ctr = make_container(2)
     state.add_container(ctr)
@@ -497,7 +597,14 @@ def test_remove_from_pod_container_without_pod(state, snapshot, pod, make_contai
     assert snapshot() == before
 
 
-def test_remove_from_pod_pod_mismatch(state, snapshot, pod, member, make_pod, make_container):
+def test_remove_from_pod_pod_mismatch(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    pod: Pod,
+    member: Container,
+    make_pod: Callable[..., Pod],
+    make_container: Callable[..., Container],
+) -> None:
     """A container of another pod → InvalidArgumentError, checked before the pod exists."""
     other = make_pod(2)
     ctr = make_container(2, pod=other.id)
@@ -508,7 +615,9 @@ def test_remove_from_pod_pod_mismatch(state, snapshot, pod, member, make_pod, ma
     assert snapshot() == before
 
 
-def test_remove_from_missing_pod(state, make_pod, make_container):
+def test_remove_from_missing_pod(
+    state: FileState, make_pod: Callable[..., Pod], make_container: Callable[..., Container]
+) -> None:
     """Pod not stored → NoSuchPodError (+inv pod) before the container is looked up."""
     pod = make_pod(1)
     ctr = make_container(1, pod=pod.id)
@@ -520,7 +629,12 @@ def test_remove_from_missing_pod(state, make_pod, make_container):
         state.remove_container_from_pod(pod, ctr)
 
 
-def test_remove_missing_member(state, snapshot, pod, make_container):
+def test_remove_missing_member(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    pod: Pod,
+    make_container: Callable[..., Container],
+) -> None:
     """Container not stored → NoSuchContainerError (+inv container)."""
     before = snapshot()
     ctr = make_container(1, pod=pod.id)
@@ -531,7 +645,13 @@ def test_remove_missing_member(state, snapshot, pod, make_container):
     assert snapshot() == before
 
 
-def test_remove_from_pod_not_a_member(state, snapshot, pod, make_pod, make_container):
+def test_remove_from_pod_not_a_member(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    pod: Pod,
+    make_pod: Callable[..., Pod],
+    make_container: Callable[..., Container],
+) -> None:
     """A stored container that is not a member of the given pod → NoSuchContainerError."""
     other = make_pod(2)
     state.add_pod(other)
@@ -544,7 +664,13 @@ def test_remove_from_pod_not_a_member(state, snapshot, pod, make_pod, make_conta
     assert snapshot() == before
 
 
-def test_remove_member_with_dependents(state, snapshot, pod, member, make_container):
+def test_remove_member_with_dependents(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    pod: Pod,
+    member: Container,
+    make_container: Callable[..., Container],
+) -> None:
     """Removing a member another member depends on → DependencyExistsError (Decision 3)."""
     state.add_container_to_pod(pod, make_container(2, pod=pod.id, Dependencies=[member.id]))
     before = snapshot()
@@ -553,7 +679,9 @@ def test_remove_member_with_dependents(state, snapshot, pod, member, make_contai
     assert snapshot() == before
 
 
-def test_remove_from_pod_namespace_first(state, make_pod, make_container):
+def test_remove_from_pod_namespace_first(
+    state: FileState, make_pod: Callable[..., Pod], make_container: Callable[..., Container]
+) -> None:
     """A pod or member outside the namespace → NamespaceMismatchError, checked first."""
     state.set_namespace("ns1")
     for pod_ns, ctr_ns in (("ns2", "ns1"), ("ns1", "ns2")):
@@ -567,7 +695,9 @@ def test_remove_from_pod_namespace_first(state, make_pod, make_container):
         assert pod.valid is True
 
 
-def test_remove_from_pod_checks_pod_validity_before_namespace(state, make_pod, make_container):
+def test_remove_from_pod_checks_pod_validity_before_namespace(
+    state: FileState, make_pod: Callable[..., Pod], make_container: Callable[..., Container]
+) -> None:
     """An invalid pod outside the namespace → PodRemovedError."""
     state.set_namespace("ns1")
     pod = make_pod(1, namespace="ns2")
@@ -579,7 +709,9 @@ def test_remove_from_pod_checks_pod_validity_before_namespace(state, make_pod, m
 # ------------------------------------------------------------------------ remove_pod
 
 
-def test_remove_empty_pod(state, reopen, pod, make_pod):
+def test_remove_empty_pod(
+    state: FileState, reopen: Callable[[], FileState], pod: Pod, make_pod: Callable[..., Pod]
+) -> None:
     """An empty pod is removed; its ID and name become free; pod.valid stays True."""
     state.remove_pod(pod)
     assert pod.valid is True
@@ -593,7 +725,9 @@ def test_remove_empty_pod(state, reopen, pod, make_pod):
     state.add_pod(make_pod(1))
 
 
-def test_remove_pod_with_members(state, snapshot, pod, member):
+def test_remove_pod_with_members(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], pod: Pod, member: Container
+) -> None:
     """remove_pod of a pod with members → ContainerExistsError, nothing removed."""
     before = snapshot()
     expect_exact(errors.ContainerExistsError, state.remove_pod, pod)
@@ -603,7 +737,13 @@ def test_remove_pod_with_members(state, snapshot, pod, member):
 # ------------------------------------------------------------------------ remove_pod_containers
 
 
-def test_remove_pod_containers(state, reopen, pod, member, make_container):
+def test_remove_pod_containers(
+    state: FileState,
+    reopen: Callable[[], FileState],
+    pod: Pod,
+    member: Container,
+    make_container: Callable[..., Container],
+) -> None:
     """Every member is removed (even ones depending on each other); the pod and others stay."""
     second = make_container(2, pod=pod.id, netNsCtr=member.id)
     state.add_container_to_pod(pod, second)
@@ -621,13 +761,15 @@ def test_remove_pod_containers(state, reopen, pod, member, make_container):
     state.remove_pod(pod)
 
 
-def test_remove_pod_containers_of_empty_pod(state, pod):
+def test_remove_pod_containers_of_empty_pod(state: FileState, pod: Pod) -> None:
     """remove_pod_containers of an empty pod succeeds and changes nothing."""
     state.remove_pod_containers(pod)
     assert state.pod_containers_by_id(pod) == []
 
 
-def test_remove_pod_containers_drops_exec_sessions(state, pod, member):
+def test_remove_pod_containers_drops_exec_sessions(
+    state: FileState, pod: Pod, member: Container
+) -> None:
     """Exec sessions do not block remove_pod_containers, and their registrations go too."""
     state.add_exec_session(member, ExecSession("exec1", member.id))
     state.remove_pod_containers(pod)
@@ -637,7 +779,12 @@ def test_remove_pod_containers_drops_exec_sessions(state, pod, member):
         state.remove_exec_session(ExecSession("exec1", member.id))
 
 
-def test_remove_pod_containers_drops_volume_users(state, pod, make_volume, make_container):
+def test_remove_pod_containers_drops_volume_users(
+    state: FileState,
+    pod: Pod,
+    make_volume: Callable[..., Volume],
+    make_container: Callable[..., Container],
+) -> None:
     """Members' volume-user entries are removed, so the volume is free (Decision 4)."""
     vol = make_volume("data")
     state.add_volume(vol)
@@ -653,7 +800,7 @@ def test_remove_pod_containers_drops_volume_users(state, pod, make_volume, make_
 
 
 @pytest.fixture
-def pods_spread(state, make_pod):
+def pods_spread(state: FileState, make_pod: Callable[..., Pod]) -> list[Pod]:
     """Pod 1 in ns1, 2 in ns2, 3 in no namespace; the store's namespace is then ns1."""
     pods = [make_pod(1, namespace="ns1"), make_pod(2, namespace="ns2"), make_pod(3)]
     for pod in pods:
@@ -662,7 +809,7 @@ def pods_spread(state, make_pod):
     return pods
 
 
-def test_namespace_filters_pods(state, pods_spread):
+def test_namespace_filters_pods(state: FileState, pods_spread: list[Pod]) -> None:
     """With a namespace set, all_pods/has_pod hide pods of other (or no) namespaces."""
     one, two, three = pods_spread
     assert [p.id for p in state.all_pods()] == [one.id]
@@ -691,7 +838,13 @@ def test_namespace_filters_pods(state, pods_spread):
     ids=["pod", "lookup-id", "has-ctr", "by-id", "ctrs", "remove", "remove-ctrs", "update", "save"],
 )
 @pytest.mark.parametrize("which", [1, 2], ids=["ns2", "no-ns"])
-def test_pod_namespace_mismatch(state, snapshot, pods_spread, call, which):
+def test_pod_namespace_mismatch(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    pods_spread: list[Pod],
+    call: Callable[..., Any],
+    which: int,
+) -> None:
     """Direct access to a pod outside the namespace → NamespaceMismatchError."""
     before = snapshot()
     with pytest.raises(errors.NamespaceMismatchError):
@@ -699,14 +852,14 @@ def test_pod_namespace_mismatch(state, snapshot, pods_spread, call, which):
     assert snapshot() == before
 
 
-def test_pod_prefix_lookup_stays_inside_namespace(state, pods_spread):
+def test_pod_prefix_lookup_stays_inside_namespace(state: FileState, pods_spread: list[Pod]) -> None:
     """Pod ID prefixes match only pods of the current namespace."""
     assert state.lookup_pod("f").id == pods_spread[0].id
     with pytest.raises(errors.NoSuchPodError):
         state.lookup_pod("f2")
 
 
-def test_get_name_of_pod_outside_namespace(state, pods_spread):
+def test_get_name_of_pod_outside_namespace(state: FileState, pods_spread: list[Pod]) -> None:
     """get_name of a pod outside the namespace → NoSuchContainerError."""
     with pytest.raises(errors.NoSuchContainerError):
         state.get_name(pods_spread[1].id)
@@ -722,7 +875,9 @@ def test_get_name_of_pod_outside_namespace(state, pods_spread):
     ],
     ids=["update", "save", "remove", "by-id"],
 )
-def test_pod_namespace_checked_before_existence(state, make_pod, call):
+def test_pod_namespace_checked_before_existence(
+    state: FileState, make_pod: Callable[..., Pod], call: Callable[..., Any]
+) -> None:
     """A missing pod outside the namespace → NamespaceMismatchError, object stays valid."""
     state.set_namespace("ns1")
     pod = make_pod(1, namespace="ns2")

@@ -8,10 +8,12 @@ absent from the state afterwards.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from fsstate import DBConfig, ExecSession, errors
+from fsstate import Container, DBConfig, ExecSession, FileState, Pod, Volume, errors
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 CID = "1" * 32
@@ -60,7 +62,7 @@ KEPT = {
 }
 
 
-def loaded_state(st, cid):
+def loaded_state(st: FileState, cid: str) -> dict[str, Any]:
     ctr = st.container(cid)
     st.update_container(ctr)
     return ctr.state
@@ -84,7 +86,13 @@ def loaded_state(st, cid):
         "stopping",
     ],
 )
-def test_refresh_container_status(state, reopen, make_container, before, after):
+def test_refresh_container_status(
+    state: FileState,
+    reopen: Callable[[], FileState],
+    make_container: Callable[..., Container],
+    before: int,
+    after: int,
+) -> None:
     """Ran → exited; unknown/configured/created → configured; removing kept (Decision 7)."""
     ctr = make_container(1)
     ctr.state["state"] = before
@@ -93,7 +101,9 @@ def test_refresh_container_status(state, reopen, make_container, before, after):
     assert loaded_state(reopen(), ctr.id) == {**ctr.state, "state": after}
 
 
-def test_refresh_resets_runtime_fields(state, reopen, make_container):
+def test_refresh_resets_runtime_fields(
+    state: FileState, reopen: Callable[[], FileState], make_container: Callable[..., Container]
+) -> None:
     """Runtime-only fields are dropped, checkpoint times zeroed, everything else kept."""
     ctr = make_container(
         1,
@@ -111,7 +121,9 @@ def test_refresh_resets_runtime_fields(state, reopen, make_container):
     assert loaded_state(reopen(), ctr.id) == want
 
 
-def test_refresh_leaves_absent_times_absent(state, make_container):
+def test_refresh_leaves_absent_times_absent(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """checkpointedTime/restoredTime are zeroed only where present."""
     ctr = make_container(1, state={"state": 5, "pid": 10, **KEPT})
     state.add_container(ctr)
@@ -119,7 +131,9 @@ def test_refresh_leaves_absent_times_absent(state, make_container):
     assert loaded_state(state, ctr.id) == {**KEPT, "state": 6}
 
 
-def test_refresh_pods(state, reopen, make_pod):
+def test_refresh_pods(
+    state: FileState, reopen: Callable[[], FileState], make_pod: Callable[..., Pod]
+) -> None:
     """A pod's cgroupPath becomes "" and the rest of its state is kept."""
     pod = make_pod(1, state={"cgroupPath": "/machine.slice/x", "InfraContainerID": CID, "k": 1})
     state.add_pod(pod)
@@ -129,7 +143,9 @@ def test_refresh_pods(state, reopen, make_pod):
     assert got.state == {"cgroupPath": "", "InfraContainerID": CID, "k": 1}
 
 
-def test_refresh_volumes(state, reopen, make_volume):
+def test_refresh_volumes(
+    state: FileState, reopen: Callable[[], FileState], make_volume: Callable[..., Volume]
+) -> None:
     """A volume's mountCount becomes 0, mountPoint and copiedUp go, the rest is kept."""
     vol = make_volume(
         "data",
@@ -150,7 +166,12 @@ def test_refresh_volumes(state, reopen, make_volume):
     }
 
 
-def test_refresh_empties_exec_registry(state, reopen, make_container, make_pod):
+def test_refresh_empties_exec_registry(
+    state: FileState,
+    reopen: Callable[[], FileState],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+) -> None:
     """Every exec-session registration is gone, and containers can then be removed."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -170,7 +191,13 @@ def test_refresh_empties_exec_registry(state, reopen, make_container, make_pod):
     other.remove_container_from_pod(pod, member)
 
 
-def test_refresh_keeps_everything_else(state, snapshot, make_container, make_pod, make_volume):
+def test_refresh_keeps_everything_else(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+    make_volume: Callable[..., Volume],
+) -> None:
     """Configs, names, dependencies, memberships, volume users and networks survive refresh."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -184,7 +211,7 @@ def test_refresh_keeps_everything_else(state, snapshot, make_container, make_pod
     state.network_connect(base, "c", ["y"])
     state.validate_db_config(DBConfig("/a", "/b", "/c", "/d", "vfs", "/e"))
 
-    def without_states(dump):
+    def without_states(dump: dict[str, Any]) -> dict[str, Any]:
         for ctr in dump["containers"].values():
             del ctr["state"]
         for pod in dump["pods"].values():
@@ -196,7 +223,9 @@ def test_refresh_keeps_everything_else(state, snapshot, make_container, make_pod
     assert without_states(snapshot()) == before
 
 
-def test_refresh_ignores_namespace(state, make_container):
+def test_refresh_ignores_namespace(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """refresh() resets containers of every namespace, whatever the store's namespace."""
     ctr = make_container(1, namespace="ns2")
     ctr.state["state"] = 3
@@ -207,13 +236,15 @@ def test_refresh_ignores_namespace(state, make_container):
     assert loaded_state(state, ctr.id)["state"] == 6
 
 
-def test_refresh_empty_store(state):
+def test_refresh_empty_store(state: FileState) -> None:
     """refresh() of an empty store succeeds."""
     state.refresh()
     assert state.all_containers() == []
 
 
-def test_refresh_closed(state, reopen, make_container):
+def test_refresh_closed(
+    state: FileState, reopen: Callable[[], FileState], make_container: Callable[..., Container]
+) -> None:
     """refresh() on a closed store → StateClosedError, and nothing is reset."""
     ctr = make_container(1)
     ctr.state["state"] = 3
@@ -236,14 +267,14 @@ PINNED = DBConfig(
 )
 
 
-def test_unpinned_config_is_empty(state):
+def test_unpinned_config_is_empty(state: FileState) -> None:
     """Before the first validate_db_config, get_db_config is an all-empty DBConfig."""
     got = state.get_db_config()
     assert isinstance(got, DBConfig)
     assert got == DBConfig()
 
 
-def test_first_validate_pins(state, reopen):
+def test_first_validate_pins(state: FileState, reopen: Callable[[], FileState]) -> None:
     """The first validate_db_config pins every field, visible to other stores."""
     state.validate_db_config(PINNED)
     assert state.get_db_config() == PINNED
@@ -252,7 +283,7 @@ def test_first_validate_pins(state, reopen):
     other.validate_db_config(PINNED)
 
 
-def test_validate_does_not_keep_the_callers_object(state):
+def test_validate_does_not_keep_the_callers_object(state: FileState) -> None:
     """Changing the DBConfig passed in afterwards does not change what is pinned."""
     cfg = dataclasses.replace(PINNED)
     state.validate_db_config(cfg)
@@ -274,7 +305,9 @@ def test_validate_does_not_keep_the_callers_object(state):
         ("libpod_root", ""),
     ],
 )
-def test_validate_mismatch(state, reopen, field, value):
+def test_validate_mismatch(
+    state: FileState, reopen: Callable[[], FileState], field: str, value: str
+) -> None:
     """Any field differing from the pinned value → DBConfigMismatchError; the pin stays."""
     state.validate_db_config(PINNED)
     changed = dataclasses.replace(PINNED, **{field: value})
@@ -294,7 +327,7 @@ def test_validate_mismatch(state, reopen, field, value):
     ],
 )
 @pytest.mark.parametrize("field", ["libpod_root", "storage_root"])
-def test_validate_normalizes_paths(state, field, path):
+def test_validate_normalizes_paths(state: FileState, field: str, path: str) -> None:
     """The four path fields compare after os.path.normpath."""
     state.validate_db_config(PINNED)
     state.validate_db_config(dataclasses.replace(PINNED, **{field: path}))
@@ -304,13 +337,13 @@ def test_validate_normalizes_paths(state, field, path):
     ("field", "value"),
     [("libpod_tmp", "/run//libpod/"), ("storage_tmp", "/run/containers/./storage")],
 )
-def test_validate_normalizes_tmp_paths(state, field, value):
+def test_validate_normalizes_tmp_paths(state: FileState, field: str, value: str) -> None:
     """libpod_tmp and storage_tmp compare after os.path.normpath too."""
     state.validate_db_config(PINNED)
     state.validate_db_config(dataclasses.replace(PINNED, **{field: value}))
 
 
-def test_db_config_closed(state):
+def test_db_config_closed(state: FileState) -> None:
     """get_db_config/validate_db_config on a closed store → StateClosedError; nothing pinned."""
     state.close()
     with pytest.raises(errors.StateClosedError):
@@ -319,7 +352,7 @@ def test_db_config_closed(state):
         state.validate_db_config(PINNED)
 
 
-def test_db_config_closed_pins_nothing(state, reopen):
+def test_db_config_closed_pins_nothing(state: FileState, reopen: Callable[[], FileState]) -> None:
     """A validate refused because the store is closed pins nothing."""
     state.close()
     with pytest.raises(errors.StateClosedError):

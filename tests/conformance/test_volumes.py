@@ -7,12 +7,15 @@ Appendix A, and ``API.md`` Decisions 1, 4.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
-from fsstate import Volume, errors
+from fsstate import Container, FileState, Pod, Volume, errors
 
 
-def uses(*names):
+def uses(*names: str) -> list[dict[str, Any]]:
     """A ``namedVolumes`` list mounting each named volume."""
     return [
         {"volumeName": name, "dest": f"/mnt/{i}", "options": ["rw"]} for i, name in enumerate(names)
@@ -20,7 +23,7 @@ def uses(*names):
 
 
 @pytest.fixture
-def vol(state, make_volume):
+def vol(state: FileState, make_volume: Callable[..., Volume]) -> Volume:
     """Volume "data", stored."""
     vol = make_volume("data", state={"mountCount": 2, "notYetMounted": True})
     state.add_volume(vol)
@@ -42,7 +45,9 @@ CLOSED_CALLS = {
 
 
 @pytest.mark.parametrize("call", CLOSED_CALLS.values(), ids=CLOSED_CALLS.keys())
-def test_closed_store_raises_before_anything_else(state, snapshot, vol, call):
+def test_closed_store_raises_before_anything_else(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], vol: Volume, call: Callable[..., Any]
+) -> None:
     """After close() each volume method raises StateClosedError, even for an invalid object."""
     before = snapshot()
     vol.valid = False
@@ -55,7 +60,9 @@ def test_closed_store_raises_before_anything_else(state, snapshot, vol, call):
 # ------------------------------------------------------------------------ add and get
 
 
-def test_add_then_get_includes_state(state, reopen, vol):
+def test_add_then_get_includes_state(
+    state: FileState, reopen: Callable[[], FileState], vol: Volume
+) -> None:
     """volume()/lookup_volume()/all_volumes() return config and the stored state."""
     for st in (state, reopen()):
         for got in (st.volume("data"), st.lookup_volume("data"), st.all_volumes()[0]):
@@ -64,7 +71,7 @@ def test_add_then_get_includes_state(state, reopen, vol):
             assert got.valid is True
 
 
-def test_volume_without_state(state, make_volume):
+def test_volume_without_state(state: FileState, make_volume: Callable[..., Volume]) -> None:
     """A volume added without a state comes back with an empty one."""
     vol = Volume(make_volume("bare").config)
     state.add_volume(vol)
@@ -75,7 +82,9 @@ def test_volume_without_state(state, make_volume):
     assert got.state == {}
 
 
-def test_volume_unknown_keys_round_trip(state, reopen, make_volume):
+def test_volume_unknown_keys_round_trip(
+    state: FileState, reopen: Callable[[], FileState], make_volume: Callable[..., Volume]
+) -> None:
     """Unknown volume config and state keys come back unchanged."""
     vol = make_volume("data", xFutureKey={"a": [1, None]}, labels={"ünï": "✓"})
     vol.state["xFutureState"] = True
@@ -83,7 +92,7 @@ def test_volume_unknown_keys_round_trip(state, reopen, make_volume):
     assert reopen().volume("data") == vol
 
 
-def test_returned_volumes_are_independent_copies(state, vol):
+def test_returned_volumes_are_independent_copies(state: FileState, vol: Volume) -> None:
     """Mutating a returned volume changes neither the store nor later results."""
     first = state.volume("data")
     first.config["labels"]["k"] = "v"
@@ -93,14 +102,19 @@ def test_returned_volumes_are_independent_copies(state, vol):
     assert state.lookup_volume("data").state["mountCount"] == 2
 
 
-def test_all_volumes_sorted_by_name(state, make_volume):
+def test_all_volumes_sorted_by_name(state: FileState, make_volume: Callable[..., Volume]) -> None:
     """all_volumes lists every volume sorted by name."""
     for name in ("b", "c", "a"):
         state.add_volume(make_volume(name))
     assert [v.name for v in state.all_volumes()] == ["a", "b", "c"]
 
 
-def test_add_duplicate_volume(state, snapshot, vol, make_volume):
+def test_add_duplicate_volume(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    vol: Volume,
+    make_volume: Callable[..., Volume],
+) -> None:
     """A volume name already taken → VolumeExistsError, nothing written."""
     before = snapshot()
     with pytest.raises(errors.VolumeExistsError):
@@ -108,7 +122,9 @@ def test_add_duplicate_volume(state, snapshot, vol, make_volume):
     assert snapshot() == before
 
 
-def test_add_invalid_volume(state, snapshot, make_volume):
+def test_add_invalid_volume(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], make_volume: Callable[..., Volume]
+) -> None:
     """add_volume of an object with valid=False → VolumeRemovedError, nothing written."""
     vol = make_volume("data")
     vol.valid = False
@@ -117,7 +133,9 @@ def test_add_invalid_volume(state, snapshot, make_volume):
     assert snapshot()["volumes"] == {}
 
 
-def test_add_checks_validity_before_name(state, vol, make_volume):
+def test_add_checks_validity_before_name(
+    state: FileState, vol: Volume, make_volume: Callable[..., Volume]
+) -> None:
     """An invalid volume with a taken name → VolumeRemovedError."""
     dup = make_volume("data")
     dup.valid = False
@@ -129,7 +147,7 @@ def test_add_checks_validity_before_name(state, vol, make_volume):
 
 
 @pytest.fixture
-def named(state, make_volume):
+def named(state: FileState, make_volume: Callable[..., Volume]) -> None:
     """Volumes "abc", "abcd" and "xyz"."""
     for name in ("abc", "abcd", "xyz"):
         state.add_volume(make_volume(name))
@@ -138,25 +156,25 @@ def named(state, make_volume):
 @pytest.mark.parametrize(
     ("key", "want"), [("abc", "abc"), ("abcd", "abcd"), ("abcd", "abcd"), ("x", "xyz")]
 )
-def test_lookup_volume_resolves(state, named, key, want):
+def test_lookup_volume_resolves(state: FileState, named: None, key: str, want: str) -> None:
     """lookup_volume by exact name (which beats longer names) or unique name prefix."""
     assert state.lookup_volume(key).name == want
 
 
-def test_lookup_volume_ambiguous_prefix(state, named):
+def test_lookup_volume_ambiguous_prefix(state: FileState, named: None) -> None:
     """A prefix of several volume names → VolumeExistsError."""
     with pytest.raises(errors.VolumeExistsError):
         state.lookup_volume("ab")
 
 
 @pytest.mark.parametrize("key", ["abcde", "b", "y", "ab_", "a_c"])
-def test_lookup_volume_no_match(state, named, key):
+def test_lookup_volume_no_match(state: FileState, named: None, key: str) -> None:
     """No exact name or literal prefix → NoSuchVolumeError."""
     with pytest.raises(errors.NoSuchVolumeError):
         state.lookup_volume(key)
 
 
-def test_lookup_volume_errors_name_the_key(state, named):
+def test_lookup_volume_errors_name_the_key(state: FileState, named: None) -> None:
     """The resolver's volume errors say what was looked up (one resolver with containers')."""
     with pytest.raises(errors.VolumeExistsError) as ambiguous:
         state.lookup_volume("ab")
@@ -167,7 +185,7 @@ def test_lookup_volume_errors_name_the_key(state, named):
     assert missing.value.name == "y"
 
 
-def test_volume_and_has_volume_are_exact(state, named):
+def test_volume_and_has_volume_are_exact(state: FileState, named: None) -> None:
     """volume()/has_volume() never match a prefix."""
     assert state.has_volume("xyz") is True
     assert state.has_volume("x") is False
@@ -175,7 +193,7 @@ def test_volume_and_has_volume_are_exact(state, named):
         state.volume("x")
 
 
-def test_lookup_volume_message_names_the_volume(state):
+def test_lookup_volume_message_names_the_volume(state: FileState) -> None:
     """The not-found error's message names the volume."""
     with pytest.raises(errors.NoSuchVolumeError) as exc:
         state.volume("nosuchvolume")
@@ -185,7 +203,9 @@ def test_lookup_volume_message_names_the_volume(state):
 # ------------------------------------------------------------------------ users
 
 
-def test_volume_in_use_lists_users_sorted_once(state, vol, make_container):
+def test_volume_in_use_lists_users_sorted_once(
+    state: FileState, vol: Volume, make_container: Callable[..., Container]
+) -> None:
     """volume_in_use lists each container that mounts the volume once, sorted by ID."""
     state.add_container(make_container(3, namedVolumes=uses("data", "data")))
     state.add_container(make_container(2, namedVolumes=uses("data")))
@@ -193,12 +213,17 @@ def test_volume_in_use_lists_users_sorted_once(state, vol, make_container):
     assert state.volume_in_use(vol) == [make_container(2).id, make_container(3).id]
 
 
-def test_volume_in_use_none(state, vol):
+def test_volume_in_use_none(state: FileState, vol: Volume) -> None:
     """An unused volume → []."""
     assert state.volume_in_use(vol) == []
 
 
-def test_add_container_with_missing_volume(state, snapshot, vol, make_container):
+def test_add_container_with_missing_volume(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    vol: Volume,
+    make_container: Callable[..., Container],
+) -> None:
     """A container naming a volume that does not exist → NoSuchVolumeError, nothing written."""
     before = snapshot()
     with pytest.raises(errors.NoSuchVolumeError):
@@ -207,7 +232,12 @@ def test_add_container_with_missing_volume(state, snapshot, vol, make_container)
     state.add_container(make_container(1))  # ID and name were not taken
 
 
-def test_users_are_cleaned_on_container_removal(state, reopen, vol, make_container):
+def test_users_are_cleaned_on_container_removal(
+    state: FileState,
+    reopen: Callable[[], FileState],
+    vol: Volume,
+    make_container: Callable[..., Container],
+) -> None:
     """Removing a container drops it from its volumes' users (Decision 4)."""
     ctr = make_container(1, namedVolumes=uses("data"))
     state.add_container(ctr)
@@ -217,7 +247,12 @@ def test_users_are_cleaned_on_container_removal(state, reopen, vol, make_contain
     assert reopen().all_volumes() == []
 
 
-def test_user_in_a_pod(state, vol, make_pod, make_container):
+def test_user_in_a_pod(
+    state: FileState,
+    vol: Volume,
+    make_pod: Callable[..., Pod],
+    make_container: Callable[..., Container],
+) -> None:
     """A pod member mounting a volume is a user; removing it frees the volume."""
     pod = make_pod(1)
     state.add_pod(pod)
@@ -231,7 +266,12 @@ def test_user_in_a_pod(state, vol, make_pod, make_container):
 # ------------------------------------------------------------------------ remove
 
 
-def test_remove_volume(state, reopen, vol, make_volume):
+def test_remove_volume(
+    state: FileState,
+    reopen: Callable[[], FileState],
+    vol: Volume,
+    make_volume: Callable[..., Volume],
+) -> None:
     """A removed volume is gone; its name is free again; vol.valid stays True."""
     state.remove_volume(vol)
     assert vol.valid is True
@@ -242,7 +282,12 @@ def test_remove_volume(state, reopen, vol, make_volume):
     state.add_volume(make_volume("data"))
 
 
-def test_remove_volume_in_use(state, snapshot, vol, make_container):
+def test_remove_volume_in_use(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    vol: Volume,
+    make_container: Callable[..., Container],
+) -> None:
     """Removing a volume a container uses → VolumeBeingUsedError, nothing removed."""
     state.add_container(make_container(1, namedVolumes=uses("data")))
     before = snapshot()
@@ -251,7 +296,12 @@ def test_remove_volume_in_use(state, snapshot, vol, make_container):
     assert snapshot() == before
 
 
-def test_remove_missing_volume(state, snapshot, vol, make_volume):
+def test_remove_missing_volume(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    vol: Volume,
+    make_volume: Callable[..., Volume],
+) -> None:
     """Removing a volume not stored → NoSuchVolumeError (+inv); no validity check after."""
     before = snapshot()
     ghost = make_volume("ghost")
@@ -263,7 +313,7 @@ def test_remove_missing_volume(state, snapshot, vol, make_volume):
     assert snapshot() == before
 
 
-def test_remove_volume_ignores_valid_flag(state, vol):
+def test_remove_volume_ignores_valid_flag(state: FileState, vol: Volume) -> None:
     """remove_volume removes a stored volume even if the object is marked invalid."""
     vol.valid = False
     state.remove_volume(vol)
@@ -273,7 +323,7 @@ def test_remove_volume_ignores_valid_flag(state, vol):
 # ------------------------------------------------------------------------ update, save, rewrite
 
 
-def test_update_volume_replaces_state(state, vol):
+def test_update_volume_replaces_state(state: FileState, vol: Volume) -> None:
     """update_volume replaces vol.state wholesale with the stored state."""
     got = state.volume("data")
     got.state = {"junk": True}
@@ -281,7 +331,7 @@ def test_update_volume_replaces_state(state, vol):
     assert got.state == vol.state
 
 
-def test_save_volume(state, reopen, vol):
+def test_save_volume(state: FileState, reopen: Callable[[], FileState], vol: Volume) -> None:
     """save_volume stores vol.state; the config is left alone."""
     vol.state = {"mountCount": 5, "notYetChowned": True, "uidChowned": 1000}
     vol.config["labels"] = {"changed": "yes"}
@@ -291,7 +341,9 @@ def test_save_volume(state, reopen, vol):
     assert got.config["labels"] == {}
 
 
-def test_rewrite_volume_config(state, reopen, vol):
+def test_rewrite_volume_config(
+    state: FileState, reopen: Callable[[], FileState], vol: Volume
+) -> None:
     """rewrite_volume_config stores the new config and keeps the state."""
     new = {**vol.config, "labels": {"rewritten": "yes"}, "volumeOptions": {"o": "bind"}}
     state.rewrite_volume_config(vol, new)
@@ -309,7 +361,13 @@ VOL_CALLS = {
 
 
 @pytest.mark.parametrize("call", VOL_CALLS.values(), ids=VOL_CALLS.keys())
-def test_missing_volume_is_invalidated(state, snapshot, vol, make_volume, call):
+def test_missing_volume_is_invalidated(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    vol: Volume,
+    make_volume: Callable[..., Volume],
+    call: Callable[..., Any],
+) -> None:
     """A volume that is not stored → NoSuchVolumeError (+inv), then VolumeRemovedError."""
     before = snapshot()
     ghost = make_volume("ghost")
@@ -322,7 +380,9 @@ def test_missing_volume_is_invalidated(state, snapshot, vol, make_volume, call):
 
 
 @pytest.mark.parametrize("call", VOL_CALLS.values(), ids=VOL_CALLS.keys())
-def test_invalid_volume_is_refused(state, snapshot, vol, call):
+def test_invalid_volume_is_refused(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], vol: Volume, call: Callable[..., Any]
+) -> None:
     """A volume object with valid=False → VolumeRemovedError, even if it is still stored."""
     before = snapshot()
     vol.valid = False
@@ -335,7 +395,9 @@ def test_invalid_volume_is_refused(state, snapshot, vol, call):
 # ------------------------------------------------------------------------ namespaces
 
 
-def test_volumes_ignore_namespaces(state, make_volume, make_container):
+def test_volumes_ignore_namespaces(
+    state: FileState, make_volume: Callable[..., Volume], make_container: Callable[..., Container]
+) -> None:
     """Volume methods ignore the libpod namespace (§2.3)."""
     state.set_namespace("ns1")
     vol = make_volume("data")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from conftest import container_id, new_container, new_pod, new_volume, pod_id
 
@@ -263,7 +263,7 @@ def stale_index_nul(store: Path) -> list[Expected]:
 
 def _rewrite_config(store: Path, cid: str, **changes: object) -> None:
     """Change a stored config and its index entries as if it had been stored so."""
-    doc = read_doc(store, cfg(cid))
+    doc: dict[str, Any] = read_doc(store, cfg(cid))
     for path in container_entries(new_container(0, **doc)):
         (store / path).unlink(missing_ok=True)
     doc.update(changes)

@@ -265,7 +265,8 @@ class Model:
                     "users": users.get(name, []),
                 }
         out["exec"] = {s: c for s, c in sorted(self.exec.items()) if keep(c)}
-        return orjson.loads(orjson.dumps(out))  # a deep copy, fast
+        copied: dict[str, Any] = orjson.loads(orjson.dumps(out))  # a deep copy, fast
+        return copied
 
     # -- applying an operation ------------------------------------------------------------
 
@@ -405,7 +406,7 @@ class Generator:
     def next(self) -> dict[str, Any]:
         while True:
             kind = self.rng.choices(self.kinds, self.weights)[0]
-            op = getattr(self, f"_gen_{kind}")()
+            op: dict[str, Any] | None = getattr(self, f"_gen_{kind}")()
             if op is not None:
                 op["op"] = kind
                 return op
@@ -748,7 +749,8 @@ def dump_store(state: FileState, keep: Any = None) -> dict[str, Any]:
                 "users": state.volume_in_use(vol),
             }
     out["exec"] = dict(sorted(out["exec"].items()))
-    return orjson.loads(orjson.dumps(out))
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(out))
+    return copied
 
 
 def diff(a: dict[str, Any], b: dict[str, Any], limit: int = 8) -> list[str]:

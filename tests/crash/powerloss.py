@@ -196,7 +196,7 @@ class _RecordingOS:
                 real.stat(path, dir_fd=dir_fd, follow_symlinks=False)
             except FileNotFoundError:
                 existed = False
-        fd = real.open(path, flags, mode, dir_fd=dir_fd)
+        fd: int = real.open(path, flags, mode, dir_fd=dir_fd)
         if rel is not None and not existed:
             self._rec.created(fd, rel)
         return fd
@@ -288,15 +288,15 @@ class Recorder:
     # -- bookkeeping used by _RecordingOS ------------------------------------------------
 
     def rel(self, path: Any, dir_fd: int | None) -> str | None:
-        path = os.fsdecode(path)
+        name: str = os.fsdecode(path)
         if dir_fd is not None:
-            path = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), path)
-        path = os.path.abspath(path)
-        if path == self.root:
+            name = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), name)
+        name = os.path.abspath(name)
+        if name == self.root:
             return ""
-        if not path.startswith(self.root + "/"):
+        if not name.startswith(self.root + "/"):
             return None
-        return path[len(self.root) + 1 :]
+        return name[len(self.root) + 1 :]
 
     def fd_path(self, fd: int) -> str | None:
         return self.rel(os.readlink(f"/proc/self/fd/{fd}"), None)
@@ -350,7 +350,7 @@ class Recorder:
     @contextmanager
     def recording(self) -> Iterator[Recorder]:
         """Record the store's calls for the block."""
-        saved = [(m, m.os) for m in _MODULES]  # type: ignore[attr-defined]
+        saved = [(m, m.os) for m in _MODULES]
         real_syncfs = fsstate.store.fsio._syncfs
 
         def syncfs(fd: int) -> int:

@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +190,7 @@ def test_the_lock_is_free_whenever_a_call_has_returned(tmp_path: Path) -> None:
     cid, pid = "c" * 64, "d" * 64
     ctr = Container(container_config(cid, "c", volumes=["v"]), container_state(cid))
     pod = Pod(pod_config(pid, "p"), pod_state())
-    calls = [
+    calls: list[tuple[str, Callable[[], object]]] = [
         ("add_volume", lambda: state.add_volume(Volume({"name": "v"}, {"mountCount": 0}))),
         ("add_container", lambda: state.add_container(ctr)),
         ("add_pod", lambda: state.add_pod(pod)),
@@ -203,7 +204,7 @@ def test_the_lock_is_free_whenever_a_call_has_returned(tmp_path: Path) -> None:
         ("volume_in_use", lambda: state.volume_in_use(Volume({"name": "v"}))),
         ("append_key", lambda: harness.append_key(state, ctr, "k")),
     ]
-    failing = [
+    failing: list[tuple[str, Callable[[], object]]] = [
         ("lookup of a missing container", lambda: state.lookup_container("nope")),
         ("adding a duplicate", lambda: state.add_container(ctr)),
         ("removing a used volume", lambda: state.remove_volume(Volume({"name": "v"}))),
