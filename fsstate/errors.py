@@ -28,10 +28,12 @@ __all__ = [
     "LockNotHeldError",
     "LockTimeoutError",
     "NamespaceMismatchError",
+    "NetworkConnectedError",
     "NetworkExistsError",
     "NoAliasesError",
     "NoSuchContainerError",
     "NoSuchExecSessionError",
+    "NoSuchExitCodeError",
     "NoSuchNetworkError",
     "NoSuchPodError",
     "NoSuchStoreError",
@@ -136,6 +138,11 @@ class NoAliasesError(NotFoundError):
     text = "no aliases for container"
 
 
+class NoSuchExitCodeError(NotFoundError):
+    podman = "ErrNoSuchExitCode"
+    text = "no such exit code"
+
+
 class ExistsError(StateError):
     """A name or ID is taken, or an object still has something attached."""
 
@@ -163,6 +170,11 @@ class ExecSessionExistsError(ExistsError):
 class NetworkExistsError(ExistsError):
     podman = "ErrNetworkExists"
     text = "network already exists"
+
+
+class NetworkConnectedError(NetworkExistsError):
+    podman = "ErrNetworkConnected"
+    text = "network is already connected"
 
 
 class DependencyExistsError(ContainerExistsError):

@@ -1,4 +1,9 @@
-"""Shared fixtures: one store per backend named in STORES, object factories, and a snapshot.
+"""Shared fixtures: one store per backend named in STORES and semantics in SEMANTICS, object
+factories, and a snapshot.
+
+Tests under ``tests/conformance/`` run on both semantics unless marked
+``@pytest.mark.semantics("bolt")`` (a rule only the 2020 Bolt state has) or ``("sqlite")``;
+tests elsewhere run on ``"bolt"`` unless marked.
 
 Factories follow Podman's own test fixtures (``libpod/common_test.go``): container N has the ID
 ``str(N) * 32`` and the name ``"testN"``. Unlike Podman, pods get IDs and names of their own
@@ -22,6 +27,9 @@ from fsstate.store.storage import MemoryStorage
 
 #: Storage backends the whole suite runs against, by name (see ``open_store``).
 STORES = ["files", "memory"]
+#: The semantics a store may pin (API.md "Today's Podman").
+SEMANTICS = ["bolt", "sqlite"]
+_CONFORMANCE = Path(__file__).parent / "conformance"
 #: The in-memory twin: one MemoryStorage per store root, so a reopen sees the same data.
 _MEMORY: dict[Path, MemoryStorage] = {}
 
@@ -29,14 +37,29 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 CREATED = "2020-11-10T12:00:00.000000000Z"
 
 
-def open_store(kind: str, root: Path) -> Any:
+def open_store(kind: str, root: Path, semantics: str | None = None) -> Any:
     """Open a store of backend ``kind`` whose files live under ``root``."""
     if kind == "files":
-        return FileState(root / "static", root / "tmp")
+        return FileState(root / "static", root / "tmp", semantics=semantics)
     if kind == "memory":
         storage = _MEMORY.setdefault(root, MemoryStorage())
-        return FileState(root / "static", root / "tmp", storage=storage)
+        return FileState(root / "static", root / "tmp", storage=storage, semantics=semantics)
     raise ValueError(f"unknown store backend {kind!r}")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``semantics``: the marker's values, else both in the conformance suite and
+    ``"bolt"`` elsewhere."""
+    if "semantics" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("semantics")
+    if marker is not None:
+        values = list(marker.args)
+    elif _CONFORMANCE in Path(str(metafunc.definition.fspath)).parents:
+        values = SEMANTICS
+    else:
+        values = ["bolt"]
+    metafunc.parametrize("semantics", values)
 
 
 def container_id(n: int) -> str:
@@ -207,12 +230,13 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def store_opener(store_kind: str) -> Iterator[Callable[[Path], Any]]:
-    """``open(root)`` opens a store of the backend under test; all are closed at teardown."""
+def store_opener(store_kind: str, semantics: str) -> Iterator[Callable[[Path], Any]]:
+    """``open(root)`` opens a store of the backend and semantics under test; all are closed
+    at teardown."""
     opened: list[Any] = []
 
     def _open(root: Path) -> Any:
-        st = open_store(store_kind, root)
+        st = open_store(store_kind, root, semantics)
         opened.append(st)
         return st
 
@@ -234,11 +258,11 @@ def state(reopen: Callable[[], Any]) -> Any:
 
 
 @pytest.fixture
-def snapshot(store_kind: str, tmp_path: Path) -> Callable[[], dict[str, Any]]:
+def snapshot(store_kind: str, semantics: str, tmp_path: Path) -> Callable[[], dict[str, Any]]:
     """``snapshot()`` dumps what a freshly opened store on the same directories reports."""
 
     def _snapshot() -> dict[str, Any]:
-        st = open_store(store_kind, tmp_path)
+        st = open_store(store_kind, tmp_path, semantics)
         try:
             return dump_store(st)
         finally:

@@ -51,7 +51,7 @@ def same_entry(actual: bytes, expected: bytes) -> bool:
 
 def entry_owner(path: str, data: bytes) -> str:
     """The object an index entry stands for: a name entry's ``id``, else its last component."""
-    if L.NAMES.keys(path) is not None:
+    if L.NAMES.keys(path) is not None or L.POD_NAMES.keys(path) is not None:
         held = name_entry(data)
         return held[1] if held else ""
     return path.rsplit("/", 1)[-1]

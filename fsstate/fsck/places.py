@@ -49,13 +49,16 @@ def object_doc(parts: list[str]) -> tuple[L.Kind, str] | None:
 def defines_object(parts: list[str]) -> bool:
     """Whether the document at ``parts`` is the one an object stands or falls with."""
     found = object_doc(parts)
-    return parts[0] == L.EXEC or (found is not None and found[1] == found[0].docs[0])
+    flat = parts[0] in (L.EXEC, L.EXIT_CODES)
+    return flat or (found is not None and found[1] == found[0].docs[0])
 
 
 def object_of(parts: list[str]) -> str:
     """The object a path concerns (ID, volume name, session ID), ``""`` when none."""
     if parts[0] == L.EXEC and len(parts) == 2:
         return L.exec_sid(parts[1]) or parts[1]
+    if parts[0] == L.EXIT_CODES and len(parts) == 2:
+        return parts[1]
     if parts[0] == L.INDEX_DIR and len(parts) > 2:
         return parts[-1]
     return parts[1] if L.kind_of(parts[0]) is not None and len(parts) > 1 else ""
@@ -65,8 +68,12 @@ def schema_kind(parts: list[str]) -> str:
     """The :mod:`fsstate.state.schema` kind of the document at ``parts``."""
     if parts[0] == L.DBCONFIG:
         return "db-config"
+    if parts[0] == L.SEMANTICS:
+        return "semantics"
     if parts[0] == L.EXEC:
         return "exec-session"
+    if parts[0] == L.EXIT_CODES:
+        return "exit-code"
     found = object_doc(parts)
     assert found is not None, parts
     kind, doc = found
@@ -78,6 +85,8 @@ def misplaced(parts: list[str], doc: dict[str, Any]) -> str:
     found = object_doc(parts)
     if parts[0] == L.EXEC:
         key, want = "id", L.exec_sid(parts[1])
+    elif parts[0] == L.EXIT_CODES:
+        key, want = "id", parts[1]
     elif found is not None and found[1] == found[0].docs[0]:
         key, want = found[0].key, parts[1]
     else:

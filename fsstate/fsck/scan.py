@@ -37,9 +37,11 @@ from fsstate.state.catalog import (
     POD,
     container_entries,
     exec_entries,
+    name_path,
     pod_entries,
     volume_entries,
 )
+from fsstate.state.semantics import BOLT, NAMES, Semantics
 from fsstate.store import codec, fsio
 from fsstate.store import layout as L
 
@@ -164,8 +166,9 @@ class Scan:
         vols = self._objects(L.VOLUMES)
         # A hostile top-level directory hides objects: that finding explains the differences.
         partial = any(L.place([p], True) == "dir" for p in self.hidden)
+        rules = self._semantics()
         for cid, ctr in ctrs.items():
-            self.expected |= container_entries(ctr)
+            self.expected |= container_entries(ctr, rules)
             config = L.container_doc(cid, "config")
             for dep in ctr.dependencies():
                 if dep not in ctrs and not partial:
@@ -182,17 +185,19 @@ class Scan:
                     msg = f"mounts volume {vol}, which does not exist: create it or remove {cid}"
                     self.add(Code.DANGLING_VOLUME_USER, config, cid, msg)
         for pod in pods.values():
-            self.expected |= pod_entries(pod)
-        for name in vols:
-            self.expected |= volume_entries(name)
+            self.expected |= pod_entries(pod, rules)
+        for name, vol_config in vols.items():
+            self.expected |= volume_entries(name, vol_config)
         for path, doc in self.docs.items():
+            if path.split("/")[0] == L.EXIT_CODES and doc["id"] not in ctrs:
+                self.expected[L.EXIT_ORPHANS.path(doc["id"])] = b""
             if path.split("/")[0] == L.EXEC:
                 sid, cid = doc["id"], doc["containerId"]
                 self.expected |= exec_entries(sid, cid)
                 if cid not in ctrs and not partial:
                     msg = f"registered to container {cid}, which does not exist"
                     self.add(Code.DANGLING_EXEC_SESSION, path, sid, msg)
-        self._names(ctrs, pods)
+        self._names(ctrs, pods, rules)
         if not partial:
             self._compare_index()
 
@@ -217,16 +222,23 @@ class Scan:
                 self.damaged.add(oid)
         return found
 
-    def _names(self, ctrs: dict[str, Container], pods: dict[str, Pod]) -> None:
-        """Give each name one owner (the one the index names, else the least); report the rest."""
-        claims: dict[str, list[tuple[str, str]]] = {}
+    def _semantics(self) -> Semantics:
+        """The store's semantics: its pin when readable, else ``"bolt"`` (as FileState)."""
+        doc = self.docs.get(L.SEMANTICS)
+        return NAMES.get(doc["semantics"], BOLT) if doc is not None else BOLT
+
+    def _names(self, ctrs: dict[str, Container], pods: dict[str, Pod], rules: Semantics) -> None:
+        """Give each name one owner in its registry (the one the index names, else the least);
+        report the rest."""
+        claims: dict[str, list[tuple[str, str]]] = {}  # registry entry → claimants
         for kind, objs in ((CONTAINER, ctrs), (POD, pods)):
             for oid, obj in objs.items():
-                claims.setdefault(obj.name, []).append((kind, oid))
-        for name, owners in claims.items():
-            held = name_entry(self.index.get(L.name_index(name), b""))
+                claims.setdefault(name_path(kind, obj.name, rules), []).append((kind, oid))
+        for path, owners in claims.items():
+            name = path.rpartition("/")[2]
+            held = name_entry(self.index.get(path, b""))
             owner = held if held in owners else min(owners)
-            self.expected[L.name_index(name)] = codec.encode({"kind": owner[0], "id": owner[1]})
+            self.expected[path] = codec.encode({"kind": owner[0], "id": owner[1]})
             for kind, oid in owners:
                 if (kind, oid) != owner:
                     msg = f"name {name} is also held by {owner[0]} {owner[1]}: rename one of them"

@@ -19,6 +19,7 @@ has written nothing.
 * ``container_add_remove.py`` — add and remove a container, with or without a pod (§2.4);
 * ``networks.py`` — a container's networks and aliases (§2.8);
 * ``exec_sessions.py`` — exec-session registrations (§2.7);
+* ``exit_codes.py`` — exit codes that outlive their containers (NEWEST);
 * ``pods.py`` — pods (§2.5);
 * ``volumes.py`` — named volumes (§2.6).
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 from fsstate.state.container_add_remove import ContainerAddRemoveMethods
 from fsstate.state.containers import ContainerMethods
 from fsstate.state.exec_sessions import ExecSessionMethods
+from fsstate.state.exit_codes import ExitCodeMethods
 from fsstate.state.lifecycle import LifecycleMethods
 from fsstate.state.networks import NetworkMethods
 from fsstate.state.pods import PodMethods
@@ -42,15 +44,18 @@ class FileState(
     ContainerAddRemoveMethods,
     NetworkMethods,
     ExecSessionMethods,
+    ExitCodeMethods,
     PodMethods,
     VolumeMethods,
 ):
     """Podman's State kept as plain JSON files under ``<static_dir>/fsstate``.
 
-    ``FileState(static_dir, tmp_dir, *, lock_timeout=100.0, create=True)`` creates the tree
-    when missing, as Podman does; with ``create=False`` a missing store is
-    :class:`NoSuchStoreError` and nothing is created. On a read-only mount the store opens
-    for reading only (``FileStorage``).
+    ``FileState(static_dir, tmp_dir, *, lock_timeout=100.0, create=True, semantics=None)``
+    creates the tree when missing, as Podman does; ``semantics`` (``"bolt"`` or ``"sqlite"``)
+    is pinned in a new store (``"bolt"`` when ``None``) and must match an existing store's
+    (:class:`DBConfigMismatchError`, API.md "Today's Podman"); with ``create=False`` a
+    missing store is :class:`NoSuchStoreError` and nothing is created. On a read-only mount
+    the store opens for reading only (``FileStorage``).
     Any number of FileState objects, threads and processes may share one ``static_dir``; every
     method is atomic and linearizable across all of them. Usable as a context manager
     (``close()`` on exit). ``storage=MemoryStorage()`` runs the same rules with nothing on disk

@@ -39,6 +39,8 @@ from fsstate.errors import (
 )
 from fsstate.model import Container, Pod
 from fsstate.state.catalog import CONTAINER, VOLUME, Catalog, exists_error, names_valid
+from fsstate.state.pinning import settle, write_semantics
+from fsstate.state.semantics import BOLT, by_name
 from fsstate.store import codec
 from fsstate.store import layout as L
 from fsstate.store.fsio import PrivateDir
@@ -65,7 +67,9 @@ class StateBase:
         lock_timeout: float = DEFAULT_TIMEOUT,
         storage: Storage | None = None,
         create: bool = True,
+        semantics: str | None = None,
     ) -> None:
+        requested = None if semantics is None else by_name(semantics)
         self.static_dir = os.fspath(static_dir)
         self.tmp_dir = os.fspath(tmp_dir)
         self._storage: Storage = storage or FileStorage(
@@ -79,11 +83,22 @@ class StateBase:
         self._namespace = ""
         self._closed = False
         self._txn: Txn | None = None
+        self._requested = requested
+        self._rules, self._settled = BOLT, False
         try:
-            self._run(self._check_index)
+            with self._catalog() as cat:  # settles the semantics; pins an explicit one
+                self._check_index(cat)
+                if not self._settled and requested is not None and not _read_only(cat):
+                    write_semantics(cat, self._rules)
         except BaseException:
             self._storage.close()
             raise
+
+    @property
+    def semantics(self) -> str:
+        """The semantics pinned in the store: ``"bolt"`` or ``"sqlite"`` (API.md, Today's
+        Podman)."""
+        return self._rules.name
 
     def _check_index(self, cat: Catalog) -> None:
         """Refuse a store whose index is gone (issue 8): it would list nothing and take any
@@ -116,18 +131,25 @@ class StateBase:
             if self._txn is not None:
                 mark = self._txn.mark()
                 try:
-                    yield Catalog(self._txn)
+                    yield Catalog(self._txn, self._rules)
                 except BaseException:
                     self._txn.rollback(mark)
                     raise
                 return
             txn = Txn(self._storage)
+            if not self._settled:
+                self._rules, self._settled = settle(Catalog(txn), self._requested)
             self._txn = txn
             try:
-                yield Catalog(txn)
+                cat = Catalog(txn, self._rules)
+                yield cat
+                if txn.ops and not self._settled:
+                    write_semantics(cat, self._rules)  # the first commit pins the store
                 self._storage.commit(txn.ops)
                 for hook in txn.on_commit:
                     hook()
+                if txn.ops:
+                    self._settled = True
             finally:
                 self._txn = None
 
@@ -157,11 +179,14 @@ class StateBase:
     # -- arguments and namespaces (§2.3) --------------------------------------------------------
 
     def _arg(self, value: str, what: str) -> None:
-        """Getter argument checks, in SEED order: empty → closed → syntax."""
+        """Getter argument checks, in SEED order: empty → closed → syntax. The syntax check
+        raises only where ``odd_is_invalid``; elsewhere an odd string is simply not found, as
+        the catalog never makes it a path."""
         if value == "":
             raise EmptyIDError(f"{what} is empty")
         self._check_open()
-        L.check_name(value, what)
+        if self._rules.odd_is_invalid:
+            L.check_name(value, what)
 
     def _ns_hidden(self, namespace: str) -> bool:
         return self._namespace != "" and namespace != self._namespace
@@ -194,7 +219,7 @@ class StateBase:
         if ns:
             self._ns_check(f"container {ctr.id}", ctr.namespace)
         cid = ctr.id
-        if not (L.is_valid_name(cid) and cat.is_container(cid)):
+        if not cat.is_container(cid):
             ctr.valid = False
             raise NoSuchContainerError(f"container {cid} is not in the state", id=cid)
 
@@ -236,7 +261,7 @@ class StateBase:
         entries of this ID that the passed config implies (a name entry only while it names
         this ID). When a name in it could not be a path either, ``exc`` is raised."""
         kind = type(obj).__name__.lower()
-        if not names_valid(obj):
+        if not names_valid(obj, namespaces=self._rules.namespaces):
             raise exc
         log.warning("removing %s %s by the config passed in: %s", kind, obj.id, exc)
         return obj
@@ -255,20 +280,22 @@ class StateBase:
         """The one resolver for every container, pod and volume lookup: the ID (for a volume,
         its name) that ``key`` means.
 
-        Containers and pods (§2.2, Decision 6): exact full ID, then exact name, then unique ID
-        prefix within the namespace. Volumes (§1.2 LookupVolume; never namespaced): exact
-        name, then unique literal name prefix. Raises, for a prefix that two or more share,
-        :class:`ContainerExistsError` / :class:`PodExistsError` / :class:`VolumeExistsError`;
-        for none, :class:`NoSuchContainerError` / :class:`NoSuchPodError` /
+        Containers and pods, Bolt (§2.2, Decision 6): exact full ID, then exact name, then
+        unique ID prefix within the namespace; NEWEST (sq:552-590, sq:1383-1425): exact name,
+        then unique ID prefix, a full ID being one. Volumes (§1.2 LookupVolume; never
+        namespaced): exact name, then unique literal name prefix. Raises, for a prefix that
+        two or more share, :class:`ContainerExistsError` / :class:`PodExistsError` (NEWEST:
+        :class:`ContainerExistsError` for pods too, sq:1420) / :class:`VolumeExistsError`; for
+        none, :class:`NoSuchContainerError` / :class:`NoSuchPodError` /
         :class:`NoSuchVolumeError`."""
         if kind == VOLUME:
             if cat.is_volume(key):
                 return key
             owner = None
         else:
-            if cat.id_owner(key) == kind:
+            if self._rules.id_first and cat.id_owner(key) == kind:
                 return key
-            owner = cat.name_owner(key)
+            owner = cat.name_owner(key, kind)
             if owner is not None and owner[0] == kind:
                 return owner[1]
         matches = cat.ids_with_prefix(kind, key)
@@ -277,13 +304,15 @@ class StateBase:
         if len(matches) == 1:
             return matches[0]
         if matches:
+            if kind == "pod" and self._rules.ambiguous_pod_is_container_exists:
+                raise ContainerExistsError(f"more than one pod ID starts with {key}")
             raise _ambiguous(kind, key)
         raise _not_found(kind, key, names_other=owner is not None)
 
     def _rename(self, cat: Catalog, kind: str, oid: str, old: str, new: str) -> None:
         if old == new:
             return
-        held = cat.name_owner(new)
+        held = cat.name_owner(new, kind)
         if held is not None and held[1] != oid:
             raise exists_error(held[0], f"name {new} is in use by {held[0]} {held[1]}", name=new)
         cat.rename(kind, oid, old, new)
@@ -331,6 +360,10 @@ def _not_found(kind: str, key: str, *, names_other: bool) -> NotFoundError:
         return NoSuchContainerError(f"no container with name or ID {key}", id=key)
     hint = " (it names a container)" if names_other else ""
     return NoSuchPodError(f"no pod with name or ID {key}{hint}", id=key)
+
+
+def _read_only(cat: Catalog) -> bool:
+    return bool(getattr(cat.txn.storage, "read_only", False))
 
 
 def mapping_arg(config: Any, what: str) -> dict[str, Any]:

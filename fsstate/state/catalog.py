@@ -12,7 +12,7 @@ derive the index from documents.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from fsstate.errors import (
@@ -22,6 +22,7 @@ from fsstate.errors import (
 )
 from fsstate.model import Container, Pod
 from fsstate.state import shape
+from fsstate.state.semantics import BOLT, Semantics
 from fsstate.store import codec
 from fsstate.store import layout as L
 from fsstate.store.txn import Txn
@@ -36,6 +37,7 @@ __all__ = [
     "container_entries",
     "exec_entries",
     "exists_error",
+    "name_path",
     "names_valid",
     "pod_entries",
     "volume_entries",
@@ -47,22 +49,30 @@ CONTAINER = L.CONTAINERS.name
 POD = L.PODS.name
 VOLUME = L.VOLUMES.name
 EXEC_SESSION = "exec-session"
+EXIT_CODE = "exit-code"
 #: The kinds that share the name registry, and their kinds in the layout.
 _NAMED = {CONTAINER: L.CONTAINERS, POD: L.PODS}
 ObjT = TypeVar("ObjT", Container, Pod)
+#: The name registries, and the kind whose registry each is.
+_NAME_DIRS = {L.NAME_INDEX: CONTAINER, L.POD_NAME_INDEX: POD}
 
 
 def _ns(obj: Container | Pod) -> list[tuple[str, ...]]:
     return [(obj.namespace, obj.id)] if obj.namespace else []
 
 
+def _storage_id(vol: tuple[str, Mapping[str, Any]]) -> list[tuple[str, ...]]:
+    storage_id = vol[1].get("storageID")
+    return [(storage_id, vol[0])] if isinstance(storage_id, str) and _ok(storage_id) else []
+
+
 #: How each index of ``layout.INDEXES`` is filled: the keys of its pattern (``<shard>`` left
-#: out) that one object implies — a Container, a Pod, a volume's name, or an exec session's
-#: ``(sid, ctr-id)``.
+#: out) that one object implies — a Container, a Pod, a volume's ``(name, config)``, an exec
+#: session's ``(sid, ctr-id)``, or the container ID of an exit code whose container is gone.
 KEYS: dict[L.Index, Callable[[Any], Iterable[tuple[str, ...]]]] = {
     L.CONTAINER_IDS: lambda ctr: [(ctr.id,)],
     L.POD_IDS: lambda pod: [(pod.id,)],
-    L.VOLUME_NAMES: lambda name: [(name,)],
+    L.VOLUME_NAMES: lambda vol: [(vol[0],)],
     L.NAMES: lambda obj: [(obj.name,)],
     L.CONTAINER_NAMESPACES: _ns,
     L.POD_NAMESPACES: _ns,
@@ -70,33 +80,56 @@ KEYS: dict[L.Index, Callable[[Any], Iterable[tuple[str, ...]]]] = {
     L.POD_MEMBERS: lambda ctr: [(ctr.pod_id, ctr.id)] if ctr.pod_id else [],
     L.VOLUME_USERS: lambda ctr: [(vol, ctr.id) for vol in ctr.named_volumes()],
     L.EXEC_SESSIONS: lambda session: [(session[1], session[0])],
+    L.POD_NAMES: lambda pod: [(pod.name,)],
+    L.VOLUME_STORAGE: _storage_id,
+    L.EXIT_ORPHANS: lambda cid: [(cid,)],
 }
 
 
-def _entries(kind: str, obj: Any, oid: str) -> dict[str, bytes]:
-    """Every index file object ``obj`` (ID or name ``oid``) of ``kind`` implies, in the
-    order of ``layout.INDEXES``: path → contents."""
+def _applies(index: L.Index, kind: str, rules: Semantics) -> bool:
+    """Whether ``index`` is kept for ``kind`` under ``rules``: pod names go to
+    ``index/pod-names`` unless names are shared, and namespaces are indexed only where they
+    are honoured (``semantics.py``)."""
+    if index is L.NAMES:
+        return kind == CONTAINER or rules.shared_names
+    if index is L.POD_NAMES:
+        return not rules.shared_names
+    if index in (L.CONTAINER_NAMESPACES, L.POD_NAMESPACES):
+        return rules.namespaces
+    return True
+
+
+def _entries(kind: str, obj: Any, oid: str, rules: Semantics = BOLT) -> dict[str, bytes]:
+    """Every index file object ``obj`` (ID or name ``oid``) of ``kind`` implies under
+    ``rules``, in the order of ``layout.INDEXES``: path → contents."""
     out: dict[str, bytes] = {}
     for index in L.INDEXES:
-        if kind in index.kinds:
+        if kind in index.kinds and _applies(index, kind, rules):
             data = codec.encode({"kind": kind, "id": oid}) if index.name_entry else b""
             out |= dict.fromkeys((index.path(*keys) for keys in KEYS[index](obj)), data)
     return out
 
 
-def container_entries(ctr: Container) -> dict[str, bytes]:
-    """Every index file a stored container implies (path → contents)."""
-    return _entries(CONTAINER, ctr, ctr.id)
+def container_entries(ctr: Container, rules: Semantics = BOLT) -> dict[str, bytes]:
+    """Every index file a stored container implies under ``rules`` (path → contents)."""
+    return _entries(CONTAINER, ctr, ctr.id, rules)
 
 
-def pod_entries(pod: Pod) -> dict[str, bytes]:
-    """Every index file a stored pod implies."""
-    return _entries(POD, pod, pod.id)
+def pod_entries(pod: Pod, rules: Semantics = BOLT) -> dict[str, bytes]:
+    """Every index file a stored pod implies under ``rules``."""
+    return _entries(POD, pod, pod.id, rules)
 
 
-def volume_entries(name: str) -> dict[str, bytes]:
-    """Every index file a stored volume implies."""
-    return _entries(VOLUME, name, name)
+def volume_entries(name: str, config: Mapping[str, Any]) -> dict[str, bytes]:
+    """Every index file a stored volume with ``config`` implies: its registry entry, and the
+    ``ContainerIDIsVolume`` entry of its ``storageID`` when that can be a file name."""
+    return _entries(VOLUME, (name, config), name)
+
+
+def name_path(kind: str, name: str, rules: Semantics) -> str:
+    """The name registry entry of ``name`` for a ``kind`` under ``rules``."""
+    index = L.NAMES if rules.shared_names or kind == CONTAINER else L.POD_NAMES
+    return index.path(name)
 
 
 def exec_entries(sid: str, cid: str) -> dict[str, bytes]:
@@ -106,10 +139,14 @@ def exec_entries(sid: str, cid: str) -> dict[str, bytes]:
 
 
 class Catalog:
-    """Documents and indexes seen through ``txn`` (pending changes included)."""
+    """Documents and indexes seen through ``txn`` (pending changes included), under the
+    store's ``rules``. Every method that takes a caller's name or ID answers "absent" for one
+    that cannot be stored (:func:`fsstate.store.layout.is_valid_name`): it never becomes a
+    path."""
 
-    def __init__(self, txn: Txn) -> None:
+    def __init__(self, txn: Txn, rules: Semantics = BOLT) -> None:
         self.txn = txn
+        self.rules = rules
 
     # -- documents -------------------------------------------------------------------------
 
@@ -140,37 +177,45 @@ class Catalog:
 
     def container(self, cid: str) -> Container | None:
         """The stored container with its config and an empty state, or ``None``."""
+        if not _ok(cid):
+            return None
         config = self.container_config(cid)
         if config is None:
             return None
-        return _checked(Container._adopt(config), cid, self.abspath(L.container_doc(cid, "config")))
+        path = self.abspath(L.container_doc(cid, "config"))
+        return _checked(Container._adopt(config), cid, path, self.rules)
 
     def pod(self, pid: str) -> Pod | None:
+        if not _ok(pid):
+            return None
         config = self.doc(L.pod_doc(pid, "config"), "pod-config")
         if config is None:
             return None
-        return _checked(Pod._adopt(config), pid, self.abspath(L.pod_doc(pid, "config")))
+        return _checked(Pod._adopt(config), pid, self.abspath(L.pod_doc(pid, "config")), self.rules)
 
     # -- registries ------------------------------------------------------------------------
 
     def is_container(self, cid: str) -> bool:
-        return self.txn.exists(L.container_doc(cid, "config"))
+        return _ok(cid) and self.txn.exists(L.container_doc(cid, "config"))
 
     def is_pod(self, pid: str) -> bool:
-        return self.txn.exists(L.pod_doc(pid, "config"))
+        return _ok(pid) and self.txn.exists(L.pod_doc(pid, "config"))
 
     def is_volume(self, name: str) -> bool:
-        return self.txn.exists(L.volume_doc(name, "config"))
+        return _ok(name) and self.txn.exists(L.volume_doc(name, "config"))
 
-    def name_owner(self, name: str) -> tuple[str, str] | None:
-        """``(kind, id)`` of the container or pod that holds ``name``, or ``None``."""
-        entry = self.doc(L.name_index(name))
+    def name_owner(self, name: str, kind: str) -> tuple[str, str] | None:
+        """``(kind, id)`` of the object that holds ``name`` in the registry a ``kind`` uses
+        (under shared names that may be the other kind), or ``None``."""
+        if not _ok(name):
+            return None
+        entry = self.doc(name_path(kind, name, self.rules))
         if entry is None:
             return None
-        kind, oid = entry.get("kind"), entry.get("id")
-        if kind not in _NAMED or not isinstance(oid, str) or not L.is_valid_name(oid):
+        holder, oid = entry.get("kind"), entry.get("id")
+        if holder not in _NAMED or not isinstance(oid, str) or not L.is_valid_name(oid):
             return None
-        return kind, oid
+        return holder, oid
 
     def id_owner(self, oid: str) -> str | None:
         """``container``, ``pod`` or ``None``: who holds ``oid`` in the shared ID registry."""
@@ -180,16 +225,24 @@ class Catalog:
             return POD
         return None
 
-    def check_free(self, oid: str, name: str) -> None:
-        """Raise if ``oid`` or ``name`` is taken in the shared registries (API.md Decisions 1
-        and 2): by a container → :class:`ContainerExistsError`, by a pod →
-        :class:`PodExistsError`. The ID is checked first (§1.2 shared insert steps 3–4)."""
-        owner = self.id_owner(oid)
-        if owner is not None:
-            raise exists_error(owner, f"ID {oid} is in use by a {owner}", id=oid)
-        held = self.name_owner(name)
+    def check_free(self, kind: str, oid: str, name: str) -> None:
+        """Raise if ``oid`` (one registry for container and pod IDs in both semantics) or
+        ``name`` (in the registry ``kind`` uses) is taken: by a container →
+        :class:`ContainerExistsError`, by a pod → :class:`PodExistsError` (API.md Decisions 1
+        and 2). Bolt checks the ID first (§1.2 shared insert steps 3–4); NEWEST the name
+        (sqi:441-453, sq:1609-1620)."""
+
+        def check_id() -> None:
+            owner = self.id_owner(oid)
+            if owner is not None:
+                raise exists_error(owner, f"ID {oid} is in use by a {owner}", id=oid)
+
+        if self.rules.id_first:
+            check_id()
+        held = self.name_owner(name, kind)
         if held is not None:
             raise exists_error(held[0], f"name {name} is in use by {held[0]} {held[1]}", name=name)
+        check_id()
 
     def ids(self, kind: str, namespace: str = "") -> list[str]:
         """Sorted IDs of every container or pod (``kind``), or of those in ``namespace``.
@@ -206,7 +259,7 @@ class Catalog:
         """Whether the index is gone while containers or pods exist: a store holding any has
         a name registry (an entry per name; the directory is never removed). Cheap: one
         ``exists``, and two directory listings only when that fails."""
-        if self.txn.exists(L.NAME_INDEX):
+        if any(self.txn.exists(d) for d in _NAME_DIRS):
             return False
         return any(self.txn.listdir(kind.top) for kind in _NAMED.values())
 
@@ -215,6 +268,8 @@ class Catalog:
         valid, non-empty name): one shard directory, or the shards starting with a
         one-character prefix."""
         registry = L.REGISTRY[kind]
+        if not _ok(prefix):
+            return []
         if len(prefix) >= 2:
             shards = [L.shard(prefix)]
         else:
@@ -264,7 +319,9 @@ class Catalog:
         self.put_doc(L.container_doc(cid, "state"), ctr.state, f"container {cid} state")
         if networks is not None:
             self.put_doc(L.container_doc(cid, "networks"), networks, f"container {cid} networks")
-        self._put_entries(container_entries(ctr))
+        self._put_entries(container_entries(ctr, self.rules))
+        if self.txn.exists(L.EXIT_ORPHANS.path(cid)):
+            self.txn.delete(L.EXIT_ORPHANS.path(cid))  # its exit code has a container again
 
     def remove_container(self, stored: Container) -> None:
         """Delete a stored container's documents, index entries and exec registrations."""
@@ -273,9 +330,11 @@ class Catalog:
             self.txn.delete(L.EXEC_SESSIONS.path(cid, sid))
             self._delete_exec_doc_of(sid, cid)
         self.txn.rmdir(L.exec_index(cid))
-        self._delete_entries(container_entries(stored), keep_name_of_other=cid)
+        self._delete_entries(container_entries(stored, self.rules), keep_name_of_other=cid)
         self._delete_dir(L.container_dir(cid))
         self.txn.rmdir(L.dependents_dir(cid))
+        if self.txn.exists(L.exit_code_doc(cid)):
+            self.txn.put(L.EXIT_ORPHANS.path(cid), b"")  # the exit code stays, now prunable
 
     def _delete_exec_doc_of(self, sid: str, cid: str) -> None:
         record = self.doc(L.exec_doc(sid))
@@ -285,24 +344,39 @@ class Catalog:
     def add_volume(self, name: str, config: dict[str, Any], state: dict[str, Any]) -> None:
         self.put_doc(L.volume_doc(name, "config"), config, f"volume {name} config")
         self.put_doc(L.volume_doc(name, "state"), state, f"volume {name} state")
-        self._put_entries(volume_entries(name))
+        self._put_entries(volume_entries(name, config))
 
-    def remove_volume(self, name: str) -> None:
-        """Delete a volume's documents, its registry entry and its (stale) user entries."""
+    def remove_volume(self, name: str, config: Mapping[str, Any]) -> None:
+        """Delete a volume's documents, its index entries and its (stale) user entries;
+        ``config`` is the stored config."""
         self._delete_dir(L.volume_users_dir(name))
         self._delete_dir(L.volume_dir(name))
-        self._delete_entries(volume_entries(name), keep_name_of_other=name)
+        self._delete_entries(volume_entries(name, config), keep_name_of_other=name)
+
+    def rewrite_volume_config(self, name: str, old: Mapping[str, Any], new: Any) -> None:
+        """Store a volume's new config, moving its ``storageID`` entry with it."""
+        self._delete_entries(volume_entries(name, old), keep_name_of_other=name)
+        self.put_doc(L.volume_doc(name, "config"), new, f"volume {name} config")
+        self._put_entries(volume_entries(name, new))
+
+    def volumes_with_storage_id(self, storage_id: str) -> list[str]:
+        """Names of the volumes whose config has ``storageID == storage_id`` (one index
+        directory; a stale entry is ignored)."""
+        if not _ok(storage_id):
+            return []
+        names = self.txn.listdir(L.VOLUME_STORAGE.dir(storage_id))
+        return [n for n in names if self.is_volume(n)]
 
     def add_pod(self, pod: Pod) -> None:
         self.put_doc(L.pod_doc(pod.id, "config"), pod.config, f"pod {pod.id} config")
         self.put_doc(L.pod_doc(pod.id, "state"), pod.state, f"pod {pod.id} state")
-        self._put_entries(pod_entries(pod))
+        self._put_entries(pod_entries(pod, self.rules))
 
     def remove_pod(self, stored: Pod) -> None:
         """Delete a pod's documents and index entries, with member entries left by containers
         that are gone (the caller checked that no member exists)."""
         pid = stored.id
-        self._delete_entries(pod_entries(stored), keep_name_of_other=pid)
+        self._delete_entries(pod_entries(stored, self.rules), keep_name_of_other=pid)
         self._delete_dir(L.pod_dir(pid))
         self._delete_dir(L.pod_members_dir(pid))
 
@@ -314,9 +388,9 @@ class Catalog:
 
     def rename(self, kind: str, oid: str, old: str, new: str) -> None:
         """Move the name registry entry of ``oid`` from ``old`` to ``new`` (both checked)."""
-        if self.name_owner(old) == (kind, oid):
-            self.txn.delete(L.name_index(old))
-        self.txn.put(L.name_index(new), codec.encode({"kind": kind, "id": oid}))
+        if self.name_owner(old, kind) == (kind, oid):
+            self.txn.delete(name_path(kind, old, self.rules))
+        self.txn.put(name_path(kind, new, self.rules), codec.encode({"kind": kind, "id": oid}))
 
     def _delete_dir(self, directory: str) -> None:
         """Delete every file in ``directory`` (one level), then the directory."""
@@ -331,8 +405,8 @@ class Catalog:
     def _delete_entries(self, entries: dict[str, bytes], *, keep_name_of_other: str) -> None:
         for path in entries:
             directory, _, name = path.rpartition("/")
-            if directory == L.NAME_INDEX:
-                owner = self.name_owner(name)
+            if directory in _NAME_DIRS:
+                owner = self.name_owner(name, _NAME_DIRS[directory])
                 if owner is not None and owner[1] != keep_name_of_other:
                     continue  # the name belongs to someone else now; not ours to drop
             self.txn.delete(path)
@@ -345,6 +419,8 @@ class Catalog:
 
     def exec_owner(self, sid: str) -> str | None:
         """The container ID a session is registered to, or ``None``."""
+        if not _ok(sid):
+            return None
         record = self.doc(L.exec_doc(sid), "exec-session")
         if record is None:
             return None
@@ -362,6 +438,44 @@ class Catalog:
         if cid:
             self.txn.delete(L.EXEC_SESSIONS.path(cid, sid))
 
+    # -- exit codes ------------------------------------------------------------------------
+
+    def exit_code(self, cid: str) -> dict[str, Any] | None:
+        """The exit-code document of container ID ``cid``, or ``None``."""
+        return self.doc(L.exit_code_doc(cid), EXIT_CODE) if _ok(cid) else None
+
+    def put_exit_code(self, cid: str, exit_code: int, timestamp: int) -> None:
+        """Store (or replace) the exit code of ``cid``. Without a container it is indexed as
+        an orphan, the only exit codes a prune looks at."""
+        doc = {"id": cid, "exitCode": exit_code, "timestamp": timestamp}
+        self.put_doc(L.exit_code_doc(cid), doc, f"exit code of container {cid}")
+        if not self.is_container(cid):
+            self.txn.put(L.EXIT_ORPHANS.path(cid), b"")
+
+    def prune_exit_codes(self, cutoff: int) -> None:
+        """Drop the exit codes with ``timestamp <= cutoff`` whose container is gone (NEWEST
+        sq:1049-1077). Reads only the orphan index: the codes of containers removed since the
+        last prune, never every container or every exit code."""
+        for cid in self.txn.listdir(L.EXIT_ORPHANS.dir()):
+            if not _ok(cid):
+                continue
+            try:
+                doc = self.exit_code(cid)
+            except CorruptDocumentError:
+                continue  # fsck reports it; the other codes are still pruned
+            if self.is_container(cid) or doc is None:
+                self.txn.delete(L.EXIT_ORPHANS.path(cid))  # not an orphan (any more)
+            elif doc["timestamp"] <= cutoff:
+                self.txn.delete(L.exit_code_doc(cid))
+                self.txn.delete(L.EXIT_ORPHANS.path(cid))
+
+    def clear_exit_codes(self) -> None:
+        """Drop every exit code (NEWEST Refresh, sq:261)."""
+        for cid in self.txn.listdir(L.EXIT_CODES):
+            self.txn.delete(L.exit_code_doc(cid))
+        for cid in self.txn.listdir(L.EXIT_ORPHANS.dir()):
+            self.txn.delete(L.EXIT_ORPHANS.path(cid))
+
     # -- loading many ----------------------------------------------------------------------
 
     def load_containers(self, ids: Iterable[str]) -> Iterator[Container]:
@@ -375,22 +489,23 @@ class Catalog:
             yield ctr
 
 
-def _ok(name: str) -> bool:
+def _ok(name: object) -> bool:
     return L.is_valid_name(name)
 
 
-def _checked(obj: ObjT, oid: str, path: str) -> ObjT:
+def _checked(obj: ObjT, oid: str, path: str, rules: Semantics) -> ObjT:
     """``obj`` as read from ``path``, if its ID is ``oid`` and every name in it that becomes a
     path is valid: a planted config must not lead a removal or rename out of its own entries."""
-    if obj.id != oid or not names_valid(obj):
+    if obj.id != oid or not names_valid(obj, namespaces=rules.namespaces):
         raise CorruptDocumentError(f"{path}: a name or ID in it is not valid; run fsck", path=path)
     return obj
 
 
-def names_valid(obj: Container | Pod) -> bool:
-    """Whether every name in ``obj`` that becomes a path (ID, name, namespace; a container's
-    pod, dependencies and named volumes) passes ``layout.is_valid_name``."""
-    optional = [obj.namespace]
+def names_valid(obj: Container | Pod, *, namespaces: bool = True) -> bool:
+    """Whether every name in ``obj`` that becomes a path (ID, name, namespace where
+    ``namespaces`` are honoured; a container's pod, dependencies and named volumes) passes
+    ``layout.is_valid_name``."""
+    optional = [obj.namespace] if namespaces else []
     if isinstance(obj, Container):
         optional += [obj.pod_id, *obj.dependencies(), *obj.named_volumes()]
     required = L.is_valid_name(obj.id) and L.is_valid_name(obj.name)
@@ -400,7 +515,7 @@ def names_valid(obj: Container | Pod) -> bool:
 def _emptied_dirs(entries: dict[str, bytes]) -> list[str]:
     """The directories holding ``entries`` (registry shards, per-object index directories)
     that may be left empty after deleting them; the name registry itself always stays."""
-    return sorted({path.rpartition("/")[0] for path in entries} - {L.NAME_INDEX})
+    return sorted({path.rpartition("/")[0] for path in entries} - set(_NAME_DIRS))
 
 
 def exists_error(kind: str, message: str, **fields: str) -> ContainerExistsError | PodExistsError:

@@ -22,7 +22,7 @@ from fsstate.errors import (
 from fsstate.model import Container, Pod
 from fsstate.state import rules, schema
 from fsstate.state.base import StateBase
-from fsstate.state.catalog import Catalog
+from fsstate.state.catalog import CONTAINER, Catalog
 from fsstate.store import layout as L
 
 __all__ = ["ContainerAddRemoveMethods"]
@@ -32,13 +32,17 @@ class ContainerAddRemoveMethods(StateBase):
     """Container add and remove, with and without a pod (§1.2)."""
 
     def add_container(self, ctr: Container) -> None:
-        """Add a container that is not in a pod (§1.2 AddContainer + shared insert routine).
+        """Add a container (§1.2 AddContainer + shared insert routine). Under ``"bolt"`` it
+        must not be in a pod; under ``"sqlite"`` a pod member is added too, as NEWEST
+        AddContainer does (sqi:411-498).
 
         Errors, in order: :class:`StateClosedError`; :class:`ContainerRemovedError`;
-        :class:`InvalidArgumentError` (config or state fails its schema, or ``config.pod`` is
-        set — use :meth:`add_container_to_pod`); :class:`NamespaceMismatchError`;
-        :class:`ContainerExistsError` / :class:`PodExistsError` (ID, then name, taken —
-        Decisions 1–2); :class:`InvalidArgumentError` (empty network name);
+        :class:`InvalidArgumentError` (config or state fails its schema, or, under ``"bolt"``,
+        ``config.pod`` is set — use :meth:`add_container_to_pod`);
+        :class:`NamespaceMismatchError`; :class:`ContainerExistsError` /
+        :class:`PodExistsError` (ID, then name, taken — Decisions 1–2; under ``"sqlite"`` the
+        name among containers first, then the ID); :class:`NoSuchPodError` (``"sqlite"``: the
+        member's pod does not exist); :class:`InvalidArgumentError` (empty network name);
         :class:`NoSuchNetworkError` (alias for a network not joined);
         :class:`InvalidArgumentError` (self-dependency); :class:`NoSuchContainerError`
         (dependency missing); :class:`InvalidArgumentError` (dependency in a pod);
@@ -47,7 +51,7 @@ class ContainerAddRemoveMethods(StateBase):
         """
         self._live(ctr)
         self._validate_container(ctr)
-        if ctr.pod_id:
+        if ctr.pod_id and not self._rules.members_via_add:
             raise InvalidArgumentError(
                 f"container {ctr.id} is in pod {ctr.pod_id}; add it with add_container_to_pod",
                 id=ctr.id,
@@ -77,7 +81,7 @@ class ContainerAddRemoveMethods(StateBase):
     def _validate_container(self, ctr: Container) -> None:
         schema.validate("container-config", ctr.config, what=f"container {ctr.id} config")
         schema.validate("container-state", ctr.state, what=f"container {ctr.id} state")
-        if ctr.namespace:
+        if ctr.namespace and self._rules.namespaces:
             L.check_name(ctr.namespace, f"container {ctr.id} namespace")
 
     def _insert(self, cat: Catalog, ctr: Container, pod: Pod | None) -> None:
@@ -89,13 +93,20 @@ class ContainerAddRemoveMethods(StateBase):
             if stored_pod is None:
                 pod.valid = False
                 raise NoSuchPodError(f"pod {pod.id} is not in the state", id=pod.id)
-            if stored_pod.namespace != ctr.namespace:
+            if self._rules.namespaces and stored_pod.namespace != ctr.namespace:
                 raise NamespaceMismatchError(
                     f"container {cid} namespace {ctr.namespace!r} differs from pod "
                     f"{pod.id}'s {stored_pod.namespace!r}",
                     id=cid,
                 )
-        cat.check_free(cid, ctr.name)
+        cat.check_free(CONTAINER, cid, ctr.name)
+        if pod is None and ctr.pod_id:  # NEWEST: a member through AddContainer (sqi:455 FK)
+            pod = cat.pod(ctr.pod_id)
+            if pod is None:
+                raise NoSuchPodError(
+                    f"container {cid} is in pod {ctr.pod_id}, which does not exist",
+                    id=ctr.pod_id,
+                )
         networks = rules.initial_networks(cid, ctr.config)
         for dep in ctr.dependencies():
             self._check_dependency(cat, ctr, dep, pod)
@@ -124,17 +135,19 @@ class ContainerAddRemoveMethods(StateBase):
             raise InvalidArgumentError(
                 f"container {cid} in pod {pod.id} depends on {dep} in {where}"
             )
-        if stored.namespace != ctr.namespace:
+        if self._rules.namespaces and stored.namespace != ctr.namespace:
             raise NamespaceMismatchError(
                 f"container {cid} and its dependency {dep} are in different namespaces"
             )
 
     def remove_container(self, ctr: Container) -> None:
-        """Remove a container that is not in a pod (§1.2 RemoveContainer + shared delete).
+        """Remove a container (§1.2 RemoveContainer + shared delete). Under ``"bolt"`` it must
+        not be in a pod; under ``"sqlite"`` a pod member is removed too, without checking the
+        pod (NEWEST sqi:501-577). Its exit code stays (API.md).
 
-        Errors, in order: :class:`StateClosedError`; :class:`PodExistsError` (``config.pod``
-        set — use :meth:`remove_container_from_pod`; but a stored member of a pod that is
-        gone, e.g. quarantined by ``fsck --repair``, is removed here, issue 8);
+        Errors, in order: :class:`StateClosedError`; :class:`PodExistsError` (``"bolt"``:
+        ``config.pod`` set — use :meth:`remove_container_from_pod`; but a stored member of a
+        pod that is gone, e.g. quarantined by ``fsck --repair``, is removed here, issue 8);
         :class:`NoSuchContainerError` (+inv); :class:`NamespaceMismatchError`;
         :class:`ExecSessionExistsError`; :class:`DependencyExistsError` (Decision 3). Does not
         check or change ``valid``. A container whose stored config cannot be read is removed
@@ -145,8 +158,10 @@ class ContainerAddRemoveMethods(StateBase):
 
         def delete(cat: Catalog) -> None:
             pod_gone = L.is_valid_name(ctr.pod_id) and not cat.is_pod(ctr.pod_id)
-            if ctr.pod_id and not (
-                pod_gone and L.is_valid_name(ctr.id) and cat.is_container(ctr.id)
+            if (
+                ctr.pod_id
+                and not self._rules.members_via_add
+                and not (pod_gone and L.is_valid_name(ctr.id) and cat.is_container(ctr.id))
             ):
                 raise PodExistsError(
                     f"container {ctr.id} is in pod {ctr.pod_id}; remove it with "

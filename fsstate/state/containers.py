@@ -48,6 +48,21 @@ class ContainerMethods(StateBase):
 
         return self._run(get_name)
 
+    def get_container_name(self, id: str) -> str:
+        """Name of the container with full ID ``id`` (NEWEST GetContainerName, sq:475). Errors,
+        in order: :class:`EmptyIDError`, :class:`StateClosedError`,
+        :class:`InvalidArgumentError` (``"bolt"``: not a storable ID),
+        :class:`NoSuchContainerError` (also for a pod's ID, and outside the namespace)."""
+        self._arg(id, "container ID")
+
+        def get_name(cat: Catalog) -> str:
+            ctr = self._visible(cat.container(id))
+            if ctr is None:
+                raise NoSuchContainerError(f"no container with ID {id}", id=id)
+            return ctr.name
+
+        return self._run(get_name)
+
     def container(self, id: str) -> Container:
         """The container with full ID ``id``, with an empty state (§1.2 Container). Errors, in
         order: :class:`EmptyIDError`, :class:`StateClosedError`, :class:`InvalidArgumentError`,

@@ -39,9 +39,11 @@ class ExecSessionMethods(StateBase):
     def get_exec_session(self, id: str) -> str:
         """The container ID exec session ``id`` is registered to (§1.2 GetExecSession).
         Errors, in order: :class:`StateClosedError`, :class:`EmptyIDError`,
-        :class:`InvalidArgumentError`, :class:`NoSuchExecSessionError`."""
+        :class:`InvalidArgumentError` (``"bolt"``: not a storable ID),
+        :class:`NoSuchExecSessionError`."""
         self._check_open()
-        L.check_name(id, "exec session ID")
+        if id == "" or self._rules.odd_is_invalid:
+            L.check_name(id, "exec session ID")
 
         def get(cat: Catalog) -> str:
             owner = cat.exec_owner(id)
@@ -75,10 +77,13 @@ class ExecSessionMethods(StateBase):
     def get_container_exec_sessions(self, ctr: Container) -> list[str]:
         """Sorted IDs of the sessions registered to ``ctr`` (§1.2 GetContainerExecSessions).
         Errors, in order: :class:`StateClosedError`, :class:`ContainerRemovedError`,
-        :class:`NoSuchContainerError` (+inv)."""
+        :class:`NoSuchContainerError` (+inv; under ``"sqlite"`` an unknown container has
+        none, NEWEST sq:1176)."""
         self._live(ctr)
 
         def get(cat: Catalog) -> list[str]:
+            if self._rules.unknown_is_empty and not cat.is_container(ctr.id):
+                return []
             self._require_container(cat, ctr, ns=False)
             return cat.exec_sessions(ctr.id)
 
@@ -87,11 +92,14 @@ class ExecSessionMethods(StateBase):
     def remove_container_exec_sessions(self, ctr: Container) -> None:
         """Unregister every session of ``ctr`` (§1.2 RemoveContainerExecSessions). Errors, in
         order: :class:`StateClosedError`, :class:`ContainerRemovedError`,
-        :class:`NoSuchContainerError` (+inv), :class:`InternalError` (a session's registry
-        entry names another container)."""
+        :class:`NoSuchContainerError` (+inv; under ``"sqlite"`` an unknown container is a
+        no-op, NEWEST sq:1208), :class:`InternalError` (a session's registry entry names
+        another container)."""
         self._live(ctr)
 
         def remove(cat: Catalog) -> None:
+            if self._rules.unknown_is_empty and not cat.is_container(ctr.id):
+                return
             self._require_container(cat, ctr, ns=False)
             sessions = cat.exec_sessions(ctr.id)
             owners = {sid: cat.exec_owner(sid) for sid in sessions}

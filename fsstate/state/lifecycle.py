@@ -14,13 +14,13 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from fsstate.errors import CorruptDocumentError, DBConfigMismatchError
+from fsstate.errors import CorruptDocumentError, DBConfigMismatchError, InvalidArgumentError
 from fsstate.model import DBConfig
 from fsstate.state import rules, schema
 from fsstate.state.base import StateBase
 from fsstate.state.catalog import CONTAINER, POD, Catalog
 from fsstate.store import layout as L
-from fsstate.store.fsio import PrivateDir, boot_id
+from fsstate.store.fsio import PrivateDir, boot_id, resolve_if_exists
 from fsstate.store.lock import DEFAULT_TIMEOUT
 from fsstate.store.storage import Storage
 
@@ -33,8 +33,15 @@ class LifecycleMethods(StateBase):
     """Namespace selection, refresh and the DB config (§1.2)."""
 
     def set_namespace(self, ns: str) -> None:
-        """Select the libpod namespace; ``""`` means all. Never fails (§1.2 SetNamespace,
-        §2.3). Containers and pods outside it are hidden or refused as §2.3 lists."""
+        """Select the libpod namespace; ``""`` means all. Never fails under ``"bolt"`` (§1.2
+        SetNamespace, §2.3): containers and pods outside it are hidden or refused as §2.3
+        lists. Under ``"sqlite"`` namespaces are gone (Podman ``5c2a0670fc``): ``""`` is
+        accepted and anything else is :class:`InvalidArgumentError`."""
+        if not self._rules.namespaces and ns != "":
+            raise InvalidArgumentError(
+                f"namespace {ns!r}: the store follows {self._rules.name!r} semantics, which "
+                "has no namespaces"
+            )
         self._namespace = ns
 
     @property
@@ -58,9 +65,15 @@ class LifecycleMethods(StateBase):
         lock_timeout: float = DEFAULT_TIMEOUT,
         storage: Storage | None = None,
         create: bool = True,
+        semantics: str | None = None,
     ) -> None:
         super().__init__(
-            static_dir, tmp_dir, lock_timeout=lock_timeout, storage=storage, create=create
+            static_dir,
+            tmp_dir,
+            lock_timeout=lock_timeout,
+            storage=storage,
+            create=create,
+            semantics=semantics,
         )
         if getattr(self._storage, "created", False):
             self._mark_refreshed()  # a store born in this boot has nothing to reset
@@ -86,9 +99,10 @@ class LifecycleMethods(StateBase):
         """Reset runtime-only state after a reboot, in one transaction (API.md Decision 7,
         §2.9 NEWEST): every container state is reset (:func:`rules.reset_container_state`),
         every exec-session registration is dropped, pod ``cgroupPath`` is cleared, volume
-        ``mountCount`` is zeroed; then this boot is marked refreshed. Documents that cannot be
-        read are skipped with a warning (``fsck`` reports them). Errors:
-        :class:`StateClosedError`, :class:`~fsstate.store.fsio.UnsafeDirError`."""
+        ``mountCount`` is zeroed, and every exit code is dropped (NEWEST sq:261; in both
+        semantics, API.md); then this boot is marked refreshed. Documents that cannot be read
+        are skipped with a warning (``fsck`` reports them). Errors: :class:`StateClosedError`,
+        :class:`~fsstate.store.fsio.UnsafeDirError`."""
         self._check_open()
 
         def refresh(cat: Catalog) -> None:
@@ -135,6 +149,7 @@ class LifecycleMethods(StateBase):
             cat.txn.delete(L.exec_doc(sid))
         for pid in cat.ids(POD):
             reset(L.pod_doc(pid, "state"), "pod-state", rules.reset_pod_state)
+        cat.clear_exit_codes()
         for name in cat.volume_names():
             reset(L.volume_doc(name, "state"), "volume-state", rules.reset_volume_state)
 
@@ -147,16 +162,21 @@ class LifecycleMethods(StateBase):
 
     def validate_db_config(self, config: DBConfig) -> None:
         """Compare the runtime's paths with the pinned ones, pinning fields not pinned yet
-        (§2.10). The four path fields are compared after ``os.path.normpath``, graph driver
-        and volume path exactly. Errors, in order: :class:`StateClosedError`,
-        :class:`InvalidArgumentError` (a field not a string), :class:`DBConfigMismatchError`
-        naming every differing field."""
+        (§2.10). Under ``"bolt"`` the four path fields are compared after
+        ``os.path.normpath``, graph driver and volume path exactly; under ``"sqlite"`` the
+        volume path is cleaned too and every path is compared with its symlinks resolved (a
+        path that does not exist compares as cleaned), as NEWEST sq:412-433. Errors, in order:
+        :class:`StateClosedError`, :class:`InvalidArgumentError` (a field not a string),
+        :class:`DBConfigMismatchError` naming every differing field."""
         self._check_open()
-        runtime = rules.normalize_db_config(config)
+        resolve = self._rules.resolve_symlinks
+        runtime = rules.normalize_db_config(config, clean_volume_path=resolve)
 
         def validate(cat: Catalog) -> None:
             pinned = cat.doc(L.DBCONFIG, "db-config") or {}
-            differ = rules.compare_db_config(pinned, runtime)
+            differ = rules.compare_db_config(
+                pinned, runtime, resolve=resolve_if_exists if resolve else None
+            )
             if differ:
                 detail = ", ".join(f"{f}: {pinned[f]!r} != {runtime[f]!r}" for f in differ)
                 raise DBConfigMismatchError(f"pinned {detail}", mismatched=differ)

@@ -30,6 +30,21 @@ __all__ = ["PodMethods"]
 class PodMethods(StateBase):
     """Pods and their members (§1.2, §2.5)."""
 
+    def get_pod_name(self, id: str) -> str:
+        """Name of the pod with full ID ``id`` (NEWEST GetPodName, sq:500). Errors, in order:
+        :class:`EmptyIDError`, :class:`StateClosedError`, :class:`InvalidArgumentError`
+        (``"bolt"``: not a storable ID), :class:`NoSuchPodError` (also for a container's ID,
+        and outside the namespace)."""
+        self._arg(id, "pod ID")
+
+        def get_name(cat: Catalog) -> str:
+            pod = self._visible(cat.pod(id))
+            if pod is None:
+                raise NoSuchPodError(f"no pod with ID {id}", id=id)
+            return pod.name
+
+        return self._run(get_name)
+
     def pod(self, id: str) -> Pod:
         """The pod with full ID ``id``, with an empty state (§1.2 Pod). Errors, in order:
         :class:`EmptyIDError`, :class:`StateClosedError`, :class:`InvalidArgumentError`,
@@ -68,12 +83,15 @@ class PodMethods(StateBase):
     def pod_has_container(self, pod: Pod, ctr_id: str) -> bool:
         """Whether container ``ctr_id`` is a member of ``pod`` (§1.2 PodHasContainer). Errors,
         in order: :class:`EmptyIDError`, :class:`StateClosedError`, :class:`PodRemovedError`,
-        :class:`NamespaceMismatchError`, :class:`NoSuchPodError` (+inv)."""
+        :class:`NamespaceMismatchError`, :class:`NoSuchPodError` (+inv; under ``"sqlite"`` an
+        unknown pod is simply ``False``, NEWEST sq:1443-1468)."""
         if ctr_id == "":
             raise EmptyIDError("container ID is empty")
         self._live_pod(pod)
 
         def has(cat: Catalog) -> bool:
+            if self._rules.unknown_is_empty and not cat.is_pod(pod.id):
+                return False
             self._stored_pod(cat, pod)
             return L.is_valid_name(ctr_id) and ctr_id in cat.pod_members(pod.id)
 
@@ -112,12 +130,12 @@ class PodMethods(StateBase):
         self._live_pod(pod)
         schema.validate("pod-config", pod.config, what=f"pod {pod.id} config")
         schema.validate("pod-state", pod.state, what=f"pod {pod.id} state")
-        if pod.namespace:
+        if pod.namespace and self._rules.namespaces:
             L.check_name(pod.namespace, f"pod {pod.id} namespace")
 
         def add(cat: Catalog) -> None:
             self._ns_check(f"pod {pod.id}", pod.namespace)
-            cat.check_free(pod.id, pod.name)
+            cat.check_free(POD, pod.id, pod.name)
             cat.add_pod(pod)
 
         self._run(add)

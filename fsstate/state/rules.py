@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fsstate.errors import InvalidArgumentError, NoSuchNetworkError
@@ -159,20 +159,40 @@ def reset_volume_state(state: dict[str, Any]) -> dict[str, Any]:
 
 #: Fields compared after path cleaning (Go filepath.Clean; "" cleans to ".").
 _CLEANED = ("libpod_root", "libpod_tmp", "storage_root", "storage_tmp")
+#: NEWEST also cleans the volume path (sq:333) and resolves the symlinks of all five.
+_PATHS = (*_CLEANED, "volume_path")
 
 
-def normalize_db_config(config: DBConfig) -> dict[str, str]:
-    """The runtime's values as they are pinned and compared."""
+def normalize_db_config(config: DBConfig, *, clean_volume_path: bool = False) -> dict[str, str]:
+    """The runtime's values as they are pinned and compared: the path fields cleaned (the
+    volume path too with ``clean_volume_path``, NEWEST sq:333)."""
+    cleaned = _PATHS if clean_volume_path else _CLEANED
     out = {}
     for name in DBConfig.field_names():
         value = getattr(config, name)
         if not isinstance(value, str):
             raise InvalidArgumentError(f"DBConfig.{name} must be a string", field=name)
-        out[name] = os.path.normpath(value) if name in _CLEANED else value
+        out[name] = os.path.normpath(value) if name in cleaned else value
     return out
 
 
-def compare_db_config(pinned: Mapping[str, Any], runtime: Mapping[str, str]) -> list[str]:
+def compare_db_config(
+    pinned: Mapping[str, Any],
+    runtime: Mapping[str, str],
+    *,
+    resolve: Callable[[str], str] | None = None,
+) -> list[str]:
     """Names of the fields whose pinned value differs from the runtime's (fields not yet
-    pinned never differ)."""
-    return [name for name, value in runtime.items() if name in pinned and pinned[name] != value]
+    pinned never differ). Given ``resolve``, each non-empty path field is compared as
+    ``resolve`` maps it on both sides (NEWEST sq:412-433 resolves symlinks there)."""
+
+    def seen(name: str, value: Any) -> Any:
+        if resolve is not None and name in _PATHS and isinstance(value, str) and value:
+            return resolve(value)
+        return value
+
+    return [
+        name
+        for name, value in runtime.items()
+        if name in pinned and seen(name, pinned[name]) != seen(name, value)
+    ]

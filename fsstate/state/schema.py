@@ -47,6 +47,8 @@ KINDS: tuple[str, ...] = (
     "exec-session",
     "db-config",
     "networks",
+    "exit-code",
+    "semantics",
 )
 
 # Longest repr of an offending value quoted in a message; a whole config does not belong there.

@@ -56,6 +56,8 @@ class VolumeMethods(StateBase):
         return stored
 
     def _load_volume(self, cat: Catalog, name: str) -> Volume | None:
+        if not L.is_valid_name(name):
+            return None
         config = cat.doc(L.volume_doc(name, "config"), "volume-config")
         if config is None:
             return None
@@ -96,13 +98,25 @@ class VolumeMethods(StateBase):
         self._arg(name, "volume name")
         return self._run(lambda cat: cat.is_volume(name))
 
+    def container_id_is_volume(self, id: str) -> bool:
+        """Whether some volume's config has ``storageID == id``: the c/storage container
+        ``id`` backs an ``image``-driver volume (NEWEST ContainerIDIsVolume, sq:2315-2333).
+        Answered from the ``index/volume-storage`` index, never a scan. ``False`` for ``""`` or
+        a string that cannot be stored (NEWEST has no empty-ID check). Errors:
+        :class:`StateClosedError`."""
+        self._check_open()
+        return self._run(lambda cat: bool(cat.volumes_with_storage_id(id)))
+
     def volume_in_use(self, vol: Volume) -> list[str]:
         """Sorted IDs of existing containers that mount ``vol`` (§1.2 VolumeInUse). Errors, in
         order: :class:`StateClosedError`, :class:`VolumeRemovedError`,
-        :class:`NoSuchVolumeError` (+inv)."""
+        :class:`NoSuchVolumeError` (+inv; under ``"sqlite"`` an unknown volume has none,
+        NEWEST sq:2283)."""
         self._live_volume(vol)
 
         def in_use(cat: Catalog) -> list[str]:
+            if self._rules.unknown_is_empty and not cat.is_volume(vol.name):
+                return []
             self._stored_volume(cat, vol)
             return [c for c in cat.volume_users(vol.name) if cat.is_container(c)]
 
@@ -132,7 +146,7 @@ class VolumeMethods(StateBase):
         self._check_open()
 
         def remove(cat: Catalog) -> None:
-            self._stored_volume(cat, vol, removing=True)
+            stored = self._stored_volume(cat, vol, removing=True)
             name = vol.name
             users = cat.volume_users(name)
             live = [c for c in users if cat.is_container(c)]
@@ -140,7 +154,9 @@ class VolumeMethods(StateBase):
                 raise VolumeBeingUsedError(
                     f"volume {name} is used by containers {', '.join(live)}", name=name
                 )
-            cat.remove_volume(name)  # with stale user entries (Decision 4: readers ignore them)
+            cat.remove_volume(
+                name, stored.config
+            )  # with stale user entries (Decision 4: readers ignore them)
 
         self._run(remove)
 
@@ -173,11 +189,11 @@ class VolumeMethods(StateBase):
         new = mapping_arg(config, f"volume {vol.name} config")
 
         def rewrite(cat: Catalog) -> None:
-            self._stored_volume(cat, vol)
+            stored = self._stored_volume(cat, vol)
             schema.validate("volume-config", new, what=f"volume {vol.name} config")
             if new.get("name") != vol.name:
                 raise InvalidArgumentError(f"volume {vol.name}: the name cannot be changed")
-            cat.put_doc(L.volume_doc(vol.name, "config"), new, f"volume {vol.name} config")
+            cat.rewrite_volume_config(vol.name, stored.config, new)
 
         self._run(rewrite)
         vol.config = codec.decode_object(codec.encode(new), "config")

@@ -94,6 +94,7 @@ __all__ = [
     "remove_if_present",
     "remove_tree",
     "rename",
+    "resolve_if_exists",
     "rmdir_at",
     "unlink_at",
     "write_file",
@@ -789,6 +790,16 @@ def remove_if_present(path: str) -> None:
     """Remove file ``path`` if there is one (a leftover of a failed export)."""
     if os.path.lexists(path):
         os.unlink(path)
+
+
+def resolve_if_exists(path: str) -> str:
+    """``path`` (outside the store: a runtime directory being compared) with its symlinks
+    resolved, or cleaned as it is when it does not exist (Podman's ``evalSymlinksIfExists``,
+    ``libpod/util.go``)."""
+    try:
+        return os.path.realpath(path, strict=True)
+    except FileNotFoundError:
+        return os.path.normpath(path)
 
 
 # -- the tmp dir: private files outside the store ------------------------------------------------

@@ -23,6 +23,8 @@ Control files::
 Documents — the truth; pretty-printed JSON, one object each::
 
     dbconfig.json                   pinned DBConfig (absent until the first validation)
+    semantics.json                  {"semantics": "bolt"|"sqlite"}: the Podman rules the store
+                                    follows (fsstate.state.semantics; absent: "bolt")
     containers/<id>/config.json     libpod ContainerConfig
     containers/<id>/state.json      libpod ContainerState
     containers/<id>/networks.json   live networks: {"<network>": ["alias", …] | null}
@@ -33,11 +35,16 @@ Documents — the truth; pretty-printed JSON, one object each::
     volumes/<name>/state.json       libpod VolumeState (absent in very old stores)
     exec/<sid>                      exec-session registration {"id", "containerId"}
                                     (no ".json": a 255-byte session ID must still fit)
+    exit-codes/<id>                 a container's last exit code {"id", "exitCode",
+                                    "timestamp"} (Unix seconds); outlives the container
 
 Indexes — derived from the documents, rebuilt by ``fsck --repair``; one small file per entry,
 so a change touches a fixed number of files however large the store is::
 
-    index/names/<name>                      {"kind": "container"|"pod", "id": "<id>"}
+    index/names/<name>                      {"kind": "container"|"pod", "id": "<id>"}; under
+                                            "sqlite" semantics containers only
+    index/pod-names/<name>                  {"kind": "pod", "id": "<id>"}: the pod names of a
+                                            "sqlite" store, a registry of their own
     index/containers/<shard>/<id>           empty: container ID registry
     index/pods/<shard>/<id>                 empty: pod ID registry
     index/volumes/<shard>/<name>            empty: volume name registry (for prefix lookups)
@@ -47,6 +54,8 @@ so a change touches a fixed number of files however large the store is::
     index/pod-members/<pod-id>/<ctr-id>     empty: <ctr-id> is a member of <pod-id>
     index/volume-users/<name>/<ctr-id>      empty: <ctr-id> mounts named volume <name>
     index/exec/<ctr-id>/<sid>               empty: session <sid> is registered to <ctr-id>
+    index/volume-storage/<storage-id>/<name> empty: volume <name>'s config has that storageID
+    index/exit-orphans/<id>                 empty: exit code <id> has no container (prunable)
 
 ``<shard>`` is the first two characters of the ID or volume name (the whole of it when it is one
 character), as git shards its objects: a prefix lookup reads one small directory, not them all.
@@ -70,6 +79,7 @@ __all__ = [
     "CONTROL_FILES",
     "DBCONFIG",
     "EXEC",
+    "EXIT_CODES",
     "FORMAT",
     "FORMAT_VERSION",
     "GENERATION",
@@ -83,6 +93,7 @@ __all__ = [
     "NAME_INDEX",
     "PODS",
     "QUARANTINE",
+    "SEMANTICS",
     "STORE_DIR",
     "VOLUMES",
     "Index",
@@ -94,6 +105,7 @@ __all__ = [
     "exec_doc",
     "exec_index",
     "exec_sid",
+    "exit_code_doc",
     "id_index",
     "id_registry_dir",
     "id_shard_dir",
@@ -108,6 +120,7 @@ __all__ = [
     "pod_dir",
     "pod_doc",
     "pod_members_dir",
+    "pod_name_index",
     "quarantined",
     "shard",
     "temp_name",
@@ -134,6 +147,10 @@ INDEX_DIR = "index"
 #: The directory of exec-session registrations, ``exec/<sid>`` (no ``.json``: a 255-byte session
 #: ID must still fit in a file name).
 EXEC = "exec"
+#: Which semantics the store follows (``fsstate.state.semantics``).
+SEMANTICS = "semantics.json"
+#: The directory of exit codes, ``exit-codes/<id>`` (no ``.json``, as ``exec/``).
+EXIT_CODES = "exit-codes"
 _DOC_SUFFIX = ".json"
 
 #: API.md Decision 10: what a name or ID may look like.
@@ -225,6 +242,10 @@ def exec_doc(sid: str) -> str:
     return f"{EXEC}/{sid}"
 
 
+def exit_code_doc(id: str) -> str:
+    return f"{EXIT_CODES}/{id}"
+
+
 def exec_sid(file_name: str) -> str:
     """The session ID an ``exec/`` file name stands for (``""`` when none)."""
     return file_name
@@ -309,6 +330,8 @@ CONTAINER_IDS = Index("index/containers/<shard>/<id>", ("container",), "the cont
 POD_IDS = Index("index/pods/<shard>/<id>", ("pod",), "the pod's ID")
 VOLUME_NAMES = Index("index/volumes/<shard>/<name>", ("volume",), "the volume's name")
 NAMES = Index("index/names/<name>", ("container", "pod"), "config name", name_entry=True)
+#: Under "sqlite" semantics pod names have a registry of their own (and NAMES holds containers).
+POD_NAMES = Index("index/pod-names/<name>", ("pod",), "config name", name_entry=True)
 CONTAINER_NAMESPACES = Index(
     "index/namespaces/<ns>/containers/<id>", ("container",), "config namespace"
 )
@@ -331,6 +354,10 @@ VOLUME_USERS = Index(
 EXEC_SESSIONS = Index(
     "index/exec/<ctr-id>/<sid>", ("exec-session",), "containerId", owner="container"
 )
+#: ``ContainerIDIsVolume``: the volumes whose config names a c/storage container.
+VOLUME_STORAGE = Index("index/volume-storage/<storage-id>/<name>", ("volume",), "config storageID")
+#: The exit codes whose container is gone: the only ones a prune reads.
+EXIT_ORPHANS = Index("index/exit-orphans/<id>", ("exit-code",), "id, when no container has it")
 #: Every index, in the order a container's entries are written.
 INDEXES = (
     CONTAINER_IDS,
@@ -343,12 +370,16 @@ INDEXES = (
     POD_MEMBERS,
     VOLUME_USERS,
     EXEC_SESSIONS,
+    POD_NAMES,
+    VOLUME_STORAGE,
+    EXIT_ORPHANS,
 )
 #: The sharded ID registry of each kind (a prefix lookup reads one shard).
 REGISTRY = {"container": CONTAINER_IDS, "pod": POD_IDS, "volume": VOLUME_NAMES}
 #: The namespace index of each kind that lives in a libpod namespace.
 NAMESPACE = {"container": CONTAINER_NAMESPACES, "pod": POD_NAMESPACES}
 NAME_INDEX = NAMES.dir()
+POD_NAME_INDEX = POD_NAMES.dir()
 
 
 def index_of(path: str) -> Index | None:
@@ -360,7 +391,7 @@ def index_of(path: str) -> Index | None:
 
 #: The role of each top-level name.
 _TOP = dict.fromkeys(CONTROL_FILES, "control") | {DBCONFIG: "doc", QUARANTINE: "skip"}
-_TOP |= dict.fromkeys([*_BY_TOP, EXEC, INDEX_DIR], "dir")
+_TOP |= dict.fromkeys([*_BY_TOP, EXEC, EXIT_CODES, INDEX_DIR], "dir") | {SEMANTICS: "doc"}
 
 
 def place(parts: list[str], is_dir: bool) -> str:
@@ -376,7 +407,7 @@ def place(parts: list[str], is_dir: bool) -> str:
         if depth == 2:
             return "dir" if is_dir else ""
         return "doc" if depth == 3 and not is_dir and kind.doc_of(name) else ""
-    if top == EXEC:
+    if top in (EXEC, EXIT_CODES):
         return "" if is_dir or depth != 2 else "doc"
     if top != INDEX_DIR:
         return ""
@@ -426,6 +457,10 @@ def volume_doc(name: str, doc: str) -> str:
 
 def name_index(name: str) -> str:
     return NAMES.path(name)
+
+
+def pod_name_index(name: str) -> str:
+    return POD_NAMES.path(name)
 
 
 def id_registry_dir(kind: str) -> str:

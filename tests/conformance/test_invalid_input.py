@@ -14,6 +14,10 @@ import pytest
 
 from fsstate import Container, ExecSession, FileState, Pod, Volume, errors
 
+#: A rule of the 2020 Bolt state that today's Podman changed (test_semantics.py has the
+#: "sqlite" side).
+bolt_only = pytest.mark.semantics("bolt")
+
 #: Strings that can never be a name or ID: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 255 bytes.
 BAD = [
     "..",
@@ -334,6 +338,7 @@ def test_pod_has_container_empty_id_checked_before_closed(
 IMPOSSIBLE = ["../x", "a/b", "..", "a\x00b", "a" * 256, "%"]
 
 
+@bolt_only
 @pytest.mark.parametrize("key", IMPOSSIBLE, ids=ids(IMPOSSIBLE))
 @pytest.mark.parametrize(
     "call",

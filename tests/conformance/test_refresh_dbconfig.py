@@ -15,6 +15,10 @@ import pytest
 
 from fsstate import Container, DBConfig, ExecSession, FileState, Pod, Volume, errors
 
+#: A rule of the 2020 Bolt state that today's Podman changed (test_semantics.py has the
+#: "sqlite" side).
+bolt_only = pytest.mark.semantics("bolt")
+
 ZERO_TIME = "0001-01-01T00:00:00Z"
 CID = "1" * 32
 
@@ -223,6 +227,7 @@ def test_refresh_keeps_everything_else(
     assert without_states(snapshot()) == before
 
 
+@bolt_only
 def test_refresh_ignores_namespace(
     state: FileState, make_container: Callable[..., Container]
 ) -> None:
@@ -306,11 +311,14 @@ def test_validate_does_not_keep_the_callers_object(state: FileState) -> None:
     ],
 )
 def test_validate_mismatch(
-    state: FileState, reopen: Callable[[], FileState], field: str, value: str
+    state: FileState, reopen: Callable[[], FileState], semantics: str, field: str, value: str
 ) -> None:
     """Any field differing from the pinned value → DBConfigMismatchError; the pin stays."""
     state.validate_db_config(PINNED)
     changed = dataclasses.replace(PINNED, **{field: value})
+    if semantics == "sqlite" and field == "volume_path" and value == PINNED.volume_path + "/":
+        state.validate_db_config(changed)  # NEWEST cleans the volume path too (sq:333)
+        return
     for st in (state, reopen()):
         with pytest.raises(errors.DBConfigMismatchError):
             st.validate_db_config(changed)

@@ -856,8 +856,8 @@ def tree_violations(static_dir: str) -> list[str]:
         expected |= container_entries(Container(config))
     for config in objects[POD].values():
         expected |= pod_entries(Pod(config))
-    for name in objects[VOLUME]:
-        expected |= volume_entries(name)
+    for name, config in objects[VOLUME].items():
+        expected |= volume_entries(name, config)
     for sid, cid in registrations.items():
         expected |= exec_entries(sid, cid)
 
