@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -187,11 +188,14 @@ def test_osv_real_volume_users(state: FileState) -> None:
 
 
 def test_podman_db_counts_and_names(state: FileState) -> None:
-    """podman-db.sql: 7 containers, 2 pods, 7 volumes, 2 exec sessions; exit code skipped."""
+    """podman-db.sql: 7 containers, 2 pods, 7 volumes, 2 exec sessions, 1 exit code."""
     report = podman.import_db(PODMAN_DB, state)
     assert (report.containers, report.pods, report.volumes, report.exec_sessions) == (7, 2, 7, 2)
     assert report.db_config_pinned
-    assert len(report.skipped) == 1 and "ContainerExitCode" in report.skipped[0]
+    assert report.skipped == [] and report.exit_codes == 1
+    exited = "cf5abf1bc8e2fa589163f3e2964f9bb30f7a9dea978b432eb862c23f33cbd7d2"
+    assert state.get_container_exit_code(exited) == 0
+    assert state.get_container_exit_code_timestamp(exited).timestamp() == 1742468486
     assert sorted(c.name for c in state.all_containers()) == [
         "jenkins",
         "postgres-container",
@@ -614,7 +618,11 @@ def test_bolt_real_two_containers(state: FileState) -> None:
     report = podman.import_bolt(OSV_BOLT, state)
     assert sha256(OSV_BOLT) == before
     assert (report.format, report.containers, report.pods, report.volumes) == ("bolt", 2, 0, 1)
-    assert any("exit-code" in s for s in report.skipped)
+    assert report.skipped == [] and report.exit_codes == 1
+    # exit-code bucket: "0"; exit-code-time-stamp: "2025-03-25T18:04:50.675556901+01:00"
+    assert state.get_container_exit_code(BOLT_HELLO) == 0
+    stamp = state.get_container_exit_code_timestamp(BOLT_HELLO)
+    assert stamp == datetime(2025, 3, 25, 17, 4, 50, tzinfo=UTC)
     assert {c.id: c.name for c in state.all_containers()} == {
         BOLT_HELLO: "angry_archimedes",
         BOLT_REDIS: "redis_apple",

@@ -10,7 +10,9 @@ The file is opened ``rb`` and never changes.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fsstate.errors import CorruptDocumentError, InvalidArgumentError
@@ -57,10 +59,6 @@ _AFTER_NETNS = (
     "checkpointedTime",
     "restoredTime",
 )
-_BOLT_SKIPPED = {
-    b"exit-code": "exit code(s)",
-    b"exit-code-time-stamp": "exit-code time stamp(s)",
-}
 _RUNTIME_CONFIG = (
     ("libpod_root", b"static-dir"),
     ("libpod_tmp", b"tmp-dir"),
@@ -69,6 +67,22 @@ _RUNTIME_CONFIG = (
     ("graph_driver", b"graph-driver-name"),
     ("volume_path", b"volume-path"),
 )
+
+
+_GO_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
+
+
+def _go_time(text: str) -> datetime | None:
+    """A Go ``time.MarshalText`` (RFC 3339 with up to nanoseconds) as an aware datetime, to
+    the microsecond; ``None`` when it is not one."""
+    m = _GO_TIME.fullmatch(text)
+    if m is None:
+        return None
+    base, frac, zone = m.groups()
+    try:
+        return datetime.fromisoformat(f"{base}.{(frac or '0')[:6]:0<6}{zone}")
+    except ValueError:
+        return None
 
 
 def _insert_before(doc: dict[str, Any], key: str, value: Any, before: Iterable[str]) -> None:
@@ -121,14 +135,31 @@ class _BoltSource:
         self._pods()
         self._containers()
         self._exec_sessions()
-        for name, what in _BOLT_SKIPPED.items():
-            count = sum(1 for _ in self._top(name).items()) if name in top else 0
-            if count:
-                self.plan.skipped.append(
-                    f"{name.decode()}: {count} {what} not imported "
-                    "(fsstate's State keeps no exit codes)"
-                )
+        if b"exit-code" in top:
+            self._exit_codes(top)
         return self.plan
+
+    def _exit_codes(self, top: set[bytes]) -> None:
+        """The ``exit-code`` bucket (ID → decimal code) with ``exit-code-time-stamp`` (ID →
+        Go ``time.MarshalText``), as Podman 4.x's BoltState.AddContainerExitCode wrote them; a
+        code without a time stamp is as old as the Unix epoch (so a prune drops it)."""
+        stamps = {}
+        if b"exit-code-time-stamp" in top:
+            stamps = dict(self._top(b"exit-code-time-stamp").items())
+        for raw_id, raw_code in self._top(b"exit-code").items():
+            cid = self._text(raw_id, "bucket exit-code")
+            where = f"bucket exit-code, key {cid}"
+            try:
+                code = int(self._text(raw_code or b"", where))
+            except ValueError:
+                raise self._corrupt(f"{where}: {raw_code!r} is not an integer") from None
+            raw_stamp = stamps.get(raw_id)
+            when: datetime | None = datetime.fromtimestamp(0, UTC)
+            if raw_stamp is not None:
+                when = _go_time(self._text(raw_stamp, f"bucket exit-code-time-stamp, key {cid}"))
+            if when is None:
+                raise self._corrupt(f"bucket exit-code-time-stamp, key {cid}: {raw_stamp!r}")
+            self.plan.exit_codes.append((cid, code, when))
 
     def _top(self, name: bytes) -> Bucket:
         found = self.root.bucket(name)

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from fsstate.errors import InternalError, InvalidArgumentError
@@ -32,6 +33,7 @@ class StoreCopy:
     pods: list[Pod]
     containers: list[Container]
     exec_sessions: list[ExecSession]
+    exit_codes: dict[str, tuple[int, datetime]]
 
 
 def export_db(
@@ -48,7 +50,8 @@ def export_db(
     ``PodState.InfraContainerID`` from the pod state, ``VolumeConfig.StorageID`` from the
     config). The ``DBConfig`` row holds the store's pinned config with OS ``linux``; a store
     never pinned gets no row, so Podman pins its own config on first start as it does for a
-    new database. ``ContainerExitCode`` stays empty. The store is read in one transaction; the
+    new database. ``ContainerExitCode`` holds every exit code with its Unix-seconds time stamp
+    (the container may be gone, as in Podman). The store is read in one transaction; the
     file is written to a temporary file in the same directory, synced, and renamed into place.
 
     Raises :class:`InvalidArgumentError` if ``db_path`` exists and ``overwrite`` is false, or
@@ -97,7 +100,8 @@ def read_store(state: FileState) -> StoreCopy:
         for ctr in containers:
             state.update_container(ctr)
             sessions += [ExecSession(s, ctr.id) for s in state.get_container_exec_sessions(ctr)]
-        return StoreCopy(state.get_db_config(), volumes, pods, containers, sessions)
+        exit_codes = state.all_exit_codes()
+        return StoreCopy(state.get_db_config(), volumes, pods, containers, sessions, exit_codes)
 
 
 def _write_sqlite(tmp: str, copy: StoreCopy, progress: ProgressFn | None) -> None:
@@ -132,6 +136,7 @@ def _insert_all(
              cfg.storage_tmp, cfg.graph_driver, cfg.volume_path),
         )  # fmt: skip
     total = len(copy.volumes) + len(copy.pods) + len(ordered) + len(copy.exec_sessions)
+    total += len(copy.exit_codes)
     tick = ticker("exporting", total, progress)
     for vol in copy.volumes:
         storage_id = vol.config.get("storageID") or None
@@ -156,6 +161,12 @@ def _insert_all(
         tick()
     for sess in copy.exec_sessions:
         conn.execute("INSERT INTO ContainerExecSession VALUES (?, ?)", (sess.id, sess.container_id))
+        tick()
+    for cid, (exit_code, when) in copy.exit_codes.items():
+        conn.execute(
+            "INSERT INTO ContainerExitCode VALUES (?, ?, ?)",
+            (cid, int(when.timestamp()), exit_code),
+        )
         tick()
 
 

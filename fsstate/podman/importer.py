@@ -52,8 +52,9 @@ def import_db(
     """Add everything in Podman's ``db.sql`` to ``state``, all or nothing.
 
     Adds every volume (config and state), pod, container (config and state; depended-on
-    containers first) and exec-session registration, and pins the file's DBConfig with
-    ``state.validate_db_config``. The file is opened read-only and never changes.
+    containers first), exec-session registration and exit code (``ContainerExitCode``, with
+    its time stamp), and pins the file's DBConfig with ``state.validate_db_config``. The file
+    is opened read-only and never changes.
 
     Errors (nothing is added when any is raised):
 
@@ -81,8 +82,8 @@ def import_bolt(
 
     Reads the ``ctr``, ``pod``, ``vol``, ``exec`` and ``runtime-config`` buckets; the networks
     of each container (its ``networks`` sub-bucket) go back into its config as
-    ``newNetworks``, as Podman's Bolt-to-SQLite migration does. Exit codes are not part of the
-    State and are skipped (listed in the report). A 0-byte file is an empty state, as for
+    ``newNetworks``, as Podman's Bolt-to-SQLite migration does; exit codes come from the
+    ``exit-code`` and ``exit-code-time-stamp`` buckets. A 0-byte file is an empty state, as for
     Podman (bbolt initialises it on open): nothing is added, and the report says so in its
     warnings. Same errors as :func:`import_db`; a damaged file raises
     :class:`CorruptDocumentError` naming the page.
@@ -126,6 +127,7 @@ def _add_all(
         state.validate_db_config(plan.db_config)
         report.db_config_pinned = True
     total = len(plan.volumes) + len(plan.pods) + len(ordered) + len(plan.exec_sessions)
+    total += len(plan.exit_codes)
     tick = ticker("importing", total, progress)
     for vol in plan.volumes:
         state.add_volume(vol)
@@ -149,6 +151,10 @@ def _add_all(
     for sess in plan.exec_sessions:
         state.add_exec_session(ctrs[sess.container_id], sess)
         report.exec_sessions += 1
+        tick()
+    for cid, exit_code, when in plan.exit_codes:
+        state.add_container_exit_code(cid, exit_code, timestamp=when)
+        report.exit_codes += 1
         tick()
 
 

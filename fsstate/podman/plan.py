@@ -13,6 +13,7 @@ import heapq
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from fsstate.errors import CorruptDocumentError, InvalidArgumentError
@@ -42,6 +43,7 @@ class ImportReport:
     pods: int = 0
     volumes: int = 0
     exec_sessions: int = 0
+    exit_codes: int = 0
     db_config_pinned: bool = False
     renamed_pods: list[RenamedPod] = field(default_factory=list)
     #: Data the source holds that the State has no place for (exit codes, …), one line each.
@@ -52,8 +54,9 @@ class ImportReport:
     def lines(self) -> list[str]:
         """The report as human-readable lines (the CLI prints them)."""
         out = [
-            f"imported {self.containers} containers, {self.pods} pods, {self.volumes} volumes "
-            f"and {self.exec_sessions} exec sessions from {self.source} ({self.format})"
+            f"imported {self.containers} containers, {self.pods} pods, {self.volumes} volumes, "
+            f"{self.exec_sessions} exec sessions and {self.exit_codes} exit codes from "
+            f"{self.source} ({self.format})"
         ]
         out += [f"renamed pod {r.id}: {r.old_name} -> {r.new_name}" for r in self.renamed_pods]
         out += [f"skipped: {s}" for s in self.skipped]
@@ -72,6 +75,8 @@ class ImportPlan:
     pods: list[Pod] = field(default_factory=list)
     containers: list[Container] = field(default_factory=list)
     exec_sessions: list[ExecSession] = field(default_factory=list)
+    #: ``(container ID, exit code, when it was recorded)``; the container may be gone.
+    exit_codes: list[tuple[str, int, datetime]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 

@@ -15,6 +15,7 @@ import struct
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import closing
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from fsstate.errors import (
@@ -201,12 +202,12 @@ class _SQLiteSource:
             )
 
     def _exit_codes(self) -> None:
-        (count,) = self.conn.execute("SELECT count(*) FROM ContainerExitCode").fetchone()
-        if count:
-            self.plan.skipped.append(
-                f"ContainerExitCode: {count} exit code(s) not imported "
-                "(fsstate's State keeps no exit codes)"
-            )
+        """``ContainerExitCode`` rows (ID, Unix-seconds timestamp, code; NEWEST sq:967)."""
+        rows = "SELECT ID, Timestamp, ExitCode FROM ContainerExitCode ORDER BY ID"
+        for cid, stamp, code in self._rows(rows):
+            if not (isinstance(cid, str) and isinstance(stamp, int) and isinstance(code, int)):
+                self._fail(f"table ContainerExitCode, row {cid!r}: not (text, integer, integer)")
+            self.plan.exit_codes.append((cid, code, datetime.fromtimestamp(stamp, UTC)))
 
     def _doc(self, raw: object, table: str, key: object) -> dict[str, Any]:
         return parse_object(raw, self.path, f"table {table}, row {key}")

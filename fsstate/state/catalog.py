@@ -469,6 +469,10 @@ class Catalog:
                 self.txn.delete(L.exit_code_doc(cid))
                 self.txn.delete(L.EXIT_ORPHANS.path(cid))
 
+    def exit_code_ids(self) -> list[str]:
+        """Sorted container IDs that have an exit code."""
+        return [i for i in self.txn.listdir(L.EXIT_CODES) if _ok(i)]
+
     def clear_exit_codes(self) -> None:
         """Drop every exit code (NEWEST Refresh, sq:261)."""
         for cid in self.txn.listdir(L.EXIT_CODES):

@@ -26,11 +26,15 @@ PRUNE_AGE = 300.0
 class ExitCodeMethods(StateBase):
     """Exit codes that outlive their containers (NEWEST)."""
 
-    def add_container_exit_code(self, id: str, exit_code: int) -> None:
+    def add_container_exit_code(
+        self, id: str, exit_code: int, *, timestamp: datetime | None = None
+    ) -> None:
         """Record ``exit_code`` for container ``id`` now, replacing an older one (NEWEST
-        sq:967-997: ``INSERT OR REPLACE``). The container need not exist. Errors, in order:
-        :class:`EmptyIDError`, :class:`StateClosedError`, :class:`InvalidArgumentError` (``id``
-        cannot be stored, or ``exit_code`` is not an integer in −1…255, the table's CHECK)."""
+        sq:967-997: ``INSERT OR REPLACE``). The container need not exist. ``timestamp`` (an
+        extension, for imports) records it as of that time instead, to the whole second.
+        Errors, in order: :class:`EmptyIDError`, :class:`StateClosedError`,
+        :class:`InvalidArgumentError` (``id`` cannot be stored, ``exit_code`` is not an
+        integer in −1…255 (the table's CHECK), or ``timestamp`` has no time zone)."""
         if id == "":
             raise EmptyIDError("container ID is empty")
         self._check_open()
@@ -41,8 +45,13 @@ class ExitCodeMethods(StateBase):
             raise InvalidArgumentError(
                 f"exit code {exit_code} of container {id} is not in -1…255", id=id
             )
-        now = int(time.time())
-        self._run(lambda cat: cat.put_exit_code(id, exit_code, now))
+        if timestamp is None:
+            when = int(time.time())
+        elif timestamp.tzinfo is None:
+            raise InvalidArgumentError(f"exit code of container {id}: timestamp has no time zone")
+        else:
+            when = int(timestamp.timestamp())
+        self._run(lambda cat: cat.put_exit_code(id, exit_code, when))
 
     def get_container_exit_code(self, id: str) -> int:
         """The exit code recorded for container ``id`` (NEWEST sq:1000-1019). Errors, in order:
@@ -67,6 +76,19 @@ class ExitCodeMethods(StateBase):
             return {"exitCode": doc["exitCode"], "timestamp": doc["timestamp"]}
 
         return self._run(get)
+
+    def all_exit_codes(self) -> dict[str, tuple[int, datetime]]:
+        """Every recorded exit code, container ID → ``(exit code, timestamp)``, sorted by ID
+        (an extension: what an export writes to ``ContainerExitCode``). An exit code that
+        cannot be read is skipped with a warning. Errors: :class:`StateClosedError`."""
+
+        def load(cat: Catalog, cid: str) -> tuple[str, tuple[int, datetime]] | None:
+            doc = cat.exit_code(cid)
+            if doc is None:
+                return None
+            return cid, (doc["exitCode"], datetime.fromtimestamp(doc["timestamp"], UTC))
+
+        return dict(self._load_all("all_exit_codes", lambda cat: cat.exit_code_ids(), load))
 
     def prune_container_exit_codes(self, older_than: float = PRUNE_AGE) -> None:
         """Drop the exit codes recorded ``older_than`` seconds ago or earlier (Podman: 5
