@@ -254,6 +254,7 @@ class StoreMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.slow
+@pytest.mark.semantics("bolt")  # the model is the 2020 Bolt state (shared names)
 def test_random_sequences_agree_with_model(
     store_opener: Callable[[Path], FileState],
     tmp_path: Path,
