@@ -204,7 +204,7 @@ class Catalog:
     def is_volume(self, name: str) -> bool:
         return _ok(name) and self.txn.exists(L.volume_doc(name, "config"))
 
-    def name_owner(self, name: str, kind: str) -> tuple[str, str] | None:
+    def name_owner(self, name: str, kind: str = CONTAINER) -> tuple[str, str] | None:
         """``(kind, id)`` of the object that holds ``name`` in the registry a ``kind`` uses
         (under shared names that may be the other kind), or ``None``."""
         if not _ok(name):
@@ -225,7 +225,7 @@ class Catalog:
             return POD
         return None
 
-    def check_free(self, kind: str, oid: str, name: str) -> None:
+    def check_free(self, oid: str, name: str, kind: str = CONTAINER) -> None:
         """Raise if ``oid`` (one registry for container and pod IDs in both semantics) or
         ``name`` (in the registry ``kind`` uses) is taken: by a container →
         :class:`ContainerExistsError`, by a pod → :class:`PodExistsError` (API.md Decisions 1
@@ -346,9 +346,11 @@ class Catalog:
         self.put_doc(L.volume_doc(name, "state"), state, f"volume {name} state")
         self._put_entries(volume_entries(name, config))
 
-    def remove_volume(self, name: str, config: Mapping[str, Any]) -> None:
+    def remove_volume(self, name: str, config: Mapping[str, Any] | None = None) -> None:
         """Delete a volume's documents, its index entries and its (stale) user entries;
-        ``config`` is the stored config."""
+        ``config`` is its config (read from the store when not given)."""
+        if config is None:
+            config = self.doc(L.volume_doc(name, "config")) or {}
         self._delete_dir(L.volume_users_dir(name))
         self._delete_dir(L.volume_dir(name))
         self._delete_entries(volume_entries(name, config), keep_name_of_other=name)

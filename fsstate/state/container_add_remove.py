@@ -99,7 +99,7 @@ class ContainerAddRemoveMethods(StateBase):
                     f"{pod.id}'s {stored_pod.namespace!r}",
                     id=cid,
                 )
-        cat.check_free(CONTAINER, cid, ctr.name)
+        cat.check_free(cid, ctr.name, CONTAINER)
         if pod is None and ctr.pod_id:  # NEWEST: a member through AddContainer (sqi:455 FK)
             pod = cat.pod(ctr.pod_id)
             if pod is None:

@@ -135,7 +135,7 @@ class PodMethods(StateBase):
 
         def add(cat: Catalog) -> None:
             self._ns_check(f"pod {pod.id}", pod.namespace)
-            cat.check_free(POD, pod.id, pod.name)
+            cat.check_free(pod.id, pod.name, POD)
             cat.add_pod(pod)
 
         self._run(add)

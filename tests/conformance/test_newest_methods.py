@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from fsstate import Container, errors
+from fsstate import Container, FileState, Pod, Volume, errors
 
 
-def expect_exact(cls, call, *args):
+def expect_exact(cls: type[Exception], call: Callable[..., object], *args: object) -> Exception:
     with pytest.raises(cls) as exc:
         call(*args)
     assert type(exc.value) is cls
@@ -26,7 +29,9 @@ def expect_exact(cls, call, *args):
 # ----------------------------------------------------------------- names, listings, errors
 
 
-def test_get_container_name_and_get_pod_name(state, make_container, make_pod):
+def test_get_container_name_and_get_pod_name(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """Each answers for its own kind only (probe P4)."""
     ctr, pod = make_container(1), make_pod(1)
     state.add_container(ctr)
@@ -44,7 +49,9 @@ def test_get_container_name_and_get_pod_name(state, make_container, make_pod):
     expect_exact(errors.StateClosedError, state.get_pod_name, pod.id)
 
 
-def test_all_containers_loads_states_when_asked(state, make_container):
+def test_all_containers_loads_states_when_asked(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """AllContainers(loadState): the stored states come with the configs (NEWEST sq:831)."""
     running = make_container(1, state={"state": 3, "pid": 42})
     configured = make_container(2)
@@ -61,7 +68,7 @@ def test_all_containers_loads_states_when_asked(state, make_container):
     assert loaded[0] == Container(running.config, running.state)
 
 
-def test_new_error_classes():
+def test_new_error_classes() -> None:
     """ErrNoSuchExitCode and ErrNetworkConnected (libpod/define/errors.go:30,191)."""
     assert errors.NoSuchExitCodeError.podman == "ErrNoSuchExitCode"
     assert issubclass(errors.NoSuchExitCodeError, errors.NotFoundError)
@@ -74,7 +81,7 @@ def test_new_error_classes():
 # ----------------------------------------------------------------- container_id_is_volume
 
 
-def test_container_id_is_volume(state, make_volume):
+def test_container_id_is_volume(state: FileState, make_volume: Callable[..., Volume]) -> None:
     """True when some volume's config has ``storageID == id`` (NEWEST sq:2315-2333), kept
     right through rewrite and removal."""
     sid = "5" * 64
@@ -93,7 +100,9 @@ def test_container_id_is_volume(state, make_volume):
     assert state.container_id_is_volume(new_sid) is False
 
 
-def test_container_id_is_volume_reads_one_index_directory(tmp_path, make_volume):
+def test_container_id_is_volume_reads_one_index_directory(
+    tmp_path: Path, make_volume: Callable[..., Volume]
+) -> None:
     """The answer is the index entry ``index/volume-storage/<id>/<volume>``."""
     from fsstate import FileState, check
 
@@ -110,7 +119,7 @@ def test_container_id_is_volume_reads_one_index_directory(tmp_path, make_volume)
 # ----------------------------------------------------------------------------- exit codes
 
 
-def test_exit_code_round_trip(state):
+def test_exit_code_round_trip(state: FileState) -> None:
     """Add, get and its timestamp; a newer code replaces an older one; the container need
     not exist (NEWEST sq:967-1045)."""
     cid = "1" * 64
@@ -129,7 +138,9 @@ def test_exit_code_round_trip(state):
 
 
 @pytest.mark.parametrize("bad", [256, -2, True, 1.0, "0", None])
-def test_exit_code_out_of_range_is_invalid(state, snapshot, bad):
+def test_exit_code_out_of_range_is_invalid(
+    state: FileState, snapshot: Callable[[], dict[str, Any]], bad: object
+) -> None:
     """The ContainerExitCode CHECK: an integer in -1…255 (nothing written)."""
     before = snapshot()
     expect_exact(errors.InvalidArgumentError, state.add_container_exit_code, "1" * 64, bad)
@@ -137,7 +148,7 @@ def test_exit_code_out_of_range_is_invalid(state, snapshot, bad):
     assert snapshot() == before
 
 
-def test_exit_code_errors_in_order(state):
+def test_exit_code_errors_in_order(state: FileState) -> None:
     """ErrEmptyID, then closed (NEWEST sq:967-1019)."""
     expect_exact(errors.EmptyIDError, state.add_container_exit_code, "", 0)
     expect_exact(errors.EmptyIDError, state.get_container_exit_code, "")
@@ -149,12 +160,14 @@ def test_exit_code_errors_in_order(state):
     expect_exact(errors.StateClosedError, state.prune_container_exit_codes)
 
 
-def test_exit_code_cannot_be_stored_under_an_odd_id(state):
+def test_exit_code_cannot_be_stored_under_an_odd_id(state: FileState) -> None:
     """The ID becomes a file name, so one that cannot be is refused, nothing written."""
     expect_exact(errors.InvalidArgumentError, state.add_container_exit_code, "x/../y", 0)
 
 
-def test_exit_code_outlives_its_container(state, reopen, make_container):
+def test_exit_code_outlives_its_container(
+    state: FileState, reopen: Callable[[], FileState], make_container: Callable[..., Container]
+) -> None:
     """``podman wait`` after ``run --rm``: the code survives remove_container (§3.1)."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -163,7 +176,9 @@ def test_exit_code_outlives_its_container(state, reopen, make_container):
     assert reopen().get_container_exit_code(ctr.id) == 3
 
 
-def test_prune_drops_only_old_codes_of_gone_containers(state, make_container):
+def test_prune_drops_only_old_codes_of_gone_containers(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """NEWEST sq:1068: ``Timestamp <= now-5min AND ID NOT IN containers``."""
     alive, gone = make_container(1), make_container(2)
     state.add_container(alive)
@@ -180,7 +195,9 @@ def test_prune_drops_only_old_codes_of_gone_containers(state, make_container):
     expect_exact(errors.NoSuchExitCodeError, state.get_container_exit_code, "9" * 64)
 
 
-def test_prune_keeps_the_code_of_a_container_added_again(state, make_container):
+def test_prune_keeps_the_code_of_a_container_added_again(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """A code whose ID has a container again is not prunable."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -191,7 +208,9 @@ def test_prune_keeps_the_code_of_a_container_added_again(state, make_container):
     assert state.get_container_exit_code(ctr.id) == 4
 
 
-def test_refresh_clears_exit_codes(state, make_container):
+def test_refresh_clears_exit_codes(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """NEWEST Refresh runs ``DELETE FROM ContainerExitCode`` (sq:261); so does fsstate in both
     semantics (API.md)."""
     ctr = make_container(1)
@@ -205,7 +224,9 @@ def test_refresh_clears_exit_codes(state, make_container):
     assert state.get_container_exit_code(ctr.id) == 5
 
 
-def test_exit_codes_are_documents_jq_reads(tmp_path, make_container):
+def test_exit_codes_are_documents_jq_reads(
+    tmp_path: Path, make_container: Callable[..., Container]
+) -> None:
     """``exit-codes/<id>`` is a JSON object; only removed containers' codes are indexed as
     prunable, and fsck finds the tree clean."""
     from fsstate import FileState, check

@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from fsstate import Container, Pod, Volume, errors
+from fsstate import Container, FileState, Pod, Volume, errors
 
 pytestmark = pytest.mark.semantics("sqlite")
 
@@ -166,14 +166,14 @@ def raises(cls: type[Exception], call: Any, *args: Any) -> None:
 # ------------------------------------------------------------------------------ containers
 
 
-def test_add_and_get_container(state):
+def test_add_and_get_container(state: FileState) -> None:
     """state_test.go:57."""
     c = ctr("1")
     state.add_container(c)
     same_container(state.container(c.id), c)
 
 
-def test_add_and_get_container_from_multiple(state):
+def test_add_and_get_container_from_multiple(state: FileState) -> None:
     """state_test.go:72."""
     c1, c2 = ctr("1"), ctr("2")
     state.add_container(c1)
@@ -181,19 +181,19 @@ def test_add_and_get_container_from_multiple(state):
     same_container(state.container(c1.id), c1)
 
 
-def test_get_container_pod_same_id_fails(state):
+def test_get_container_pod_same_id_fails(state: FileState) -> None:
     """state_test.go:92."""
     p = pod("1")
     state.add_pod(p)
     raises(errors.NoSuchContainerError, state.container, p.id)
 
 
-def test_add_invalid_container_fails(state):
+def test_add_invalid_container_fails(state: FileState) -> None:
     """state_test.go:105."""
     raises(errors.ContainerRemovedError, state.add_container, invalid_ctr())
 
 
-def test_add_duplicate_ctr_id_fails(state):
+def test_add_duplicate_ctr_id_fails(state: FileState) -> None:
     """state_test.go:112."""
     c1 = ctr("1")
     c2 = test_container(c1.id, "test2")
@@ -202,7 +202,7 @@ def test_add_duplicate_ctr_id_fails(state):
     assert len(state.all_containers(False)) == 1
 
 
-def test_add_duplicate_ctr_name_fails(state):
+def test_add_duplicate_ctr_name_fails(state: FileState) -> None:
     """state_test.go:131."""
     c1 = ctr("1")
     c2 = test_container("2" * 32, c1.name)
@@ -211,7 +211,7 @@ def test_add_duplicate_ctr_name_fails(state):
     assert len(state.all_containers(False)) == 1
 
 
-def test_add_ctr_pod_dup_id_fails(state):
+def test_add_ctr_pod_dup_id_fails(state: FileState) -> None:
     """state_test.go:150."""
     p = pod("1")
     c = test_container(p.id, "testCtr")
@@ -220,7 +220,7 @@ def test_add_ctr_pod_dup_id_fails(state):
     assert len(state.all_containers(False)) == 0
 
 
-def test_add_ctr_dep_in_pod_fails(state):
+def test_add_ctr_dep_in_pod_fails(state: FileState) -> None:
     """state_test.go:169."""
     p = pod("1")
     c1 = member("2", p)
@@ -233,29 +233,29 @@ def test_add_ctr_dep_in_pod_fails(state):
     same_container(ctrs[0], c1)
 
 
-def test_get_nonexistent_container_fails(state):
+def test_get_nonexistent_container_fails(state: FileState) -> None:
     """state_test.go:201."""
     raises(errors.NoSuchContainerError, state.container, "does not exist")
 
 
-def test_get_container_with_empty_id_fails(state):
+def test_get_container_with_empty_id_fails(state: FileState) -> None:
     """state_test.go:208."""
     raises(errors.EmptyIDError, state.container, "")
 
 
-def test_lookup_container_with_empty_id_fails(state):
+def test_lookup_container_with_empty_id_fails(state: FileState) -> None:
     """state_test.go:215."""
     raises(errors.EmptyIDError, state.lookup_container, "")
     raises(errors.EmptyIDError, state.lookup_container_id, "")
 
 
-def test_lookup_nonexistent_container_fails(state):
+def test_lookup_nonexistent_container_fails(state: FileState) -> None:
     """state_test.go:225."""
     raises(errors.NoSuchContainerError, state.lookup_container, "does not exist")
     raises(errors.NoSuchContainerError, state.lookup_container_id, "does not exist")
 
 
-def test_lookup_container_by_full_id(state):
+def test_lookup_container_by_full_id(state: FileState) -> None:
     """state_test.go:235."""
     c = ctr("1")
     state.add_container(c)
@@ -263,7 +263,7 @@ def test_lookup_container_by_full_id(state):
     assert state.lookup_container_id(c.id) == c.id
 
 
-def test_lookup_container_by_unique_partial_id(state):
+def test_lookup_container_by_unique_partial_id(state: FileState) -> None:
     """state_test.go:253."""
     c = ctr("1")
     state.add_container(c)
@@ -271,7 +271,7 @@ def test_lookup_container_by_unique_partial_id(state):
     assert state.lookup_container_id(c.id[:8]) == c.id
 
 
-def test_lookup_container_by_non_unique_partial_id_fails(state):
+def test_lookup_container_by_non_unique_partial_id_fails(state: FileState) -> None:
     """state_test.go:271."""
     c1 = test_container("0" * 32, "test1")
     c2 = test_container("0" * 31 + "1", "test2")
@@ -281,7 +281,7 @@ def test_lookup_container_by_non_unique_partial_id_fails(state):
     raises(errors.ContainerExistsError, state.lookup_container_id, c1.id[:8])
 
 
-def test_lookup_container_by_name(state):
+def test_lookup_container_by_name(state: FileState) -> None:
     """state_test.go:292."""
     c = ctr("1")
     state.add_container(c)
@@ -289,7 +289,7 @@ def test_lookup_container_by_name(state):
     assert state.lookup_container_id(c.name) == c.id
 
 
-def test_lookup_ctr_by_pod_name_fails(state):
+def test_lookup_ctr_by_pod_name_fails(state: FileState) -> None:
     """state_test.go:310."""
     p = pod("1")
     state.add_pod(p)
@@ -297,7 +297,7 @@ def test_lookup_ctr_by_pod_name_fails(state):
     raises(errors.NoSuchContainerError, state.lookup_container_id, p.name)
 
 
-def test_lookup_ctr_by_pod_id_fails(state):
+def test_lookup_ctr_by_pod_id_fails(state: FileState) -> None:
     """state_test.go:326."""
     p = pod("1")
     state.add_pod(p)
@@ -305,31 +305,31 @@ def test_lookup_ctr_by_pod_id_fails(state):
     raises(errors.NoSuchContainerError, state.lookup_container_id, p.id)
 
 
-def test_has_container_empty_id_fails(state):
+def test_has_container_empty_id_fails(state: FileState) -> None:
     """state_test.go:342."""
     raises(errors.EmptyIDError, state.has_container, "")
 
 
-def test_has_container_no_such_container_returns_false(state):
+def test_has_container_no_such_container_returns_false(state: FileState) -> None:
     """state_test.go:349."""
     assert state.has_container("does not exist") is False
 
 
-def test_has_container_finds_container(state):
+def test_has_container_finds_container(state: FileState) -> None:
     """state_test.go:357."""
     c = ctr("1")
     state.add_container(c)
     assert state.has_container(c.id) is True
 
 
-def test_has_container_pod_id_is_false(state):
+def test_has_container_pod_id_is_false(state: FileState) -> None:
     """state_test.go:371."""
     p = pod("1")
     state.add_pod(p)
     assert state.has_container(p.id) is False
 
 
-def test_save_and_update_container(state):
+def test_save_and_update_container(state: FileState) -> None:
     """state_test.go:385."""
     c = ctr("1")
     state.add_container(c)
@@ -341,31 +341,31 @@ def test_save_and_update_container(state):
     same_container(c, got, allowed_empty=False)
 
 
-def test_update_container_not_in_database_returns_error(state):
+def test_update_container_not_in_database_returns_error(state: FileState) -> None:
     """state_test.go:410."""
     c = ctr("1")
     raises(errors.NoSuchContainerError, state.update_container, c)
     assert c.valid is False
 
 
-def test_update_invalid_container_returns_error(state):
+def test_update_invalid_container_returns_error(state: FileState) -> None:
     """state_test.go:421."""
     raises(errors.ContainerRemovedError, state.update_container, invalid_ctr())
 
 
-def test_save_invalid_container_returns_error(state):
+def test_save_invalid_container_returns_error(state: FileState) -> None:
     """state_test.go:428."""
     raises(errors.ContainerRemovedError, state.save_container, invalid_ctr())
 
 
-def test_save_container_not_in_state_returns_error(state):
+def test_save_container_not_in_state_returns_error(state: FileState) -> None:
     """state_test.go:435."""
     c = ctr("1")
     raises(errors.NoSuchContainerError, state.save_container, c)
     assert c.valid is False
 
 
-def test_remove_container(state):
+def test_remove_container(state: FileState) -> None:
     """state_test.go:446."""
     c = ctr("1")
     state.add_container(c)
@@ -374,17 +374,17 @@ def test_remove_container(state):
     assert len(state.all_containers(False)) == 0
 
 
-def test_remove_nonexistent_container_fails(state):
+def test_remove_nonexistent_container_fails(state: FileState) -> None:
     """state_test.go:467."""
     raises(errors.NoSuchContainerError, state.remove_container, ctr("1"))
 
 
-def test_get_all_containers_on_new_state_is_empty(state):
+def test_get_all_containers_on_new_state_is_empty(state: FileState) -> None:
     """state_test.go:477."""
     assert state.all_containers(False) == []
 
 
-def test_get_all_containers_with_one_container(state):
+def test_get_all_containers_with_one_container(state: FileState) -> None:
     """state_test.go:485."""
     c = ctr("1")
     state.add_container(c)
@@ -393,24 +393,24 @@ def test_get_all_containers_with_one_container(state):
     same_container(ctrs[0], c)
 
 
-def test_get_all_containers_two_containers(state):
+def test_get_all_containers_two_containers(state: FileState) -> None:
     """state_test.go:501."""
     state.add_container(ctr("1"))
     state.add_container(ctr("2"))
     assert len(state.all_containers(False)) == 2
 
 
-def test_container_in_use_invalid_container(state):
+def test_container_in_use_invalid_container(state: FileState) -> None:
     """state_test.go:520."""
     raises(errors.ContainerRemovedError, state.container_in_use, invalid_ctr())
 
 
-def test_container_in_use_ctr_not_in_state(state):
+def test_container_in_use_ctr_not_in_state(state: FileState) -> None:
     """state_test.go:527."""
     raises(errors.NoSuchContainerError, state.container_in_use, ctr("1"))
 
 
-def test_container_in_use_one_container(state):
+def test_container_in_use_one_container(state: FileState) -> None:
     """state_test.go:536."""
     c1, c2 = ctr("1"), ctr("2")
     c2.config["userNsCtr"] = c1.id
@@ -419,7 +419,7 @@ def test_container_in_use_one_container(state):
     assert state.container_in_use(c1) == [c2.id]
 
 
-def test_container_in_use_two_containers(state):
+def test_container_in_use_two_containers(state: FileState) -> None:
     """state_test.go:558."""
     c1, c2, c3 = ctr("1"), ctr("2"), ctr("3")
     c2.config["userNsCtr"] = c1.id
@@ -429,7 +429,7 @@ def test_container_in_use_two_containers(state):
     assert len(state.container_in_use(c1)) == 2
 
 
-def test_container_in_use_one_container_multiple_dependencies(state):
+def test_container_in_use_one_container_multiple_dependencies(state: FileState) -> None:
     """state_test.go:585."""
     c1, c2 = ctr("1"), ctr("2")
     c2.config.update(userNsCtr=c1.id, ipcNsCtr=c1.id)
@@ -438,7 +438,7 @@ def test_container_in_use_one_container_multiple_dependencies(state):
     assert state.container_in_use(c1) == [c2.id]
 
 
-def test_container_in_use_generic_dependency(state):
+def test_container_in_use_generic_dependency(state: FileState) -> None:
     """state_test.go:608."""
     c1, c2 = ctr("1"), ctr("2")
     c2.config["Dependencies"] = [c1.id]
@@ -447,7 +447,7 @@ def test_container_in_use_generic_dependency(state):
     assert state.container_in_use(c1) == [c2.id]
 
 
-def test_container_in_use_multiple_generic_dependencies(state):
+def test_container_in_use_multiple_generic_dependencies(state: FileState) -> None:
     """state_test.go:630."""
     c1, c2, c3 = ctr("1"), ctr("2"), ctr("3")
     c3.config["Dependencies"] = [c1.id, c2.id]
@@ -457,7 +457,7 @@ def test_container_in_use_multiple_generic_dependencies(state):
     assert state.container_in_use(c2) == [c3.id]
 
 
-def test_container_in_use_generic_and_namespace_dependencies(state):
+def test_container_in_use_generic_and_namespace_dependencies(state: FileState) -> None:
     """state_test.go:662."""
     c1, c2 = ctr("1"), ctr("2")
     c2.config.update(Dependencies=[c1.id], ipcNsCtr=c1.id)
@@ -466,7 +466,7 @@ def test_container_in_use_generic_and_namespace_dependencies(state):
     assert state.container_in_use(c1) == [c2.id]
 
 
-def test_cannot_remove_container_with_dependency(state):
+def test_cannot_remove_container_with_dependency(state: FileState) -> None:
     """state_test.go:685."""
     c1, c2 = ctr("1"), ctr("2")
     c2.config["userNsCtr"] = c1.id
@@ -476,7 +476,7 @@ def test_cannot_remove_container_with_dependency(state):
     assert len(state.all_containers(False)) == 2
 
 
-def test_cannot_remove_container_with_generic_dependency(state):
+def test_cannot_remove_container_with_generic_dependency(state: FileState) -> None:
     """state_test.go:709."""
     c1, c2 = ctr("1"), ctr("2")
     c2.config["Dependencies"] = [c1.id]
@@ -486,7 +486,7 @@ def test_cannot_remove_container_with_generic_dependency(state):
     assert len(state.all_containers(False)) == 2
 
 
-def test_can_remove_container_after_dependency_removed(state):
+def test_can_remove_container_after_dependency_removed(state: FileState) -> None:
     """state_test.go:733."""
     c1, c2 = ctr("1"), ctr("2")
     c2.config["userNsCtr"] = c1.id
@@ -497,7 +497,7 @@ def test_can_remove_container_after_dependency_removed(state):
     assert state.all_containers(False) == []
 
 
-def test_can_remove_container_after_dependency_removed_duplicate(state):
+def test_can_remove_container_after_dependency_removed_duplicate(state: FileState) -> None:
     """state_test.go:760."""
     c1, c2 = ctr("1"), ctr("2")
     c2.config.update(userNsCtr=c1.id, ipcNsCtr=c1.id)
@@ -508,7 +508,7 @@ def test_can_remove_container_after_dependency_removed_duplicate(state):
     assert state.all_containers(False) == []
 
 
-def test_cannot_use_pod_as_dependency(state):
+def test_cannot_use_pod_as_dependency(state: FileState) -> None:
     """state_test.go:788."""
     c, p = ctr("1"), pod("2")
     c.config["userNsCtr"] = p.id
@@ -517,31 +517,31 @@ def test_cannot_use_pod_as_dependency(state):
     assert state.all_containers(False) == []
 
 
-def test_cannot_use_bad_id_as_dependency(state):
+def test_cannot_use_bad_id_as_dependency(state: FileState) -> None:
     """state_test.go:810."""
     c = with_config(ctr("1"), userNsCtr="5" * 32)
     raises(errors.NoSuchContainerError, state.add_container, c)
     assert state.all_containers(False) == []
 
 
-def test_cannot_use_bad_id_as_generic_dependency(state):
+def test_cannot_use_bad_id_as_generic_dependency(state: FileState) -> None:
     """state_test.go:826."""
     c = with_config(ctr("1"), Dependencies=["5" * 32])
     raises(errors.NoSuchContainerError, state.add_container, c)
     assert state.all_containers(False) == []
 
 
-def test_rewrite_container_config_does_not_exist(state):
+def test_rewrite_container_config_does_not_exist(state: FileState) -> None:
     """state_test.go:842."""
     raises(errors.ContainerRemovedError, state.rewrite_container_config, invalid_ctr(), {})
 
 
-def test_rewrite_container_config_not_in_state(state):
+def test_rewrite_container_config_not_in_state(state: FileState) -> None:
     """state_test.go:849."""
     raises(errors.NoSuchContainerError, state.rewrite_container_config, ctr("1"), {})
 
 
-def test_rewrite_container_config_rewrites_config(state):
+def test_rewrite_container_config_rewrites_config(state: FileState) -> None:
     """state_test.go:858."""
     c = ctr("1")
     state.add_container(c)
@@ -550,18 +550,18 @@ def test_rewrite_container_config_rewrites_config(state):
     same_container(state.container(c.id), c)
 
 
-def test_rewrite_pod_config_does_not_exist(state):
+def test_rewrite_pod_config_does_not_exist(state: FileState) -> None:
     """state_test.go:878."""
     raises(errors.PodRemovedError, state.rewrite_pod_config, invalid_pod(), {})
 
 
-def test_rewrite_pod_config_not_in_state(state):
+def test_rewrite_pod_config_not_in_state(state: FileState) -> None:
     """state_test.go:885."""
     p = pod("1")
     raises(errors.NoSuchPodError, state.rewrite_pod_config, p, {})
 
 
-def test_rewrite_pod_config_rewrites_config(state):
+def test_rewrite_pod_config_rewrites_config(state: FileState) -> None:
     """state_test.go:894."""
     p = pod("1")
     state.add_pod(p)
@@ -573,24 +573,24 @@ def test_rewrite_pod_config_rewrites_config(state):
 # ------------------------------------------------------------------------------------ pods
 
 
-def test_get_pod_does_not_exist(state):
+def test_get_pod_does_not_exist(state: FileState) -> None:
     """state_test.go:914."""
     raises(errors.NoSuchPodError, state.pod, "doesnotexist")
 
 
-def test_get_pod_empty_id(state):
+def test_get_pod_empty_id(state: FileState) -> None:
     """state_test.go:921."""
     raises(errors.EmptyIDError, state.pod, "")
 
 
-def test_get_pod_one_pod(state):
+def test_get_pod_one_pod(state: FileState) -> None:
     """state_test.go:928."""
     p = pod("1")
     state.add_pod(p)
     same_pod(state.pod(p.id), p)
 
 
-def test_get_one_pod_from_two(state):
+def test_get_one_pod_from_two(state: FileState) -> None:
     """state_test.go:943."""
     p1, p2 = pod("1"), pod("2")
     state.add_pod(p1)
@@ -598,45 +598,45 @@ def test_get_one_pod_from_two(state):
     same_pod(state.pod(p1.id), p1)
 
 
-def test_get_not_exist_pod_with_pods(state):
+def test_get_not_exist_pod_with_pods(state: FileState) -> None:
     """state_test.go:964."""
     state.add_pod(pod("1"))
     state.add_pod(pod("2"))
     raises(errors.NoSuchPodError, state.pod, "nonexistent")
 
 
-def test_get_pod_by_ctr_id(state):
+def test_get_pod_by_ctr_id(state: FileState) -> None:
     """state_test.go:983."""
     c = ctr("1")
     state.add_container(c)
     raises(errors.NoSuchPodError, state.pod, c.id)
 
 
-def test_lookup_pod_empty_id(state):
+def test_lookup_pod_empty_id(state: FileState) -> None:
     """state_test.go:996."""
     raises(errors.EmptyIDError, state.lookup_pod, "")
 
 
-def test_lookup_not_exist_pod(state):
+def test_lookup_not_exist_pod(state: FileState) -> None:
     """state_test.go:1003."""
     raises(errors.NoSuchPodError, state.lookup_pod, "doesnotexist")
 
 
-def test_lookup_pod_full_id(state):
+def test_lookup_pod_full_id(state: FileState) -> None:
     """state_test.go:1010."""
     p = pod("1")
     state.add_pod(p)
     same_pod(state.lookup_pod(p.id), p)
 
 
-def test_lookup_pod_unique_partial_id(state):
+def test_lookup_pod_unique_partial_id(state: FileState) -> None:
     """state_test.go:1025."""
     p = pod("1")
     state.add_pod(p)
     same_pod(state.lookup_pod(p.id[:8]), p)
 
 
-def test_lookup_pod_non_unique_partial_id(state):
+def test_lookup_pod_non_unique_partial_id(state: FileState) -> None:
     """state_test.go:1040: NEWEST answers ErrCtrExists for pods too (sq:1420)."""
     p1 = test_pod("1" * 32, "test1")
     p2 = test_pod("1" * 31 + "2", "test2")
@@ -645,7 +645,7 @@ def test_lookup_pod_non_unique_partial_id(state):
     raises(errors.ContainerExistsError, state.lookup_pod, p1.id[:8])
 
 
-def test_lookup_pod_by_name(state):
+def test_lookup_pod_by_name(state: FileState) -> None:
     """state_test.go:1059 (Podman compares the found pod with itself; this compares it with
     the pod added)."""
     p = pod("1")
@@ -653,56 +653,56 @@ def test_lookup_pod_by_name(state):
     same_pod(state.lookup_pod(p.name), p)
 
 
-def test_lookup_pod_by_ctr_id(state):
+def test_lookup_pod_by_ctr_id(state: FileState) -> None:
     """state_test.go:1074."""
     c = ctr("1")
     state.add_container(c)
     raises(errors.NoSuchPodError, state.lookup_pod, c.id)
 
 
-def test_lookup_pod_by_ctr_name(state):
+def test_lookup_pod_by_ctr_name(state: FileState) -> None:
     """state_test.go:1087."""
     c = ctr("1")
     state.add_container(c)
     raises(errors.NoSuchPodError, state.lookup_pod, c.name)
 
 
-def test_has_pod_empty_id_errors(state):
+def test_has_pod_empty_id_errors(state: FileState) -> None:
     """state_test.go:1100."""
     raises(errors.EmptyIDError, state.has_pod, "")
 
 
-def test_has_pod_no_such_pod(state):
+def test_has_pod_no_such_pod(state: FileState) -> None:
     """state_test.go:1107."""
     assert state.has_pod("nonexistent") is False
 
 
-def test_has_pod_wrong_id_false(state):
+def test_has_pod_wrong_id_false(state: FileState) -> None:
     """state_test.go:1115."""
     state.add_pod(pod("1"))
     assert state.has_pod("a" * 32) is False
 
 
-def test_has_pod_right_id_true(state):
+def test_has_pod_right_id_true(state: FileState) -> None:
     """state_test.go:1129."""
     p = pod("1")
     state.add_pod(p)
     assert state.has_pod(p.id) is True
 
 
-def test_has_pod_ctr_id_false(state):
+def test_has_pod_ctr_id_false(state: FileState) -> None:
     """state_test.go:1143."""
     c = ctr("1")
     state.add_container(c)
     assert state.has_pod(c.id) is False
 
 
-def test_add_pod_invalid_pod_errors(state):
+def test_add_pod_invalid_pod_errors(state: FileState) -> None:
     """state_test.go:1157."""
     raises(errors.PodRemovedError, state.add_pod, invalid_pod())
 
 
-def test_add_pod_valid_pod_succeeds(state):
+def test_add_pod_valid_pod_succeeds(state: FileState) -> None:
     """state_test.go:1164."""
     p = pod("1")
     state.add_pod(p)
@@ -711,7 +711,7 @@ def test_add_pod_valid_pod_succeeds(state):
     same_pod(pods[0], p)
 
 
-def test_add_pod_duplicate_id_fails(state):
+def test_add_pod_duplicate_id_fails(state: FileState) -> None:
     """state_test.go:1180."""
     p1 = pod("1")
     state.add_pod(p1)
@@ -719,7 +719,7 @@ def test_add_pod_duplicate_id_fails(state):
     assert len(state.all_pods()) == 1
 
 
-def test_add_pod_duplicate_name_fails(state):
+def test_add_pod_duplicate_name_fails(state: FileState) -> None:
     """state_test.go:1200."""
     p1 = pod("1")
     state.add_pod(p1)
@@ -727,14 +727,14 @@ def test_add_pod_duplicate_name_fails(state):
     assert len(state.all_pods()) == 1
 
 
-def test_add_pod_non_duplicate_succeeds(state):
+def test_add_pod_non_duplicate_succeeds(state: FileState) -> None:
     """state_test.go:1220."""
     state.add_pod(pod("1"))
     state.add_pod(pod("2"))
     assert len(state.all_pods()) == 2
 
 
-def test_add_pod_ctr_id_conflict_fails(state):
+def test_add_pod_ctr_id_conflict_fails(state: FileState) -> None:
     """state_test.go:1240."""
     c = ctr("1")
     state.add_container(c)
@@ -742,19 +742,19 @@ def test_add_pod_ctr_id_conflict_fails(state):
     assert state.all_pods() == []
 
 
-def test_remove_pod_invalid_pod_errors(state):
+def test_remove_pod_invalid_pod_errors(state: FileState) -> None:
     """state_test.go:1260."""
     raises(errors.PodRemovedError, state.remove_pod, invalid_pod())
 
 
-def test_remove_pod_not_in_state_fails(state):
+def test_remove_pod_not_in_state_fails(state: FileState) -> None:
     """state_test.go:1267."""
     p = pod("1")
     raises(errors.NoSuchPodError, state.remove_pod, p)
     assert p.valid is False
 
 
-def test_remove_pod_succeeds(state):
+def test_remove_pod_succeeds(state: FileState) -> None:
     """state_test.go:1278."""
     p = pod("1")
     state.add_pod(p)
@@ -762,7 +762,7 @@ def test_remove_pod_succeeds(state):
     assert state.all_pods() == []
 
 
-def test_remove_pod_from_pods(state):
+def test_remove_pod_from_pods(state: FileState) -> None:
     """state_test.go:1295."""
     p1, p2 = pod("1"), pod("2")
     state.add_pod(p1)
@@ -773,7 +773,7 @@ def test_remove_pod_from_pods(state):
     same_pod(pods[0], p2)
 
 
-def test_remove_pod_not_empty_fails(state):
+def test_remove_pod_not_empty_fails(state: FileState) -> None:
     """state_test.go:1320."""
     p = pod("1")
     c = member("2", p)
@@ -783,7 +783,7 @@ def test_remove_pod_not_empty_fails(state):
     assert len(state.all_pods()) == 1
 
 
-def test_remove_pod_after_empty_succeeds(state):
+def test_remove_pod_after_empty_succeeds(state: FileState) -> None:
     """state_test.go:1344."""
     p = pod("1")
     c = member("2", p)
@@ -794,12 +794,12 @@ def test_remove_pod_after_empty_succeeds(state):
     assert state.all_pods() == []
 
 
-def test_all_pods_empty_on_empty_state(state):
+def test_all_pods_empty_on_empty_state(state: FileState) -> None:
     """state_test.go:1371."""
     assert state.all_pods() == []
 
 
-def test_all_pods_finds_pod(state):
+def test_all_pods_finds_pod(state: FileState) -> None:
     """state_test.go:1379."""
     p = pod("1")
     state.add_pod(p)
@@ -808,7 +808,7 @@ def test_all_pods_finds_pod(state):
     same_pod(pods[0], p)
 
 
-def test_all_pods_multiple_pods(state):
+def test_all_pods_multiple_pods(state: FileState) -> None:
     """state_test.go:1395."""
     assert len(state.all_pods()) == 0
     for n, expected in (("1", 1), ("2", 2), ("3", 3)):
@@ -816,26 +816,26 @@ def test_all_pods_multiple_pods(state):
         assert len(state.all_pods()) == expected
 
 
-def test_pod_has_container_no_such_pod(state):
+def test_pod_has_container_no_such_pod(state: FileState) -> None:
     """state_test.go:1433."""
     raises(errors.PodRemovedError, state.pod_has_container, invalid_pod(), "0" * 32)
 
 
-def test_pod_has_container_empty_ctr_id(state):
+def test_pod_has_container_empty_ctr_id(state: FileState) -> None:
     """state_test.go:1440."""
     p = pod("1")
     state.add_pod(p)
     raises(errors.EmptyIDError, state.pod_has_container, p, "")
 
 
-def test_pod_has_container_no_such_ctr(state):
+def test_pod_has_container_no_such_ctr(state: FileState) -> None:
     """state_test.go:1453."""
     p = pod("1")
     state.add_pod(p)
     assert state.pod_has_container(p, "2" * 32) is False
 
 
-def test_pod_has_container_ctr_not_in_pod(state):
+def test_pod_has_container_ctr_not_in_pod(state: FileState) -> None:
     """state_test.go:1467."""
     p, c = pod("1"), ctr("2")
     state.add_pod(p)
@@ -843,7 +843,7 @@ def test_pod_has_container_ctr_not_in_pod(state):
     assert state.pod_has_container(p, c.id) is False
 
 
-def test_pod_has_container_succeeds(state):
+def test_pod_has_container_succeeds(state: FileState) -> None:
     """state_test.go:1487."""
     p = pod("1")
     c = member("2", p)
@@ -852,24 +852,24 @@ def test_pod_has_container_succeeds(state):
     assert state.pod_has_container(p, c.id) is True
 
 
-def test_pod_containers_by_id_invalid_pod(state):
+def test_pod_containers_by_id_invalid_pod(state: FileState) -> None:
     """state_test.go:1509."""
     raises(errors.PodRemovedError, state.pod_containers_by_id, invalid_pod())
 
 
-def test_pod_containerd_by_id_pod_not_in_state(state):
+def test_pod_containerd_by_id_pod_not_in_state(state: FileState) -> None:
     """state_test.go:1516 (Podman's spelling)."""
     raises(errors.NoSuchPodError, state.pod_containers_by_id, pod("1"))
 
 
-def test_pod_containers_by_id_empty_pod(state):
+def test_pod_containers_by_id_empty_pod(state: FileState) -> None:
     """state_test.go:1526."""
     p = pod("1")
     state.add_pod(p)
     assert state.pod_containers_by_id(p) == []
 
 
-def test_pod_containers_by_id_one_container(state):
+def test_pod_containers_by_id_one_container(state: FileState) -> None:
     """state_test.go:1540."""
     p = pod("1")
     c = member("2", p)
@@ -878,7 +878,7 @@ def test_pod_containers_by_id_one_container(state):
     assert state.pod_containers_by_id(p) == [c.id]
 
 
-def test_pod_containers_by_id_multiple_containers(state):
+def test_pod_containers_by_id_multiple_containers(state: FileState) -> None:
     """state_test.go:1563."""
     p = pod("1")
     state.add_pod(p)
@@ -888,24 +888,24 @@ def test_pod_containers_by_id_multiple_containers(state):
         assert len(state.pod_containers_by_id(p)) == count
 
 
-def test_pod_containers_invalid_pod(state):
+def test_pod_containers_invalid_pod(state: FileState) -> None:
     """state_test.go:1610."""
     raises(errors.PodRemovedError, state.pod_containers, invalid_pod())
 
 
-def test_pod_containers_pod_not_in_state(state):
+def test_pod_containers_pod_not_in_state(state: FileState) -> None:
     """state_test.go:1617."""
     raises(errors.NoSuchPodError, state.pod_containers, pod("1"))
 
 
-def test_pod_containers_empty_pod(state):
+def test_pod_containers_empty_pod(state: FileState) -> None:
     """state_test.go:1627."""
     p = pod("1")
     state.add_pod(p)
     assert state.pod_containers(p) == []
 
 
-def test_pod_containers_one_container(state):
+def test_pod_containers_one_container(state: FileState) -> None:
     """state_test.go:1641."""
     p = pod("1")
     c = member("2", p)
@@ -916,7 +916,7 @@ def test_pod_containers_one_container(state):
     same_container(ctrs[0], c)
 
 
-def test_pod_containers_multiple_containers(state):
+def test_pod_containers_multiple_containers(state: FileState) -> None:
     """state_test.go:1665."""
     p = pod("1")
     state.add_pod(p)
@@ -926,19 +926,19 @@ def test_pod_containers_multiple_containers(state):
         assert len(state.pod_containers(p)) == count
 
 
-def test_remove_pod_containers_invalid_pod(state):
+def test_remove_pod_containers_invalid_pod(state: FileState) -> None:
     """state_test.go:1712."""
     raises(errors.PodRemovedError, state.remove_pod_containers, invalid_pod())
 
 
-def test_remove_pod_containers_pod_not_in_state(state):
+def test_remove_pod_containers_pod_not_in_state(state: FileState) -> None:
     """state_test.go:1719."""
     p = pod("1")
     raises(errors.NoSuchPodError, state.remove_pod_containers, p)
     assert p.valid is False
 
 
-def test_remove_pod_containers_no_containers(state):
+def test_remove_pod_containers_no_containers(state: FileState) -> None:
     """state_test.go:1730."""
     p = pod("1")
     state.add_pod(p)
@@ -946,7 +946,7 @@ def test_remove_pod_containers_no_containers(state):
     assert state.pod_containers_by_id(p) == []
 
 
-def test_remove_pod_containers_one_container(state):
+def test_remove_pod_containers_one_container(state: FileState) -> None:
     """state_test.go:1747."""
     p = pod("1")
     state.add_pod(p)
@@ -955,7 +955,7 @@ def test_remove_pod_containers_one_container(state):
     assert state.pod_containers_by_id(p) == []
 
 
-def test_remove_pod_containers_preserves_ctr_outside_pod(state):
+def test_remove_pod_containers_preserves_ctr_outside_pod(state: FileState) -> None:
     """state_test.go:1771."""
     p = pod("1")
     state.add_pod(p)
@@ -967,7 +967,7 @@ def test_remove_pod_containers_preserves_ctr_outside_pod(state):
     assert [c.id for c in state.all_containers(False)] == [outside.id]
 
 
-def test_remove_pod_containers_two_containers(state):
+def test_remove_pod_containers_two_containers(state: FileState) -> None:
     """state_test.go:1805."""
     p = pod("1")
     state.add_pod(p)
@@ -977,7 +977,7 @@ def test_remove_pod_containers_two_containers(state):
     assert state.pod_containers_by_id(p) == []
 
 
-def test_remove_pod_container_dependency_in_pod(state):
+def test_remove_pod_container_dependency_in_pod(state: FileState) -> None:
     """state_test.go:1836."""
     p = pod("1")
     c1 = member("2", p)
@@ -993,14 +993,14 @@ def test_remove_pod_container_dependency_in_pod(state):
 # ------------------------------------------------------------- pod members via AddContainer
 
 
-def test_add_container_to_pod_invalid_pod(state):
+def test_add_container_to_pod_invalid_pod(state: FileState) -> None:
     """state_test.go:1868."""
     c = with_config(ctr("1"), pod="1")
     raises(errors.NoSuchPodError, state.add_container, c)
     assert state.all_containers(False) == []
 
 
-def test_add_container_to_pod_invalid_ctr(state):
+def test_add_container_to_pod_invalid_ctr(state: FileState) -> None:
     """state_test.go:1879."""
     p = pod("1")
     state.add_pod(p)
@@ -1008,13 +1008,13 @@ def test_add_container_to_pod_invalid_ctr(state):
     assert state.pod_containers_by_id(p) == []
 
 
-def test_add_container_to_pod_pod_not_in_state(state):
+def test_add_container_to_pod_pod_not_in_state(state: FileState) -> None:
     """state_test.go:1896."""
     p = pod("1")
     raises(errors.NoSuchPodError, state.add_container, member("2", p))
 
 
-def test_add_container_to_pod_succeeds(state):
+def test_add_container_to_pod_succeeds(state: FileState) -> None:
     """state_test.go:1910."""
     p = pod("1")
     c = member("2", p)
@@ -1027,7 +1027,7 @@ def test_add_container_to_pod_succeeds(state):
     same_container(ctrs[0], all_ctrs[0])
 
 
-def test_add_container_to_pod_two_containers(state):
+def test_add_container_to_pod_two_containers(state: FileState) -> None:
     """state_test.go:1938."""
     p = pod("1")
     state.add_pod(p)
@@ -1037,7 +1037,7 @@ def test_add_container_to_pod_two_containers(state):
     assert len(state.all_containers(False)) == 2
 
 
-def test_add_container_to_pod_with_add_container(state):
+def test_add_container_to_pod_with_add_container(state: FileState) -> None:
     """state_test.go:1970."""
     p = pod("1")
     c1 = member("2", p)
@@ -1050,7 +1050,7 @@ def test_add_container_to_pod_with_add_container(state):
     same_container(ctrs[0], c1)
 
 
-def test_add_container_to_pod_ctr_id_conflict(state):
+def test_add_container_to_pod_ctr_id_conflict(state: FileState) -> None:
     """state_test.go:2003."""
     p = pod("1")
     c1 = ctr("2")
@@ -1063,7 +1063,7 @@ def test_add_container_to_pod_ctr_id_conflict(state):
     assert len(state.all_containers(False)) == 1
 
 
-def test_add_container_to_pod_ctr_name_conflict(state):
+def test_add_container_to_pod_ctr_name_conflict(state: FileState) -> None:
     """state_test.go:2034."""
     p = pod("1")
     c1 = ctr("2")
@@ -1076,7 +1076,7 @@ def test_add_container_to_pod_ctr_name_conflict(state):
     assert len(state.all_containers(False)) == 1
 
 
-def test_add_container_to_pod_pod_id_conflict(state):
+def test_add_container_to_pod_pod_id_conflict(state: FileState) -> None:
     """state_test.go:2065."""
     p = pod("1")
     c = test_container(p.id, "testCtr")
@@ -1087,7 +1087,7 @@ def test_add_container_to_pod_pod_id_conflict(state):
     assert state.all_containers(False) == []
 
 
-def test_add_container_to_pod_adds_dependencies(state):
+def test_add_container_to_pod_adds_dependencies(state: FileState) -> None:
     """state_test.go:2090."""
     p = pod("1")
     c1 = member("2", p)
@@ -1098,7 +1098,7 @@ def test_add_container_to_pod_adds_dependencies(state):
     assert state.container_in_use(c1) == [c2.id]
 
 
-def test_add_container_to_pod_pod_dependency_fails(state):
+def test_add_container_to_pod_pod_dependency_fails(state: FileState) -> None:
     """state_test.go:2120."""
     p = pod("1")
     c = member("2", p, ipcNsCtr=p.id)
@@ -1107,7 +1107,7 @@ def test_add_container_to_pod_pod_dependency_fails(state):
     assert state.pod_containers(p) == []
 
 
-def test_add_container_to_pod_bad_dependency_fails(state):
+def test_add_container_to_pod_bad_dependency_fails(state: FileState) -> None:
     """state_test.go:2142."""
     p = pod("1")
     c = member("2", p, ipcNsCtr="8" * 32)
@@ -1116,7 +1116,7 @@ def test_add_container_to_pod_bad_dependency_fails(state):
     assert state.pod_containers(p) == []
 
 
-def test_add_container_to_pod_dependency_outside_pod_fails(state):
+def test_add_container_to_pod_dependency_outside_pod_fails(state: FileState) -> None:
     """state_test.go:2164."""
     p = pod("1")
     c1 = ctr("2")
@@ -1129,18 +1129,18 @@ def test_add_container_to_pod_dependency_outside_pod_fails(state):
     assert state.container_in_use(c1) == []
 
 
-def test_remove_container_from_pod_bad_pod_fails(state):
+def test_remove_container_from_pod_bad_pod_fails(state: FileState) -> None:
     """state_test.go:2200."""
     c = with_config(ctr("1"), pod="1")
     raises(errors.NoSuchContainerError, state.remove_container, c)
 
 
-def test_remove_container_from_pod_pod_not_in_state_fails(state):
+def test_remove_container_from_pod_pod_not_in_state_fails(state: FileState) -> None:
     """state_test.go:2211."""
     raises(errors.NoSuchContainerError, state.remove_container, member("2", pod("1")))
 
 
-def test_remove_container_from_pod_ctr_not_in_state_fails(state):
+def test_remove_container_from_pod_ctr_not_in_state_fails(state: FileState) -> None:
     """state_test.go:2225."""
     p = pod("1")
     c = member("2", p)
@@ -1149,7 +1149,7 @@ def test_remove_container_from_pod_ctr_not_in_state_fails(state):
     assert c.valid is False
 
 
-def test_remove_container_from_pod_succeeds(state):
+def test_remove_container_from_pod_succeeds(state: FileState) -> None:
     """state_test.go:2244."""
     p = pod("1")
     c = member("2", p)
@@ -1160,7 +1160,7 @@ def test_remove_container_from_pod_succeeds(state):
     assert state.all_containers(False) == []
 
 
-def test_remove_container_from_pod_with_dependency_fails(state):
+def test_remove_container_from_pod_with_dependency_fails(state: FileState) -> None:
     """state_test.go:2272."""
     p = pod("1")
     c1 = member("2", p)
@@ -1173,7 +1173,9 @@ def test_remove_container_from_pod_with_dependency_fails(state):
     assert len(state.all_containers(False)) == 2
 
 
-def test_remove_container_from_pod_with_dependency_succeeds_after_dep_removed(state):
+def test_remove_container_from_pod_with_dependency_succeeds_after_dep_removed(
+    state: FileState,
+) -> None:
     """state_test.go:2308."""
     p = pod("1")
     c1 = member("2", p)
@@ -1190,27 +1192,27 @@ def test_remove_container_from_pod_with_dependency_succeeds_after_dep_removed(st
 # ---------------------------------------------------------------------- pod state, misc
 
 
-def test_update_pod_invalid_pod(state):
+def test_update_pod_invalid_pod(state: FileState) -> None:
     """state_test.go:2347."""
     raises(errors.PodRemovedError, state.update_pod, invalid_pod())
 
 
-def test_update_pod_pod_not_in_state_fails(state):
+def test_update_pod_pod_not_in_state_fails(state: FileState) -> None:
     """state_test.go:2354."""
     raises(errors.NoSuchPodError, state.update_pod, pod("1"))
 
 
-def test_save_pod_invalid_pod(state):
+def test_save_pod_invalid_pod(state: FileState) -> None:
     """state_test.go:2364."""
     raises(errors.PodRemovedError, state.save_pod, invalid_pod())
 
 
-def test_save_pod_pod_not_in_state_fails(state):
+def test_save_pod_pod_not_in_state_fails(state: FileState) -> None:
     """state_test.go:2371."""
     raises(errors.NoSuchPodError, state.save_pod, pod("1"))
 
 
-def test_save_and_update_pod(state):
+def test_save_and_update_pod(state: FileState) -> None:
     """state_test.go:2381."""
     p = pod("1")
     state.add_pod(p)
@@ -1222,29 +1224,29 @@ def test_save_and_update_pod(state):
     same_pod(got, p, allowed_empty=False)
 
 
-def test_get_container_config_succeeds(state):
+def test_get_container_config_succeeds(state: FileState) -> None:
     """state_test.go:2406."""
     c = ctr("1")
     state.add_container(c)
     assert state.get_container_config(c.id) == c.config
 
 
-def test_get_container_config_empty_id_fails(state):
+def test_get_container_config_empty_id_fails(state: FileState) -> None:
     """state_test.go:2420."""
     raises(errors.EmptyIDError, state.get_container_config, "")
 
 
-def test_get_container_config_non_existent_id_fails(state):
+def test_get_container_config_non_existent_id_fails(state: FileState) -> None:
     """state_test.go:2427."""
     raises(errors.NoSuchContainerError, state.get_container_config, "does not exist")
 
 
-def test_remove_volume_not_in_db(state):
+def test_remove_volume_not_in_db(state: FileState) -> None:
     """state_test.go:2434."""
     raises(errors.NoSuchVolumeError, state.remove_volume, Volume({"name": "Test"}))
 
 
-def test_every_go_test_is_ported():
+def test_every_go_test_is_ported() -> None:
     """137 Go tests, 137 ports (this check excluded)."""
     ported = [
         name

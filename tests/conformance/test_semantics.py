@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import open_store
 
-from fsstate import Container, DBConfig, FileState, Pod, errors
+from fsstate import Container, DBConfig, FileState, Pod, Volume, errors
 
 sqlite = pytest.mark.semantics("sqlite")
 
 
-def expect_exact(cls, call, *args):
+def expect_exact(cls: type[Exception], call: Callable[..., object], *args: object) -> Exception:
     with pytest.raises(cls) as exc:
         call(*args)
     assert type(exc.value) is cls
@@ -28,7 +31,9 @@ def expect_exact(cls, call, *args):
 # ------------------------------------------------------------------------------- pinning
 
 
-def test_new_store_pins_bolt_by_default_and_keeps_it(store_kind, tmp_path, make_container):
+def test_new_store_pins_bolt_by_default_and_keeps_it(
+    store_kind: str, tmp_path: Path, make_container: Callable[..., Container]
+) -> None:
     """A store opened without a semantics is "bolt"; so is every later open without one;
     opening it as "sqlite" is DBConfigMismatchError and changes nothing."""
     st = open_store(store_kind, tmp_path)
@@ -43,7 +48,7 @@ def test_new_store_pins_bolt_by_default_and_keeps_it(store_kind, tmp_path, make_
     again.close()
 
 
-def test_explicit_semantics_is_pinned_at_once(store_kind, tmp_path):
+def test_explicit_semantics_is_pinned_at_once(store_kind: str, tmp_path: Path) -> None:
     """An explicit semantics is pinned when the store is created, before anything is added:
     a default open then follows it and another explicit value is refused."""
     open_store(store_kind, tmp_path, "sqlite").close()
@@ -55,20 +60,22 @@ def test_explicit_semantics_is_pinned_at_once(store_kind, tmp_path):
     assert "sqlite" in str(exc.value)
 
 
-def test_pin_is_a_readable_document(tmp_path):
+def test_pin_is_a_readable_document(tmp_path: Path) -> None:
     """``semantics.json`` says which semantics the store follows."""
     FileState(tmp_path / "static", tmp_path / "tmp", semantics="sqlite").close()
     pin = tmp_path / "static" / "fsstate" / "semantics.json"
     assert json.loads(pin.read_bytes()) == {"semantics": "sqlite"}
 
 
-def test_unknown_semantics_is_invalid(tmp_path):
+def test_unknown_semantics_is_invalid(tmp_path: Path) -> None:
     with pytest.raises(errors.InvalidArgumentError):
         FileState(tmp_path / "static", tmp_path / "tmp", semantics="boltdb")
     assert not (tmp_path / "static" / "fsstate" / "semantics.json").exists()
 
 
-def test_first_commit_pins_a_default_store(store_kind, tmp_path, make_container):
+def test_first_commit_pins_a_default_store(
+    store_kind: str, tmp_path: Path, make_container: Callable[..., Container]
+) -> None:
     """An empty store opened by default follows a "sqlite" pin another process makes before
     its first write, so a store is never written under two semantics."""
     lazy = open_store(store_kind, tmp_path)
@@ -80,7 +87,9 @@ def test_first_commit_pins_a_default_store(store_kind, tmp_path, make_container)
     lazy.close()
 
 
-def test_store_without_pin_but_with_objects_is_bolt(tmp_path, make_container):
+def test_store_without_pin_but_with_objects_is_bolt(
+    tmp_path: Path, make_container: Callable[..., Container]
+) -> None:
     """A store written before semantics were pinned (objects, no ``semantics.json``) is
     "bolt"."""
     with FileState(tmp_path / "static", tmp_path / "tmp") as st:
@@ -99,7 +108,9 @@ def test_store_without_pin_but_with_objects_is_bolt(tmp_path, make_container):
 
 
 @sqlite
-def test_container_and_pod_may_share_a_name(state, make_container, make_pod):
+def test_container_and_pod_may_share_a_name(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """Probe P1/P2: container names and pod names are separate registries (NEWEST sqi:441,
     sq:1609); each lookup finds its own kind."""
     pod = make_pod(1, name="web")
@@ -120,7 +131,9 @@ def test_container_and_pod_may_share_a_name(state, make_container, make_pod):
 
 
 @sqlite
-def test_ids_stay_one_registry(state, make_container, make_pod):
+def test_ids_stay_one_registry(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """Container and pod IDs still share Podman's IDNamespace table."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -130,7 +143,12 @@ def test_ids_stay_one_registry(state, make_container, make_pod):
 
 
 @sqlite
-def test_pod_members_through_add_and_remove_container(state, snapshot, make_container, make_pod):
+def test_pod_members_through_add_and_remove_container(
+    state: FileState,
+    snapshot: Callable[[], dict[str, Any]],
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+) -> None:
     """NEWEST AddContainer takes pod members (the pod must exist) and RemoveContainer removes
     them without checking the pod (sqi:411-577)."""
     pod = make_pod(1)
@@ -153,7 +171,9 @@ def test_pod_members_through_add_and_remove_container(state, snapshot, make_cont
 
 
 @sqlite
-def test_exact_name_beats_full_id(state, make_container):
+def test_exact_name_beats_full_id(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """Probe P3: A's full ID is B's name; NEWEST returns B (sq:575-577)."""
     a = make_container(1)
     b = make_container(2, name=a.id)
@@ -164,7 +184,9 @@ def test_exact_name_beats_full_id(state, make_container):
 
 
 @sqlite
-def test_full_id_is_a_prefix_like_any_other(state, make_container, make_pod):
+def test_full_id_is_a_prefix_like_any_other(
+    state: FileState, make_container: Callable[..., Container], make_pod: Callable[..., Pod]
+) -> None:
     """A full ID that also starts a longer ID is ambiguous (``ID LIKE ?%``): ContainerExists,
     for pods too (sq:1420)."""
     state.add_container(make_container(1, id="abc"))
@@ -182,7 +204,13 @@ ODD = ["does not exist", "a%b", "x/y", "../etc", "a\x00b", "-dash", "é", "x" * 
 
 @sqlite
 @pytest.mark.parametrize("key", ODD)
-def test_odd_strings_are_simply_not_found(state, make_container, make_pod, make_volume, key):
+def test_odd_strings_are_simply_not_found(
+    state: FileState,
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+    make_volume: Callable[..., Volume],
+    key: str,
+) -> None:
     """Probe P12, TestHasContainerNoSuchContainerReturnsFalse: a string that cannot be stored is
     not found (never InvalidArgumentError)."""
     state.add_container(make_container(1))
@@ -210,7 +238,9 @@ def test_odd_strings_are_simply_not_found(state, make_container, make_pod, make_
 
 
 @sqlite
-def test_odd_strings_never_become_paths(state, make_container, make_volume):
+def test_odd_strings_never_become_paths(
+    state: FileState, make_container: Callable[..., Container], make_volume: Callable[..., Volume]
+) -> None:
     """A key that would walk back into the store through ``..`` finds nothing."""
     ctr = make_container(1)
     state.add_container(ctr)
@@ -221,7 +251,9 @@ def test_odd_strings_never_become_paths(state, make_container, make_volume):
 
 
 @sqlite
-def test_percent_and_underscore_are_literal(state, make_volume, make_container):
+def test_percent_and_underscore_are_literal(
+    state: FileState, make_volume: Callable[..., Volume], make_container: Callable[..., Container]
+) -> None:
     """NEWEST's SQL ``LIKE`` treats ``%`` and ``_`` as wildcards for containers; fsstate does not
     (API.md), as NEWEST's volume lookup escapes them (sq:2201-2251)."""
     state.add_volume(make_volume("data_1"))
@@ -238,7 +270,12 @@ def test_percent_and_underscore_are_literal(state, make_volume, make_container):
 
 
 @sqlite
-def test_unknown_objects_answer_empty(state, make_container, make_pod, make_volume):
+def test_unknown_objects_answer_empty(
+    state: FileState,
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+    make_volume: Callable[..., Volume],
+) -> None:
     """Probe P8: NEWEST has no existence check there (sq:1176, sq:1208, sq:2283, sq:1443);
     nothing is invalidated."""
     ctr, pod, vol = make_container(1), make_pod(1), make_volume("data")
@@ -254,7 +291,13 @@ def test_unknown_objects_answer_empty(state, make_container, make_pod, make_volu
 
 
 @sqlite
-def test_namespaces_are_gone(state, tmp_path, store_kind, make_container, make_pod):
+def test_namespaces_are_gone(
+    state: FileState,
+    tmp_path: Path,
+    store_kind: str,
+    make_container: Callable[..., Container],
+    make_pod: Callable[..., Pod],
+) -> None:
     """Podman 4.5 took namespaces out of the state (``5c2a0670fc``): set_namespace("x") is
     refused, and stored namespace keys neither hide nor separate anything."""
     state.set_namespace("")
@@ -275,7 +318,9 @@ def test_namespaces_are_gone(state, tmp_path, store_kind, make_container, make_p
 
 
 @pytest.mark.parametrize("semantics_name", ["bolt", "sqlite"])
-def test_validate_db_config_resolves_symlinks_under_sqlite(tmp_path, semantics_name):
+def test_validate_db_config_resolves_symlinks_under_sqlite(
+    tmp_path: Path, semantics_name: str
+) -> None:
     """NEWEST compares paths with symlinks resolved and cleans the volume path (sq:333,
     sq:412-433): ``/home`` vs ``/var/home`` on ostree, a trailing ``/``. Bolt does not."""
     real = tmp_path / "var" / "home"
@@ -300,7 +345,9 @@ def test_validate_db_config_resolves_symlinks_under_sqlite(tmp_path, semantics_n
 # ------------------------------------------------------------------------------ shared
 
 
-def test_container_on_its_own_round_trips(state, make_container):
+def test_container_on_its_own_round_trips(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
     """Adding and getting a plain container is the same in both semantics."""
     ctr = make_container(1)
     state.add_container(ctr)
