@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from fsstate.errors import (
     InvalidArgumentError,
+    NetworkConnectedError,
     NetworkExistsError,
     NoAliasesError,
     NoSuchNetworkError,
@@ -32,12 +33,21 @@ class NetworkMethods(StateBase):
         self._require_container(cat, ctr)
         return cat.doc(L.container_doc(ctr.id, "networks"), "networks")
 
+    def _no_networks(self, ctr: Container) -> bool:
+        """Under ``"sqlite"``: ``ctr`` is not in ``bridge`` network mode, so it has no networks
+        (NEWEST sq:916-919, ``NetMode.IsBridge``)."""
+        return self._rules.networks_in_config and ctr.config.get("networkMode") != "bridge"
+
     def get_networks(self, ctr: Container) -> list[str]:
         """Sorted names of the networks ``ctr`` has joined (§1.2 GetNetworks). Errors, in
         order: :class:`StateClosedError`, :class:`ContainerRemovedError`,
         :class:`NamespaceMismatchError`, :class:`NoSuchContainerError` (+inv),
-        :class:`NoSuchNetworkError` (the container has no live network list)."""
+        :class:`NoSuchNetworkError` (the container has no live network list). Under
+        ``"sqlite"`` a container whose ``networkMode`` is not ``bridge`` has none: ``[]``,
+        before any existence check (NEWEST sq:916-919)."""
         self._live(ctr)
+        if self._no_networks(ctr):
+            return []
 
         def get(cat: Catalog) -> list[str]:
             networks = self._networks(cat, ctr)
@@ -71,8 +81,11 @@ class NetworkMethods(StateBase):
     def get_all_network_aliases(self, ctr: Container) -> dict[str, list[str]]:
         """Network → sorted aliases, for every joined network that has an alias list (§1.2
         GetAllNetworkAliases). Errors: as :meth:`get_networks` but never
-        :class:`NoSuchNetworkError` (``{}`` instead)."""
+        :class:`NoSuchNetworkError` (``{}`` instead; also for a non-bridge container under
+        ``"sqlite"``, as :meth:`get_networks`)."""
         self._live(ctr)
+        if self._no_networks(ctr):
+            return {}
 
         def get(cat: Catalog) -> dict[str, list[str]]:
             networks = self._networks(cat, ctr) or {}
@@ -86,7 +99,8 @@ class NetworkMethods(StateBase):
         order: :class:`StateClosedError`, :class:`ContainerRemovedError`,
         :class:`InvalidArgumentError` (empty network, aliases not strings),
         :class:`NamespaceMismatchError`, :class:`NoSuchContainerError` (+inv),
-        :class:`NetworkExistsError` (already joined)."""
+        :class:`NetworkExistsError` (already joined; under ``"sqlite"`` its subclass
+        :class:`NetworkConnectedError`, NEWEST sqi:600-606)."""
         self._live(ctr)
         _network_arg(network)
         if isinstance(aliases, str) or not all(isinstance(a, str) for a in aliases):
@@ -98,7 +112,8 @@ class NetworkMethods(StateBase):
             if networks is None:
                 networks = rules.seed_networks(cat.container_config(ctr.id) or {})
             if network in networks:
-                raise NetworkExistsError(
+                cls = NetworkConnectedError if self._rules.network_connected_error else None
+                raise (cls or NetworkExistsError)(
                     f"container {ctr.id} has already joined network {network}", network=network
                 )
             networks[network] = new_aliases

@@ -71,6 +71,7 @@ def test_closed_store_raises_before_anything_else(
     assert snapshot() == before
 
 
+@bolt_only
 @pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
 def test_missing_container_is_invalidated(
     state: FileState, make_container: Callable[..., Container], call: Callable[..., Any]
@@ -175,6 +176,7 @@ def test_empty_name_checked_before_namespace(
 # ------------------------------------------------------------------------ initial networks
 
 
+@bolt_only
 def test_networks_from_seed_config(
     state: FileState, reopen: Callable[[], FileState], joined: Container
 ) -> None:
@@ -187,6 +189,7 @@ def test_networks_from_seed_config(
         assert st.get_network_aliases(joined, "c") == []
 
 
+@bolt_only
 def test_networks_from_new_networks_map(
     state: FileState, make_container: Callable[..., Container]
 ) -> None:
@@ -206,6 +209,7 @@ def test_networks_from_new_networks_map(
     assert state.get_network_aliases(ctr, "plain") == []
 
 
+@bolt_only
 def test_networks_from_ordered_networks(
     state: FileState, make_container: Callable[..., Container]
 ) -> None:
@@ -223,6 +227,7 @@ def test_networks_from_ordered_networks(
     assert state.get_all_network_aliases(ctr) == {"alpha": ["c"], "zeta": ["a", "b"]}
 
 
+@bolt_only
 def test_networks_key_wins_over_new_networks(
     state: FileState, make_container: Callable[..., Container]
 ) -> None:
@@ -232,6 +237,7 @@ def test_networks_key_wins_over_new_networks(
     assert state.get_networks(ctr) == ["old"]
 
 
+@bolt_only
 def test_no_network_keys(state: FileState, bare: Container) -> None:
     """Without network keys: get_networks → NoSuchNetworkError; the alias getters are empty."""
     with pytest.raises(errors.NoSuchNetworkError):
@@ -266,6 +272,7 @@ def test_aliases_for_a_network_not_joined(
     state.add_container(make_container(1))  # ID and name were not taken
 
 
+@bolt_only
 def test_aliases_need_not_be_unique(
     state: FileState, make_container: Callable[..., Container]
 ) -> None:
@@ -286,6 +293,7 @@ def test_get_network_aliases_not_joined(state: FileState, joined: Container) -> 
 # ------------------------------------------------------------------------ connect
 
 
+@bolt_only
 def test_connect(state: FileState, reopen: Callable[[], FileState], joined: Container) -> None:
     """network_connect adds the network with its (sorted) aliases, durably."""
     state.network_connect(joined, "d", ["q", "p"])
@@ -295,6 +303,7 @@ def test_connect(state: FileState, reopen: Callable[[], FileState], joined: Cont
         assert st.get_all_network_aliases(joined) == {"a": ["x", "y"], "c": [], "d": ["p", "q"]}
 
 
+@bolt_only
 def test_connect_without_aliases(state: FileState, joined: Container) -> None:
     """Connecting with no aliases records an empty alias list for the network."""
     state.network_connect(joined, "d")
@@ -302,6 +311,7 @@ def test_connect_without_aliases(state: FileState, joined: Container) -> None:
     assert state.get_network_aliases(joined, "d") == []
 
 
+@bolt_only
 def test_connect_seeds_default_network(
     state: FileState, reopen: Callable[[], FileState], bare: Container
 ) -> None:
@@ -324,6 +334,7 @@ def test_connect_already_joined(
     assert snapshot() == before
 
 
+@bolt_only
 def test_connect_failure_rolls_back_seeding(
     state: FileState, snapshot: Callable[[], dict[str, Any]], bare: Container
 ) -> None:
@@ -339,6 +350,7 @@ def test_connect_failure_rolls_back_seeding(
 # ------------------------------------------------------------------------ disconnect
 
 
+@bolt_only
 def test_disconnect(state: FileState, reopen: Callable[[], FileState], joined: Container) -> None:
     """network_disconnect removes the network and its aliases, durably."""
     state.network_disconnect(joined, "a")
@@ -349,6 +361,7 @@ def test_disconnect(state: FileState, reopen: Callable[[], FileState], joined: C
             st.get_network_aliases(joined, "a")
 
 
+@bolt_only
 def test_disconnect_without_aliases(
     state: FileState, make_container: Callable[..., Container]
 ) -> None:
@@ -387,6 +400,7 @@ def test_disconnect_without_live_set(
     assert snapshot() == before
 
 
+@bolt_only
 def test_reconnect_after_disconnect(state: FileState, joined: Container) -> None:
     """A network left can be joined again, with new aliases."""
     state.network_disconnect(joined, "a")

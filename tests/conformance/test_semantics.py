@@ -353,3 +353,45 @@ def test_container_on_its_own_round_trips(
     state.add_container(ctr)
     assert state.container(ctr.id) == Container(ctr.config)
     assert state.lookup_container("test1") == Container(ctr.config)
+
+
+# ------------------------------------------------------------------------------ networks
+
+
+@sqlite
+@pytest.mark.parametrize("mode", ["host", "none", "slirp4netns", "container:" + "1" * 32, None])
+def test_non_bridge_container_has_no_networks(
+    state: FileState, make_container: Callable[..., Container], mode: str | None
+) -> None:
+    """NEWEST GetNetworks returns nothing for a container not in bridge mode, before even
+    looking it up (sq:916-919): a host/none/shared-netns container gets no error."""
+    ctr = make_container(1, networks=["podman"])
+    if mode is not None:
+        ctr.config["networkMode"] = mode
+    state.add_container(ctr)
+    assert state.get_networks(ctr) == []
+    assert state.get_all_network_aliases(ctr) == {}
+    assert state.get_networks(make_container(2, networkMode="host")) == []  # never stored
+
+
+@sqlite
+def test_bridge_container_keeps_its_networks_and_reconnect_is_network_connected(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
+    """A bridge container lists its networks; joining one again is ErrNetworkConnected
+    (NEWEST sqi:600-606), which a NEWEST runtime treats as a no-op."""
+    ctr = make_container(1, networks=["podman"], networkMode="bridge")
+    state.add_container(ctr)
+    assert state.get_networks(ctr) == ["podman"]
+    expect_exact(errors.NetworkConnectedError, state.network_connect, ctr, "podman")
+
+
+@pytest.mark.semantics("bolt")
+def test_bolt_reconnect_stays_network_exists(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
+    """Under "bolt" a repeated connect keeps raising plain NetworkExistsError (API.md)."""
+    ctr = make_container(1, networks=["podman"], networkMode="host")
+    state.add_container(ctr)
+    assert state.get_networks(ctr) == ["podman"]  # 2020 rules: the mode does not matter
+    expect_exact(errors.NetworkExistsError, state.network_connect, ctr, "podman")
