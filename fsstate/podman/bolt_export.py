@@ -5,7 +5,8 @@ state in ``shared/podman-real/podman43/`` and by the real Podman opening the res
 * top-level buckets ``id-registry`` and ``name-registry`` (containers and pods, one name
   space), ``ns-registry`` (ID → libpod namespace, for objects in one), ``all-ctrs``,
   ``allPods``, ``allVolumes``, ``ctr``, ``pod``, ``vol``, ``exec``, ``volume-ctrs``,
-  ``exit-code``, ``exit-code-time-stamp`` and ``runtime-config``, all present even when empty
+  ``exit-code`` and ``exit-code-time-stamp`` (container ID → code, → time stamp) and
+  ``runtime-config``, all present even when empty
   (Podman creates them on open anyway);
 * ``ctr/<id>``: ``config`` (the ContainerConfig without ``newNetworks``), ``state`` (without
   ``netns``), ``netns`` (when the state has one), ``pod-id``, ``namespace``, the sub-buckets
@@ -21,6 +22,7 @@ state in ``shared/podman-real/podman43/`` and by the real Podman opening the res
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fsstate.errors import InternalError
@@ -73,9 +75,11 @@ def export_bolt(
     libpod namespace) and exec-session registration, in the layout described in this module's
     docstring; JSON as Go writes it. ``runtime-config`` holds the store's pinned DBConfig with
     OS ``linux``; a store never pinned leaves it empty, and Podman pins its own config on
-    first start. The exit-code buckets stay empty. The store is read in one transaction; the
-    file is built under a temporary name in the target directory, synced, and renamed into
-    place, so Podman never sees half a file.
+    first start. Every exit code goes to ``exit-code`` (decimal text) and its time stamp to
+    ``exit-code-time-stamp`` (Go's ``time.MarshalText``: RFC 3339, UTC, whole seconds as the
+    store keeps them), as Podman 4.x's ``AddContainerExitCode`` writes them. The store is read
+    in one transaction; the file is built under a temporary name in the target directory,
+    synced, and renamed into place, so Podman never sees half a file.
 
     Raises :class:`InvalidArgumentError` if ``bolt_path`` exists and ``overwrite`` is false,
     or its directory does not exist; :class:`InternalError` if the containers' dependencies
@@ -147,7 +151,18 @@ def bolt_tree(copy: StoreCopy, progress: ProgressFn | None = None) -> Buckets:
         sid, cid = sess.id.encode(), sess.container_id.encode()
         top[b"exec"][sid] = cid
         top[b"ctr"][cid].setdefault(b"exec", {})[sid] = cid
+    for ctr_id, (code, when) in copy.exit_codes.items():
+        top[b"exit-code"][ctr_id.encode()] = str(code).encode()
+        top[b"exit-code-time-stamp"][ctr_id.encode()] = _go_time_text(when)
     return top
+
+
+def _go_time_text(when: datetime) -> bytes:
+    """Go's ``time.Time.MarshalText`` of a UTC instant: RFC 3339 with the fraction's trailing
+    zeros (and an empty fraction) dropped, ``Z`` for UTC."""
+    utc = when.astimezone(UTC)
+    fraction = f".{utc.microsecond:06d}".rstrip("0").rstrip(".")
+    return f"{utc:%Y-%m-%dT%H:%M:%S}{fraction}Z".encode()
 
 
 def _json(doc: Any) -> bytes:
