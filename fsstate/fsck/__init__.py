@@ -17,6 +17,11 @@ code                   repairable  meaning → what ``repair`` does
 =====================  ==========  =====================================================
 unknown-format         some        FORMAT missing, empty or NUL-filled → rewritten; newer or
                                    foreign, or no store at all → left alone (not repairable)
+damaged-journal        yes         a journal record fails its checksum while a later one holds
+                                   → the journal emptied, the documents kept as they are
+unapplied-record       yes         a committed journal record could not be applied (ENOSPC,
+                                   EIO; free space or fix the device and the next call applies
+                                   it) → the journal emptied, the documents kept as they are
 unsafe-entry           yes         symlink, device, FIFO or socket → quarantined (never followed)
 invalid-name           yes         a name that fails ``layout.is_valid_name`` → quarantined
 unexpected-entry       yes         a file or directory the layout has no place for → quarantined

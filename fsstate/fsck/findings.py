@@ -27,6 +27,7 @@ class Repair(Enum):
     SET_MODE = "mode set to 0600 (file) / 0700 (directory)"
     FRESH_STATE = "a fresh state written"
     REBUILD_INDEX = "the index rebuilt from the documents"
+    RESET_JOURNAL = "the journal emptied: the documents are kept as they are"
     BY_HAND = "left to the administrator (never repairable)"
 
 
@@ -48,6 +49,8 @@ class Code(StrEnum):
         return member
 
     UNKNOWN_FORMAT = "unknown-format", Repair.REWRITE_FORMAT
+    DAMAGED_JOURNAL = "damaged-journal", Repair.RESET_JOURNAL
+    UNAPPLIED_RECORD = "unapplied-record", Repair.RESET_JOURNAL
     UNSAFE_ENTRY = "unsafe-entry", Repair.QUARANTINE
     INVALID_NAME = "invalid-name", Repair.QUARANTINE
     UNEXPECTED_ENTRY = "unexpected-entry", Repair.QUARANTINE

@@ -52,7 +52,7 @@ from fsstate.fsck.places import defines_object
 from fsstate.status import ContainerStatus
 from fsstate.store import codec, fsio
 from fsstate.store import layout as L
-from fsstate.store.journal import Op
+from fsstate.store.journal import Journal, Op
 from fsstate.store.lock import DEFAULT_TIMEOUT
 from fsstate.store.storage import FileStorage
 
@@ -120,7 +120,10 @@ class _Fixer:
                 self.done.append(replace(f, action=f"gone with {by}"))
                 continue
             try:
-                action = self._fix(store.fd, f, gone)
+                if f.code.repair is Repair.RESET_JOURNAL:
+                    action = _reset_journal(store.root)
+                else:
+                    action = self._fix(store.fd, f, gone)
             except OSError as exc:
                 self.failed.add((f.code, f.path))
                 note = f"{f.message} (repair failed: {exc.strerror or exc})"
@@ -179,6 +182,20 @@ class _Fixer:
             return False
         fs.commit([*ops, _ADVANCE])
         return True
+
+
+def _reset_journal(root: str) -> str:
+    """Empty a damaged journal, keeping the documents as they are (the lock is held)."""
+    tree = fsio.Tree(root)
+    try:
+        journal = Journal(tree)
+        try:
+            top = journal.discard_damaged()
+        finally:
+            journal.close()
+    finally:
+        tree.close()
+    return f"emptied, the documents kept as they are (generation {top})"
 
 
 def _index_ops(scan: Scan) -> list[Op]:

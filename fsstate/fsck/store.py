@@ -68,7 +68,7 @@ def locked(static_dir: str | os.PathLike[str], timeout: float) -> Iterator[Store
         if fmt is not None and not fmt.repairable:
             yield Store(root, fd, None, [fmt])
             return
-        fs = _open_storage(static_dir, timeout) if openable else None
+        fs, journal = _open_storage(static_dir, timeout) if openable else (None, None)
         if fs is not None:
             stack.callback(fs.close)
             stack.enter_context(fs.locked())
@@ -80,16 +80,28 @@ def locked(static_dir: str | os.PathLike[str], timeout: float) -> Iterator[Store
             if lock is not None:
                 stack.callback(lock.close)
                 stack.enter_context(lock)
-        yield Store(root, fd, fs, early=[fmt] if fmt else [])
+        early = [f for f in (fmt, journal) if f is not None]
+        if fs is not None and fs.unapplied is not None:
+            early.append(finding(Code.UNAPPLIED_RECORD, L.JOURNAL, fs.unapplied))
+        yield Store(root, fd, fs, early=early)
 
 
-def _open_storage(static_dir: str | os.PathLike[str], timeout: float) -> FileStorage | None:
+def _open_storage(
+    static_dir: str | os.PathLike[str], timeout: float
+) -> tuple[FileStorage | None, Finding | None]:
+    """The store opened as a FileStorage, or ``None`` and — for a damaged journal, which
+    nothing else reports — its finding."""
     try:
-        return FileStorage(os.fspath(static_dir), lock_timeout=timeout)
+        return FileStorage(os.fspath(static_dir), lock_timeout=timeout), None
     except LockTimeoutError:
         raise
-    except (CorruptDocumentError, OSError):
-        return None  # a hostile journal, generation file or pending record: the scan says which
+    except CorruptDocumentError as exc:
+        if exc.path == os.path.join(os.fspath(static_dir), L.STORE_DIR, L.JOURNAL):
+            message = exc.message.removeprefix(f"{exc.path}: ")
+            return None, finding(Code.DAMAGED_JOURNAL, L.JOURNAL, message)
+        return None, None  # a hostile journal or generation file: the scan says which
+    except OSError:
+        return None, None
 
 
 def _format(fd: int) -> tuple[Finding | None, bool]:

@@ -49,7 +49,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +62,7 @@ __all__ = [
     "FILE_MODE",
     "Copied",
     "PrivateDir",
+    "Staged",
     "Tree",
     "UnsafeDirError",
     "boot_id",
@@ -96,6 +97,7 @@ __all__ = [
     "rename",
     "resolve_if_exists",
     "rmdir_at",
+    "truncate",
     "unlink_at",
     "write_file",
 ]
@@ -263,9 +265,12 @@ class Tree:
     # -- walking -------------------------------------------------------------------------
 
     @contextmanager
-    def _parent(self, rel: str, *, create: bool) -> Iterator[tuple[int, str] | None]:
+    def _parent(
+        self, rel: str, *, create: bool, made: list[str] | None = None
+    ) -> Iterator[tuple[int, str] | None]:
         """Yield (descriptor of the parent directory, last component), or ``None`` when a
-        parent directory is missing and ``create`` is false."""
+        parent directory is missing and ``create`` is false; each directory this makes is
+        appended to ``made``."""
         parts = self._parts(rel)
         if len(parts) == 1:
             yield self.fd, rel
@@ -286,7 +291,7 @@ class Tree:
         fd = self.fd
         opened: list[int] = []
         try:
-            for part in parts[:-1]:
+            for depth, part in enumerate(parts[:-1]):
                 try:
                     fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
                 except FileNotFoundError:
@@ -295,6 +300,8 @@ class Tree:
                         return
                     with suppress(FileExistsError):
                         os.mkdir(part, DIR_MODE, dir_fd=fd)
+                        if made is not None:
+                            made.append("/".join(parts[: depth + 1]))
                     fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
                 except OSError as exc:
                     raise self._hostile(rel, exc) from None
@@ -397,6 +404,13 @@ class Tree:
             self._write_via_temp(dfd, name, data)
 
     def _write_via_temp(self, dfd: int, name: str, data: bytes) -> None:
+        tmp = self._write_temp(dfd, data)
+        os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+
+    @staticmethod
+    def _write_temp(dfd: int, data: bytes) -> str:
+        """A new temporary file in directory ``dfd`` holding ``data``: its name. Nothing is
+        left behind when writing fails (ENOSPC, EDQUOT, EIO)."""
         tmp = temp_name(os.getpid(), next(_temp_counter))
         fd = os.open(tmp, _NEW_FLAGS, FILE_MODE, dir_fd=dfd)
         try:
@@ -406,7 +420,62 @@ class Tree:
             os.unlink(tmp, dir_fd=dfd)
             raise
         os.close(fd)
-        os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        return tmp
+
+    def stage(self, ops: Sequence[tuple[str, str] | tuple[str, str, bytes]]) -> Staged:
+        """Stage a commit's operations (``("put", path, bytes)``, ``("del", path)``,
+        ``("rmdir", path)``) ahead of its commit point: every put's data goes into a
+        temporary file at the top of the store. That is the data space a commit needs, so a
+        full disk (ENOSPC, EDQUOT) or a failing one mostly stops here: what was made is
+        removed and the error raised. See :class:`Staged`."""
+        staged = Staged(self, ops)
+        try:
+            for op in ops:
+                self._parts(op[1])
+                # At the top of the store: staging makes no directory, and a writer killed
+                # while staging leaves its files in one place for the next lock holder to
+                # sweep (storage.FileStorage._recover).
+                temp = self._write_temp(self.fd, op[2]) if op[0] == "put" else None  # type: ignore[misc]
+                staged.temps.append(temp)
+        except BaseException:
+            staged.discard()
+            raise
+        return staged
+
+    def _rename_temp(self, rel: str, temp: str, made: list[str]) -> None:
+        """Give the staged temporary file ``temp`` (at the top of the store) the name
+        ``rel``, making its directory when missing (each one made is appended to ``made``)."""
+        with self._parent(rel, create=True, made=made) as parent:
+            assert parent is not None
+            os.replace(temp, parent[1], src_dir_fd=self.fd, dst_dir_fd=parent[0])
+
+    def _keep(self, rel: str, *, link: bool) -> str | None:
+        """Keep the file at ``rel`` under a new temporary name at the top of the store — a
+        hard link (``link``) or by renaming it there — and return that name; ``None`` when
+        there is no file. A commit undone later renames it back, needing no free space."""
+        kept = temp_name(os.getpid(), next(_temp_counter))
+        with self._parent(rel, create=False) as parent:
+            if parent is None:
+                return None
+            try:
+                if link:
+                    os.link(
+                        parent[1],
+                        kept,
+                        src_dir_fd=parent[0],
+                        dst_dir_fd=self.fd,
+                        follow_symlinks=False,
+                    )
+                else:
+                    os.rename(parent[1], kept, src_dir_fd=parent[0], dst_dir_fd=self.fd)
+            except FileNotFoundError:
+                return None
+        return kept
+
+    def make_dir(self, rel: str) -> None:
+        """Make directory ``rel`` and its parents (present already: nothing to do)."""
+        with self._parent(f"{rel}/-", create=True):  # "-": a last component, never made
+            pass
 
     def delete(self, rel: str) -> None:
         """Remove file ``rel``; a missing file is not an error (replay is idempotent)."""
@@ -417,17 +486,20 @@ class Tree:
             with suppress(FileNotFoundError):
                 os.unlink(name, dir_fd=dfd)
 
-    def rmdir(self, rel: str) -> None:
-        """Remove directory ``rel`` if it exists and is empty (a leftover entry is fsck's)."""
+    def rmdir(self, rel: str) -> bool:
+        """Remove directory ``rel`` if it exists and is empty (a leftover entry is fsck's);
+        whether it was removed."""
         with self._parent(rel, create=False) as parent:
             if parent is None:
-                return
+                return False
             dfd, name = parent
             try:
                 os.rmdir(name, dir_fd=dfd)
             except OSError as exc:
                 if exc.errno not in (errno.ENOENT, errno.ENOTEMPTY):
                     raise
+                return False
+            return True
 
     def remove_temp_files(self, rel: str = "", depth: int = 3) -> int:
         """Delete stray temporary files left by crashed writers, ``depth`` levels down."""
@@ -493,6 +565,96 @@ class Tree:
             os.fsync(dfd)
 
 
+class Staged:
+    """A commit staged by :meth:`Tree.stage`: ``temps`` (per operation, the temporary file at
+    the top of the store holding a put's data, else ``None``).
+
+    :meth:`install` applies the operations with renames, links, unlinks, rmdirs and the
+    ``mkdir`` of a missing parent directory — no file data — and keeps every file it replaces
+    or deletes under a temporary name at the top of the store until :meth:`finish`. Should a
+    step fail (ENOSPC for a directory's new block, EIO), :meth:`undo` renames those files
+    back and removes what was made, which needs no free space; then the tree is as before.
+    """
+
+    def __init__(self, tree: Tree, ops: Sequence[tuple[str, str] | tuple[str, str, bytes]]) -> None:
+        self.tree = tree
+        self.ops = ops
+        self.temps: list[str | None] = []
+        #: Directories made by install, in order.
+        self.made: list[str] = []
+        #: What install did, in order: (path, the temporary name its old file is kept under,
+        #: or None when it had none; "put" or "del").
+        self.done: list[tuple[str, str | None, str]] = []
+        self.removed: list[str] = []
+
+    def install(self) -> None:
+        """Apply the operations: puts and deletes in order — a put's temporary file renamed
+        over its target (its directory made when missing; an old file kept by a hard link),
+        a delete a rename of the file aside (a missing file is fine) — then the rmdirs, each
+        only of a directory left empty (as it would have been, in order)."""
+        tree = self.tree
+        for i, op in enumerate(self.ops):
+            kind, rel = op[0], op[1]
+            if kind == "put":
+                temp = self.temps[i]
+                assert temp is not None
+                kept = tree._keep(rel, link=True)
+                self.done.append((rel, kept, "put"))
+                tree._rename_temp(rel, temp, self.made)
+                self.temps[i] = None
+            elif kind == "del":
+                kept = tree._keep(rel, link=False)
+                if kept is not None:
+                    self.done.append((rel, kept, "del"))
+        for op in self.ops:
+            if op[0] == "rmdir" and tree.rmdir(op[1]):
+                self.removed.append(op[1])
+
+    def finish(self) -> None:
+        """Drop the old files install kept (best effort: one left is swept by recovery)."""
+        for _rel, kept, _kind in self.done:
+            if kept is not None:
+                with suppress(OSError):
+                    os.unlink(kept, dir_fd=self.tree.fd)
+        self.done.clear()
+
+    def undo(self) -> None:
+        """Put the tree back as it was before :meth:`install`: directories it removed made
+        again, each file renamed back from where it was kept (a new one unlinked), the
+        temporary files and the directories made removed. Raises when that fails too."""
+        tree = self.tree
+        try:
+            for rel in reversed(self.removed):
+                tree.make_dir(rel)
+            self.removed.clear()
+            while self.done:
+                rel, kept, kind = self.done[-1]
+                with tree._parent(rel, create=False) as parent:
+                    if parent is not None and kept is not None:
+                        os.replace(kept, parent[1], src_dir_fd=tree.fd, dst_dir_fd=parent[0])
+                        with suppress(FileNotFoundError):  # still there when it named the
+                            os.unlink(kept, dir_fd=tree.fd)  # very file: rename did nothing
+                    elif parent is not None and kind == "put":
+                        with suppress(FileNotFoundError):
+                            os.unlink(parent[1], dir_fd=parent[0])
+                self.done.pop()
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove the temporary files not installed and the directories made (when empty).
+        Best effort: a file left behind is swept by the next recovery or fsck."""
+        for i, temp in enumerate(self.temps):
+            if temp is not None:
+                with suppress(OSError):
+                    os.unlink(temp, dir_fd=self.tree.fd)
+                self.temps[i] = None
+        for rel in reversed(self.made):
+            with suppress(OSError):
+                self.tree.rmdir(rel)
+        self.made.clear()
+
+
 # -- descriptors of the control files (journal, generation, lock) -------------------------------
 
 
@@ -527,6 +689,11 @@ def fdatasync(fd: int) -> None:
 
 def file_size(fd: int) -> int:
     return os.fstat(fd).st_size
+
+
+def truncate(fd: int, size: int) -> None:
+    """Cut (or extend with a hole) the open file ``fd`` to ``size`` bytes."""
+    os.ftruncate(fd, size)
 
 
 def identity(fd: int) -> tuple[int, int]:

@@ -10,6 +10,15 @@ that a crashed process left half-applied is replayed, and the generation number 
 another process committed since this one last looked (then the cache of file contents is
 dropped). Reads under the lock are linearizable; the lock is held only across the store's own
 reads and writes.
+
+What :class:`FileStorage` guarantees (``docs/layout.md``, "Commits, crashes and backups"):
+``commit`` that returns happened and one that raises did not, ENOSPC, EDQUOT and EIO included
+(:meth:`FileStorage.commit` lists the steps and the one double fault that breaks it); replay
+never overwrites a file changed after its record (a hand edit, kept with a warning); a journal
+damaged in the middle stops the store with :class:`CorruptDocumentError` naming it; records
+that cannot be applied (a full disk after a reboot) leave reads working and commits waiting
+(:attr:`FileStorage.unapplied`); the journal file never stays larger than the checkpoint size
+plus one zero-fill chunk.
 """
 
 from __future__ import annotations
@@ -20,13 +29,23 @@ import os
 import stat
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import replace
 from typing import Protocol
 
 from fsstate.errors import CorruptDocumentError, NoSuchStoreError
 from fsstate.store import fsio
-from fsstate.store.fsio import Tree, make_dirs
-from fsstate.store.journal import CHECKPOINT_BYTES, Generation, Journal, Op, apply_ops, incarnation
+from fsstate.store.fsio import Staged, Tree, make_dirs
+from fsstate.store.journal import (
+    CHECKPOINT_BYTES,
+    ZERO_CHUNK,
+    Generation,
+    Journal,
+    Op,
+    Record,
+    incarnation,
+    replay_plan,
+)
 from fsstate.store.layout import FORMAT, FORMAT_VERSION, GENERATION, JOURNAL, LOCK, STORE_DIR
 from fsstate.store.lock import DEFAULT_TIMEOUT, StoreLock
 
@@ -86,6 +105,8 @@ class FileStorage:
         self._cache_bytes = 0
         self._seen = -1
         self._gen = Generation()
+        #: Why the journal holds records that could not be applied (``None``: it does not).
+        self.unapplied: str | None = None
         self.tree = Tree(self.root)
         try:
             if not (create or self.tree.exists(FORMAT)):
@@ -166,6 +187,11 @@ class FileStorage:
             # A writer died between its commit point and the end of the commit.
             self._replay(gen, gen.applied, gen.number + 1)
         else:
+            if gen.staging:  # a writer died before its commit point: sweep what it staged
+                self.tree.remove_temp_files("", depth=0)
+                gen = replace(gen, staging=False)
+                self.journal.write_generation(gen)
+            self.unapplied = None
             self._observe(gen)
 
     def _check_nothing_pending(self, gen: Generation) -> None:
@@ -179,25 +205,96 @@ class FileStorage:
             )
 
     def _replay(self, gen: Generation, start: int, first: int | None) -> None:
+        """Apply the records from ``start`` (the first numbered ``first``; any number when
+        unknown), keeping the files changed after them (:func:`journal.replay_plan`), each
+        named in a warning.
+
+        :class:`CorruptDocumentError` naming the journal when an intact record follows the
+        log's end (damage in the middle: replaying part would bring back what a later record
+        changed). When the records cannot be applied (ENOSPC, EIO), what was applied is put
+        back, :attr:`unapplied` says why and reads go on; commits wait (:meth:`commit`)."""
         records = list(self.journal.records(start, first))
+        self._check_damage(start, first, records)
         # Temporary files go first: one left in a directory that a record removes would keep
         # the directory alive, and deleted afterwards leave it empty (a ghost volume). In the
         # same boot a dead writer's temporary files can only sit next to the targets of the
         # record it was applying; after a reboot or in a copy, sweep the whole tree.
-        if first is None:
+        if gen.incarnation != self._incarnation:
             removed = self.tree.remove_temp_files()
         else:
-            touched = {d for _, _, ops in records for d in _directories_of(ops)}
+            touched = {"", *(d for r in records for d in _directories_of(r.ops))}
             removed = sum(self.tree.remove_temp_files(d, depth=0) for d in sorted(touched))
         end, number = start, gen.number
-        for record_end, record_number, ops in records:
-            apply_ops(self.tree, ops)
-            end, number = record_end, max(number, record_number)
+        if records:
+            current = self._read_priors([op for r in records for op in r.ops])
+            plan = replay_plan(records, current)
+            for path, why in sorted(plan.kept.items()):
+                log.warning("%s: kept as it is: %s", self.tree.abspath(path), why)
+            try:
+                self._apply(plan.ops)
+            except OSError as exc:
+                self._drop_cache()
+                self.unapplied = (
+                    f"{self.journal.path}: records {records[0].number}-{records[-1].number} "
+                    f"could not be applied ({exc.strerror or exc}); reads see the store "
+                    "without them, writes wait until they apply (free space or fix the "
+                    "device; run fsstate fsck)"
+                )
+                log.warning("%s", self.unapplied)
+                self._observe(gen, force=True)
+                return
+            end, number = records[-1].end, max(number, records[-1].number)
+        self.unapplied = None
         if end != start or removed:
             log.info("%s: recovered to record %d", self.root, number)
         recovered = Generation(number, end, self._incarnation)
         self.journal.write_generation(recovered)
         self._observe(recovered, force=True)
+
+    def _check_damage(self, start: int, first: int | None, records: list[Record]) -> None:
+        """:class:`CorruptDocumentError` when an intact record numbered past the end of the
+        log lies beyond it (:meth:`Journal.damage_after`). The number expected next is the
+        last record's plus one; with no record, ``first`` or else the number in the header at
+        ``start`` (which has its own checksum); with no header there, nothing is compared."""
+        expected: int | None
+        if records:
+            end, expected = records[-1].end, records[-1].number + 1
+        else:
+            end, expected = start, first if first is not None else self.journal.number_at(start)
+            if expected is None:
+                return
+        at = self.journal.damage_after(end, expected)
+        if at is not None:
+            path = self.journal.path
+            raise CorruptDocumentError(
+                f"{path}: damaged: the record at offset {end} does not hold while a later one "
+                f"(offset {at}) does, so replaying would undo committed changes; run "
+                "fsstate fsck (fsck --repair keeps the documents as they are and resets "
+                "the journal)",
+                path=path,
+            )
+
+    def _read_priors(self, ops: Sequence[Op]) -> dict[str, bytes | None]:
+        """What each file a put or delete of ``ops`` names holds now (``None``: absent); a
+        file that cannot be read as one (symlink, wrong type, a name too long) is left out:
+        its prior is unknown, and it is never put back."""
+        priors: dict[str, bytes | None] = {}
+        for op in ops:
+            if op[0] != "rmdir" and op[1] not in priors:
+                with suppress(CorruptDocumentError):
+                    priors[op[1]] = self.tree.read(op[1])
+        return priors
+
+    def _apply(self, ops: Sequence[Op]) -> None:
+        """Stage and install ``ops`` of records already durable (recovery); on failure put
+        back what was changed and raise."""
+        staged = self.tree.stage(ops)
+        try:
+            staged.install()
+        except BaseException:
+            staged.undo()
+            raise
+        staged.finish()
 
     def _observe(self, gen: Generation, *, force: bool = False) -> None:
         if force or gen.number != self._seen:
@@ -235,25 +332,47 @@ class FileStorage:
     # -- commit ----------------------------------------------------------------------------
 
     def commit(self, ops: Sequence[Op]) -> None:
-        """Make ``ops`` durable as one record, then apply them (lock held)."""
+        """Make ``ops`` durable as one record, then apply them (lock held).
+
+        Returns once the commit happened; raises (:class:`OSError`: ENOSPC, EDQUOT, EIO, …)
+        with the store as it was before. Steps, each undone if a later one fails: read what
+        each file holds now (kept in memory); checkpoint first if the record would pass the
+        checkpoint size; stage the data (:meth:`Tree.stage`: all that needs space); write
+        and ``fdatasync`` the record (the commit point); install it with renames, unlinks
+        and rmdirs. If installing fails, the prior contents are put back and the record is
+        voided (its header zeroed and synced). Two failures in a row — putting back fails
+        too — leave the record in force: it is applied when the disk allows, by the next
+        call, and until then the store reads as it is and commits wait (:attr:`unapplied`;
+        fsck reports it); so is a record whose voiding cannot be synced (EIO), after a
+        reboot. :class:`OSError` (EAGAIN) naming the journal while a record is unapplied."""
         if not ops:
             return
         self.lock.verify()  # LockNotHeldError, before anything is written
         if self.read_only:
             raise OSError(errno.EROFS, f"{self.root}: read-only file system", self.root)
+        if self.unapplied is not None:
+            raise OSError(errno.EAGAIN, self.unapplied)
+        priors = self._read_priors(ops)
         number = self._gen.number + 1
-        record = self.journal.encode(number, ops)
+        record = self.journal.encode(number, ops, priors)
         offset = self._gen.applied
         if offset > 0 and offset + len(record) > self.checkpoint_bytes:
             self.checkpoint()
             offset = 0
-        end = self.journal.write(offset, record)
+        self.journal.write_generation(replace(self._gen, staging=True))
+        staged = self.tree.stage(ops)
         try:
-            apply_ops(self.tree, ops)
+            end = self.journal.write(offset, record)
         except BaseException:
-            # Durable but not (wholly) applied: the next lock holder replays it.
-            self._drop_cache()
+            staged.discard()
             raise
+        try:
+            staged.install()
+        except BaseException as exc:
+            self._drop_cache()
+            self._take_back(staged, offset, number, exc)
+            raise
+        staged.finish()
         for op in ops:
             self._cache.pop(op[1], None)
             if op[0] == "put":
@@ -262,24 +381,67 @@ class FileStorage:
         self.journal.write_generation(gen)
         self._gen = gen
         self._seen = number
+        if self.journal.size() > self._steady_size():
+            self._shrink()
 
-    def checkpoint(self) -> None:
-        """Make every applied file durable, then start the journal over (lock held).
+    def _take_back(
+        self,
+        staged: Staged,
+        offset: int,
+        number: int,
+        exc: BaseException,
+    ) -> None:
+        """Undo a commit whose record is durable but could not be installed."""
+        try:
+            staged.undo()
+        except BaseException as again:
+            self.unapplied = (
+                f"{self.journal.path}: record {number} could not be applied ({exc}) nor "
+                f"taken back ({again}); it is applied when the disk allows (free space or "
+                "fix the device; run fsstate fsck)"
+            )
+            log.error("%s", self.unapplied)
+            exc.add_note(self.unapplied)
+            return
+        if not self.journal.void(offset):
+            note = (
+                f"{self.journal.path}: record {number} was taken back but voiding it could "
+                "not be synced: after a power loss it may still be replayed"
+            )
+            log.error("%s", note)
+            exc.add_note(note)
+
+    def _steady_size(self) -> int:
+        """The journal's largest size in steady use: the checkpoint size, in whole chunks."""
+        return -(-self.checkpoint_bytes // ZERO_CHUNK) * ZERO_CHUNK
+
+    def _shrink(self) -> None:
+        """After a record larger than the checkpoint size: checkpoint, and cut the journal
+        back to one chunk. The commit already happened, so a failure here (EIO) is logged,
+        not raised; the next commit tries again."""
+        try:
+            self.checkpoint(shrink=True)
+        except OSError as exc:
+            log.warning("%s: could not checkpoint (%s)", self.journal.path, exc)
+
+    def checkpoint(self, *, shrink: bool = False) -> None:
+        """Make every applied file durable, then start the journal over (lock held); with
+        ``shrink``, cut the journal file back to one zero-filled chunk.
 
         The files are synced first, while the generation still points past the records that
         cover them: were it set to offset 0 before, a process dying before the sync would
         leave the next commit to overwrite those records with the files still unsynced. Then
-        the generation (applied offset 0) is written and synced, so the number on disk never
-        falls behind a number a leftover record could carry; then the journal's first header
-        is zeroed. A crash anywhere in between leaves a journal whose replay is harmless: its
-        records are already applied.
+        the generation (applied offset 0) is written and
+        synced, so the number on disk never falls behind a number a leftover record could
+        carry; then the journal's first header is zeroed. A crash anywhere in between leaves
+        a journal whose replay is harmless: its records are already applied.
         """
         self.lock.verify()
         self.tree.sync_tree()
         gen = Generation(self._gen.number, 0, self._incarnation)
         self.journal.write_generation(gen)
         self.tree.sync_tree()
-        self.journal.reset()
+        self.journal.reset(shrink_to=ZERO_CHUNK if shrink else None)
         self._gen = gen
 
 

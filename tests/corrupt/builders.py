@@ -10,7 +10,9 @@ name is a finding code are the canonical case of that code; the others are varia
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -21,6 +23,7 @@ from fsstate.fsck import Code
 from fsstate.state.catalog import container_entries
 from fsstate.store import codec
 from fsstate.store import layout as L
+from fsstate.store.journal import Generation, Journal
 
 C1, C3, C4, C5, C6 = (container_id(n) for n in (1, 3, 4, 5, 6))
 P2 = pod_id(2)
@@ -412,3 +415,38 @@ def unknown_format_nul(store: Path) -> list[Expected]:
 def unknown_format_foreign(store: Path) -> list[Expected]:
     put(store, L.FORMAT, b"SQLite format 3\x00")
     return [Expected(Code.UNKNOWN_FORMAT, L.FORMAT, repairable=False)]
+
+
+# -- the journal -------------------------------------------------------------------------------
+
+
+def _generation(store: Path) -> Generation:
+    return Generation.decode((store / L.GENERATION).read_bytes())
+
+
+@builder
+def damaged_journal(store: Path) -> list[Expected]:
+    """A bit flipped in the first record while later ones hold, then a reboot (another
+    incarnation): replaying would stop at the damage and undo the later records."""
+    journal = bytearray((store / L.JOURNAL).read_bytes())
+    (length,) = struct.unpack_from("<I", journal, 4)
+    assert journal[:4] == b"FSJ2" and journal[24 + length : 28 + length] == b"FSJ2"
+    journal[24 + length // 2] ^= 0x10
+    (store / L.JOURNAL).write_bytes(bytes(journal))
+    gen = _generation(store)
+    (store / L.GENERATION).write_bytes(replace(gen, incarnation="another-boot").encode())
+    return [Expected(Code.DAMAGED_JOURNAL, L.JOURNAL)]
+
+
+@builder
+def unapplied_record(store: Path) -> list[Expected]:
+    """A committed record the tree cannot take (a name longer than the file system allows,
+    ENAMETOOLONG): replay fails every time, reads go on."""
+    gen = _generation(store)
+    record = Journal.encode(gen.number + 1, [("put", f"{cfg(C5)}{'x' * 300}", b"{}\n")])
+    fd = os.open(store / L.JOURNAL, os.O_WRONLY)
+    try:
+        os.pwrite(fd, record, gen.applied)
+    finally:
+        os.close(fd)
+    return [Expected(Code.UNAPPLIED_RECORD, L.JOURNAL)]
