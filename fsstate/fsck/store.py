@@ -96,7 +96,7 @@ def _open_storage(
     except LockTimeoutError:
         raise
     except CorruptDocumentError as exc:
-        if exc.path == os.path.join(os.fspath(static_dir), L.STORE_DIR, L.JOURNAL):
+        if exc.fields.get("damaged_at") is not None:  # not a hostile journal file
             message = exc.message.removeprefix(f"{exc.path}: ")
             return None, finding(Code.DAMAGED_JOURNAL, L.JOURNAL, message)
         return None, None  # a hostile journal or generation file: the scan says which

@@ -272,6 +272,7 @@ class FileStorage:
                 "fsstate fsck (fsck --repair keeps the documents as they are and resets "
                 "the journal)",
                 path=path,
+                damaged_at=end,
             )
 
     def _read_priors(self, ops: Sequence[Op]) -> dict[str, bytes | None]:

@@ -12,16 +12,19 @@ from corrupt.builders import BUILDERS, build_store
 from . import harness
 
 #: Damage outside the invariants: modes, FORMAT, schema content (the store's own writes are
-#: validated before they are made), and a FIFO (which the harness's plain reads would wait on).
+#: validated before they are made), a FIFO (which the harness's plain reads would wait on), and
+#: the journal (a control file: the invariants are the documents').
 OUTSIDE = {
     "bad-permissions",
     "bad-permissions-read-only",
+    "damaged-journal",
     "schema-violation",
     "schema-violation-dbconfig",
     "unknown-format",
     "unknown-format-foreign",
     "unknown-format-missing",
     "unknown-format-nul",
+    "unapplied-record",
     "unsafe-fifo",
 }
 
