@@ -91,8 +91,8 @@ class Filler:
 
 
 def tree(static: Path) -> dict[str, bytes | None]:
-    """Every entry of the store but the journal and generation: path → bytes (``None`` for a
-    directory). Temporary files included: none may be left."""
+    """Every entry of the store but the journal, generation and lock queue: path → bytes
+    (``None`` for a directory). Temporary files included: none may be left."""
     root = static / L.STORE_DIR
     found: dict[str, bytes | None] = {}
     for dirpath, dirnames, filenames in os.walk(root):
@@ -101,7 +101,7 @@ def tree(static: Path) -> dict[str, bytes | None]:
             found[os.path.normpath(os.path.join(rel, d))] = None
         for f in filenames:
             path = os.path.normpath(os.path.join(rel, f))
-            if path not in (L.JOURNAL, L.GENERATION):
+            if path not in (L.JOURNAL, L.GENERATION, L.LOCK_QUEUE):
                 found[path] = Path(dirpath, f).read_bytes()
     return found
 
