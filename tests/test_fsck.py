@@ -17,6 +17,7 @@ from corrupt.builders import (
     C4,
     C5,
     C6,
+    GONE,
     P2,
     Expected,
     build_store,
@@ -225,10 +226,12 @@ def test_repair_is_idempotent(static: Path, store: Path) -> None:
         Code.MISSING_INDEX_ENTRY,
         Code.STRAY_TEMP_FILE,
         Code.EXTRA_INDEX_ENTRY,  # container 5's entries, once it is in quarantine
+        Code.DANGLING_VOLUME_USER,  # container 1 quarantined …
+        Code.DANGLING_EXEC_SESSION,  # … and then its exec session
     }
     second = repair(check(static))
-    assert [(f.code, f.action) for f in second.findings] == [(Code.DANGLING_VOLUME_USER, "")]
-    assert not second.clean
+    assert second.findings == ()
+    assert second.clean
 
 
 def test_repair_acts_on_the_tree_not_a_stale_report(static: Path, store: Path) -> None:
@@ -344,21 +347,20 @@ def test_cli_fsck_clean(static: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_cli_fsck_reports_then_repairs(
     static: Path, store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    BUILDERS[Code.NUL_DOCUMENT](store)
-    BUILDERS[Code.DANGLING_VOLUME_USER](store)
+    BUILDERS[Code.NAME_CLASH](store)
+    BUILDERS[Code.EMPTY_DOCUMENT](store)
     assert cli.main(["--root", str(static), "fsck"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines == [
-        f"dangling-volume-user: {cfg(C1)}: mounts volume vol1, which does not exist: "
-        f"create it or remove {C1} [needs you]",
-        f"nul-document: {cfg(C5)}: NUL-filled file",
-    ]
-    assert cli.main(["--root", str(static), "fsck", "--repair"]) == 1  # vol1 is still gone
+    assert lines[0] == f"empty-document: {state(C5)}: zero-length file"
+    assert lines[1].startswith(f"name-clash: {cfg(GONE)}: ")
+    assert lines[1].endswith("[needs you]")
+    assert len(lines) == 2
+    assert cli.main(["--root", str(static), "fsck", "--repair"]) == 1  # the clash is still there
     out = capsys.readouterr().out
-    assert f"nul-document: {cfg(C5)}: NUL-filled file [repaired: moved containers/{C5} to" in out
+    assert f"empty-document: {state(C5)}: zero-length file [repaired: moved " in out
     assert cli.main(["--root", str(static), "fsck", "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert [f["code"] for f in data["findings"]] == [Code.DANGLING_VOLUME_USER]
+    assert [f["code"] for f in data["findings"]] == [Code.NAME_CLASH]
     assert data["clean"] is False
 
 

@@ -35,13 +35,15 @@ schema-violation       yes         fails ``schema.problems`` or holds an unsafe 
 misplaced-document     yes         its ``id``/``name`` differs from its path → quarantined
 missing-config         yes         object directory without its config → directory quarantined
 missing-state          yes         container or pod without its state → a fresh state is written
-orphan-directory       yes         object directory with no documents → removed
+orphan-directory       yes         object directory with no documents, or an empty index
+                                   directory below ``index/<kind>/`` → removed
 missing-index-entry    yes         a document implies an index file that is absent → index rebuilt
 extra-index-entry      yes         an index file no document implies → index rebuilt
 stale-index-entry      yes         an index file with the wrong contents → index rebuilt
-dangling-dependency    no          a container depends on a container that does not exist
-dangling-pod-member    no          a container's ``config.pod`` names no pod
-dangling-volume-user   no          a container mounts a volume that does not exist
+dangling-dependency    yes         a container depends on a container that does not exist →
+                                   the container quarantined (its dependents follow next round)
+dangling-pod-member    yes         a container's ``config.pod`` names no pod → quarantined
+dangling-volume-user   yes         a container mounts a volume that does not exist → quarantined
 dangling-exec-session  yes         an exec record names no container → quarantined
 name-clash             no          two containers/pods share a name (or an ID)
 =====================  ==========  =====================================================

@@ -68,9 +68,9 @@ class Code(StrEnum):
     MISSING_INDEX_ENTRY = "missing-index-entry", Repair.REBUILD_INDEX
     EXTRA_INDEX_ENTRY = "extra-index-entry", Repair.REBUILD_INDEX
     STALE_INDEX_ENTRY = "stale-index-entry", Repair.REBUILD_INDEX
-    DANGLING_DEPENDENCY = "dangling-dependency", Repair.BY_HAND
-    DANGLING_POD_MEMBER = "dangling-pod-member", Repair.BY_HAND
-    DANGLING_VOLUME_USER = "dangling-volume-user", Repair.BY_HAND
+    DANGLING_DEPENDENCY = "dangling-dependency", Repair.QUARANTINE
+    DANGLING_POD_MEMBER = "dangling-pod-member", Repair.QUARANTINE
+    DANGLING_VOLUME_USER = "dangling-volume-user", Repair.QUARANTINE
     DANGLING_EXEC_SESSION = "dangling-exec-session", Repair.QUARANTINE
     NAME_CLASH = "name-clash", Repair.BY_HAND
 

@@ -57,6 +57,7 @@ class Scan:
         self.dirs: dict[str, set[str]] = {kind.top: set() for kind in L.KINDS}
         self.index: dict[str, bytes] = {}  # index files and their contents
         self.expected: dict[str, bytes] = {}  # the index the valid documents imply
+        self.empty_index_dirs: list[str] = []  # below index/<kind>/, found empty
         self.damaged: set[str] = set()  # objects whose documents are unusable
         self.hidden: list[str] = []  # paths the scan could not look into
 
@@ -68,18 +69,23 @@ class Scan:
             self.add(Code.BAD_PERMISSIONS, "", "", f"mode {mode:04o}")
         self._walk(self.fd, "")
         self._relate()
+        self._empty_index_dirs()
         self.findings.sort(key=lambda f: (f.path, f.code, f.object, f.message))
 
     # -- the walk --------------------------------------------------------------------------
 
-    def _walk(self, fd: int, rel: str) -> None:
+    def _walk(self, fd: int, rel: str) -> int:
+        """Visit every entry of directory ``fd`` (at ``rel``); return how many there were."""
+        seen = 0
         for entry in fsio.entries(fd):
             path = f"{rel}/{entry.name}" if rel else entry.name
             try:
                 st = entry.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue  # removed under an unlocked scan
+            seen += 1
             self._visit(fd, path, entry.name, st)
+        return seen
 
     def _visit(self, fd: int, path: str, name: str, st: os.stat_result) -> None:
         parts = path.split("/")
@@ -104,9 +110,11 @@ class Scan:
             if len(parts) == 2 and parts[0] in self.dirs:
                 self.dirs[parts[0]].add(name)
             try:
-                self._walk(sub, path)
+                seen = self._walk(sub, path)
             finally:
                 fsio.close(sub)
+            if not seen and parts[0] == "index" and len(parts) >= 3:
+                self.empty_index_dirs.append(path)
         elif role == "index" and st.st_size == 0:
             self.index[path] = b""  # a marker: nothing to read
         elif role in ("doc", "index"):
@@ -158,6 +166,15 @@ class Scan:
         if defines_object(parts):
             self.damaged.add(object_of(parts))
 
+    def _empty_index_dirs(self) -> None:
+        """The store removes an index directory it empties; one left empty where no entry is
+        expected (a copy taken while it was emptied) is an object's leftover."""
+        for path in self.empty_index_dirs:
+            below = path + "/"
+            if not any(p.startswith(below) for p in self.expected):
+                msg = "an empty index directory"
+                self.add(Code.ORPHAN_DIRECTORY, path, object_of(path.split("/")), msg)
+
     # -- relations between documents, and the index they imply ------------------------------
 
     def _relate(self) -> None:
@@ -172,17 +189,14 @@ class Scan:
             config = L.container_doc(cid, "config")
             for dep in ctr.dependencies():
                 if dep not in ctrs and not partial:
-                    msg = f"depends on {dep}, which is not a container: restore it or remove {cid}"
+                    msg = f"depends on {dep}, which is not a container"
                     self.add(Code.DANGLING_DEPENDENCY, config, cid, msg)
             if ctr.pod_id and ctr.pod_id not in pods and not partial:
-                msg = (
-                    f"member of pod {ctr.pod_id}, which does not exist: restore the pod, or move "
-                    f"{L.container_dir(cid)} into {L.QUARANTINE}/ by hand and run fsck --repair"
-                )
+                msg = f"member of pod {ctr.pod_id}, which does not exist"
                 self.add(Code.DANGLING_POD_MEMBER, config, cid, msg)
             for vol in ctr.named_volumes():
                 if vol not in vols and not partial:
-                    msg = f"mounts volume {vol}, which does not exist: create it or remove {cid}"
+                    msg = f"mounts volume {vol}, which does not exist"
                     self.add(Code.DANGLING_VOLUME_USER, config, cid, msg)
         for pod in pods.values():
             self.expected |= pod_entries(pod, rules)

@@ -216,6 +216,13 @@ def missing_index_entry(store: Path) -> list[Expected]:
 
 
 @builder
+def empty_index_directory(store: Path) -> list[Expected]:
+    """A copy taken while the last dependent of a removed container was being removed."""
+    (store / L.dependents_dir(GONE)).mkdir(mode=0o700)
+    return [Expected(Code.ORPHAN_DIRECTORY, L.dependents_dir(GONE))]
+
+
+@builder
 def missing_name_entry(store: Path) -> list[Expected]:
     (store / L.name_index("test5")).unlink()
     return [Expected(Code.MISSING_INDEX_ENTRY, L.name_index("test5"))]
@@ -278,13 +285,13 @@ def _rewrite_config(store: Path, cid: str, **changes: object) -> None:
 @builder
 def dangling_dependency(store: Path) -> list[Expected]:
     _rewrite_config(store, C5, Dependencies=[GONE])
-    return [Expected(Code.DANGLING_DEPENDENCY, cfg(C5), repairable=False)]
+    return [Expected(Code.DANGLING_DEPENDENCY, cfg(C5))]
 
 
 @builder
 def dangling_pod_member(store: Path) -> list[Expected]:
     _rewrite_config(store, C5, pod=pod_id(9))
-    return [Expected(Code.DANGLING_POD_MEMBER, cfg(C5), repairable=False)]
+    return [Expected(Code.DANGLING_POD_MEMBER, cfg(C5))]
 
 
 @builder
@@ -293,7 +300,7 @@ def dangling_volume_user(store: Path) -> list[Expected]:
         (store / L.volume_doc("vol1", doc)).unlink()
     (store / L.volume_dir("vol1")).rmdir()
     (store / L.id_index("volumes", "vol1")).unlink()  # the volume is gone, registry and all
-    return [Expected(Code.DANGLING_VOLUME_USER, cfg(C1), repairable=False)]
+    return [Expected(Code.DANGLING_VOLUME_USER, cfg(C1))]
 
 
 @builder

@@ -1,0 +1,145 @@
+"""Real ``rsync -a`` copies of a live store are restorable (issue 8, point 8).
+
+Three writer processes (``churn.py``) change the store while the test takes copies with the
+real ``rsync -a``, as an administrator's backup job would, one after another. Writers
+checkpoint every few dozen commits, so copies also catch the journal starting over. Each copy
+is then restored to a new place (a copy of the copy: new inodes, as on another machine) and:
+
+(a) opens, and after at most one ``fsck --repair`` fsck finds nothing;
+(b) every object whose last change was acknowledged before that copy started, and which no
+    call touched until it ended, is there exactly as acknowledged (or absent, if removed);
+(c) the §2 invariants hold on the files and through the API.
+
+``FSSTATE_COPY_ROUNDS`` sets the number of copies (default 6).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fsstate import Container, FileState, check, errors, repair
+
+from . import harness
+
+CHURN = Path(__file__).with_name("churn.py")
+
+ROUNDS = int(os.environ.get("FSSTATE_COPY_ROUNDS", "6"))
+WRITERS = 3
+FILLER = 1500
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("rsync") is None, reason="needs rsync"),
+]
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    """The calls of one writer: ``{"start", "end" (None while in flight), "keys", "effects"}``."""
+    calls: dict[int, dict[str, Any]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        call = calls.setdefault(record["n"], {"end": None, "effects": {}})
+        call.update(record)
+    return list(calls.values())
+
+
+def settled(calls: list[dict[str, Any]], t0: int, t1: int) -> dict[str, Any]:
+    """Object key → what it must be in a copy taken from ``t0`` to ``t1``: its last change
+    acknowledged before ``t0``, for objects no call touched from ``t0`` to ``t1``."""
+    last: dict[str, Any] = {}
+    touched: set[str] = set()
+    for call in sorted(calls, key=lambda c: c["start"]):
+        if call["start"] >= t1:
+            continue
+        if call["end"] is not None and call["end"] < t0:
+            last.update(call["effects"])
+        else:
+            touched.update(call["keys"])
+    return {k: v for k, v in last.items() if k not in touched}
+
+
+def found(state: FileState, key: str) -> Any:
+    """What the store holds for an object key, in the shape of ``churn``'s effects."""
+    kind, _, oid = key.partition(":")
+    try:
+        if kind == "container":
+            ctr = state.container(oid)
+            state.update_container(ctr)
+            return {"name": ctr.name, "state": ctr.state}
+        if kind == "pod":
+            return {"name": state.pod(oid).name}
+        state.volume(oid)
+        return {}
+    except errors.NotFoundError:
+        return None
+
+
+def test_rsync_copies_of_a_live_store(tmp_path: Path) -> None:
+    static, tmp = tmp_path / "static", tmp_path / "tmp"
+    with FileState(static, tmp) as st, st.transaction():
+        # Bystanders, so that one copy takes long enough for many commits and checkpoints.
+        for n in range(FILLER):
+            cid = f"filler{n:058d}"
+            st.add_container(Container(harness.container_config(cid, f"filler{n}"), {"state": 1}))
+    writers = []
+    for w in range(WRITERS):
+        log = tmp_path / f"writer-{w}.log"
+        args = [str(static), str(tmp), str(log), f"w{w}", str(7000 + w), str(8 << 10)]
+        err = open(tmp_path / f"writer-{w}.stderr", "w")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, str(CHURN), *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+        writers.append((proc, log, err))
+    copies: list[tuple[Path, int, int]] = []
+    try:
+        for proc, _, _ in writers:
+            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        for proc, _, _ in writers:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        time.sleep(1.0)  # let the store grow
+        for i in range(ROUNDS):
+            dest = tmp_path / f"copy-{i}"
+            t0 = time.monotonic_ns()
+            done = subprocess.run(["rsync", "-a", f"{static}/", f"{dest}/"], check=False)
+            assert done.returncode in (0, 24)  # 24: files vanished meanwhile (a live store)
+            copies.append((dest, t0, time.monotonic_ns()))
+            time.sleep(0.2)
+    finally:
+        for w, (proc, _, err) in enumerate(writers):
+            assert proc.stdin is not None
+            proc.stdin.close()
+            code = proc.wait(timeout=60)
+            err.close()
+            assert code == 0, (tmp_path / f"writer-{w}.stderr").read_text()
+    calls = [c for _, log, _ in writers for c in read_log(log)]
+    assert len(calls) > 50 * ROUNDS, len(calls)  # the writers really churned
+
+    for dest, t0, t1 in copies:
+        restored = tmp_path / f"restored-{dest.name}"
+        subprocess.run(["rsync", "-a", f"{dest}/", f"{restored}/"], check=True)
+        report = check(restored)
+        if report.findings:
+            repair(report)
+        after = check(restored)
+        assert after.findings == (), (dest.name, [str(f) for f in after.findings])
+        want = settled(calls, t0, t1)
+        assert len(want) > 10, (dest.name, len(want))
+        with FileState(restored, tmp_path / f"tmp-{dest.name}") as st:
+            wrong = {k: (v, found(st, k)) for k, v in want.items() if found(st, k) != v}
+            assert wrong == {}, dest.name
+            assert harness.api_violations(st) == []
+        assert harness.tree_violations(str(restored)) == []
