@@ -113,7 +113,7 @@ class Scan:
                 seen = self._walk(sub, path)
             finally:
                 fsio.close(sub)
-            if not seen and parts[0] == "index" and len(parts) >= 3:
+            if not seen and parts[0] == L.INDEX_DIR and len(parts) >= 3:
                 self.empty_index_dirs.append(path)
         elif role == "index" and st.st_size == 0:
             self.index[path] = b""  # a marker: nothing to read
