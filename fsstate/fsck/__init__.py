@@ -35,8 +35,8 @@ schema-violation       yes         fails ``schema.problems`` or holds an unsafe 
 misplaced-document     yes         its ``id``/``name`` differs from its path → quarantined
 missing-config         yes         object directory without its config → directory quarantined
 missing-state          yes         container or pod without its state → a fresh state is written
-orphan-directory       yes         object directory with no documents, or an empty index
-                                   directory below ``index/<kind>/`` → removed
+orphan-directory       yes         object directory with no documents, or an empty
+                                   per-object index directory of an object that is gone → removed
 missing-index-entry    yes         a document implies an index file that is absent → index rebuilt
 extra-index-entry      yes         an index file no document implies → index rebuilt
 stale-index-entry      yes         an index file with the wrong contents → index rebuilt

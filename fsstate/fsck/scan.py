@@ -113,7 +113,7 @@ class Scan:
                 seen = self._walk(sub, path)
             finally:
                 fsio.close(sub)
-            if not seen and parts[0] == L.INDEX_DIR and len(parts) >= 3:
+            if not seen and parts[0] == L.INDEX_DIR and len(parts) == 3:
                 self.empty_index_dirs.append(path)
         elif role == "index" and st.st_size == 0:
             self.index[path] = b""  # a marker: nothing to read
@@ -167,13 +167,21 @@ class Scan:
             self.damaged.add(object_of(parts))
 
     def _empty_index_dirs(self) -> None:
-        """The store removes an index directory it empties; one left empty where no entry is
-        expected (a copy taken while it was emptied) is an object's leftover."""
+        """An empty per-object index directory (``index/<kind>/<owner>``) whose owner is gone
+        and below which no entry is expected: a copy taken while it was emptied left it."""
+        alive = set().union(*self.dirs.values())
+        per_object = {
+            where("x").split("/")[1]
+            for where in (L.dependents_dir, L.pod_members_dir, L.volume_users_dir, L.exec_index)
+        }
         for path in self.empty_index_dirs:
+            parts = path.split("/")
             below = path + "/"
+            if parts[1] not in per_object or parts[2] in alive:
+                continue
             if not any(p.startswith(below) for p in self.expected):
                 msg = "an empty index directory"
-                self.add(Code.ORPHAN_DIRECTORY, path, object_of(path.split("/")), msg)
+                self.add(Code.ORPHAN_DIRECTORY, path, object_of(parts), msg)
 
     # -- relations between documents, and the index they imply ------------------------------
 
