@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Any
 
-import harness  # run as a script: the harness sits beside it
+import harness  # type: ignore[import-not-found]  # run as a script, beside the harness
 
 from fsstate import Container, FileState, Pod, Volume
 from fsstate.store.storage import FileStorage
