@@ -124,6 +124,8 @@ def test_rsync_copies_of_a_live_store(tmp_path: Path) -> None:
             proc.stdin.close()
             code = proc.wait(timeout=60)
             err.close()
+            assert proc.stdout is not None
+            proc.stdout.close()
             assert code == 0, (tmp_path / f"writer-{w}.stderr").read_text()
     calls = [c for _, log, _ in writers for c in read_log(log)]
     assert len(calls) > 50 * ROUNDS, len(calls)  # the writers really churned
