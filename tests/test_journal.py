@@ -12,6 +12,7 @@ import os
 import subprocess
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -220,7 +221,7 @@ def reboot(store: Path) -> None:
     gen_path.write_bytes(replace(gen, incarnation="another-boot").encode())
 
 
-def state_of(root: Path, n: int) -> dict:
+def state_of(root: Path, n: int) -> dict[str, Any]:
     with FileState(root / "static", root / "tmp") as state:
         c = state.container(f"{n:064x}")
         state.update_container(c)
@@ -377,6 +378,7 @@ def test_torn_last_record_is_not_damage(tmp_path: Path) -> None:
     with FileState(tmp_path / "static", tmp_path / "tmp") as state:
         state.add_container(ctr(1))
         storage = state._storage
+        assert isinstance(storage, FileStorage)
         gen = storage.journal.read_generation()
         record = Journal.encode(gen.number + 1, plan_add(state, ctr(2)))
         os.pwrite(storage.journal.fd, record[: len(record) - 3], gen.applied)

@@ -71,9 +71,9 @@ class CountingTree(Tree):
         self.counts["delete"] += 1
         super().delete(rel)
 
-    def rmdir(self, rel: str) -> None:
+    def rmdir(self, rel: str) -> bool:
         self.counts["rmdir"] += 1
-        super().rmdir(rel)
+        return super().rmdir(rel)
 
 
 def fresh_process_work(
