@@ -73,7 +73,7 @@ class StateBase:
         self.static_dir = os.fspath(static_dir)
         self.tmp_dir = os.fspath(tmp_dir)
         self._storage: Storage = storage or FileStorage(
-            self.static_dir, lock_timeout=lock_timeout, create=create
+            self.static_dir, lock_timeout=lock_timeout, create=create, on_create=self._born
         )
         try:
             PrivateDir(self.tmp_dir).close()  # made 0700 now; refused now if another user's
@@ -118,6 +118,10 @@ class StateBase:
         self.close()
 
     # -- plumbing ------------------------------------------------------------------------------
+
+    def _born(self) -> None:
+        """Called by the storage, under the store lock, when this open creates the store;
+        before any other opener can see it. Overridden where a new store needs marking."""
 
     def _check_open(self) -> None:
         if self._closed:

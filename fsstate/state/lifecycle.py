@@ -10,7 +10,6 @@ in ``base.py``.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -21,8 +20,6 @@ from fsstate.state.base import StateBase
 from fsstate.state.catalog import CONTAINER, POD, Catalog
 from fsstate.store import layout as L
 from fsstate.store.fsio import PrivateDir, boot_id, resolve_if_exists
-from fsstate.store.lock import DEFAULT_TIMEOUT
-from fsstate.store.storage import Storage
 
 __all__ = ["LifecycleMethods"]
 
@@ -57,26 +54,10 @@ class LifecycleMethods(StateBase):
     # this user can write in (fsio.PrivateDir). Podman keeps an empty ``alive`` there
     # (libpod/runtime.go); the boot ID is what makes it work off a tmpfs too.
 
-    def __init__(
-        self,
-        static_dir: str | os.PathLike[str],
-        tmp_dir: str | os.PathLike[str],
-        *,
-        lock_timeout: float = DEFAULT_TIMEOUT,
-        storage: Storage | None = None,
-        create: bool = True,
-        semantics: str | None = None,
-    ) -> None:
-        super().__init__(
-            static_dir,
-            tmp_dir,
-            lock_timeout=lock_timeout,
-            storage=storage,
-            create=create,
-            semantics=semantics,
-        )
-        if getattr(self._storage, "created", False):
-            self._mark_refreshed()  # a store born in this boot has nothing to reset
+    def _born(self) -> None:
+        # A store born in this boot has nothing to reset. Marked under the lock that creates
+        # it, so a process that opens it next never sees it unrefreshed.
+        self._mark_refreshed()
 
     def _refreshed_this_boot(self) -> bool:
         with PrivateDir(self.tmp_dir) as tmp:

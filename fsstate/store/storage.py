@@ -28,7 +28,7 @@ import logging
 import os
 import stat
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
 from typing import Protocol
@@ -89,6 +89,7 @@ class FileStorage:
         lock_timeout: float = DEFAULT_TIMEOUT,
         checkpoint_bytes: int = CHECKPOINT_BYTES,
         create: bool = True,
+        on_create: Callable[[], None] | None = None,
     ) -> None:
         self.checkpoint_bytes = checkpoint_bytes
         self.root = os.path.join(os.fspath(static_dir), STORE_DIR)
@@ -119,11 +120,11 @@ class FileStorage:
             with self.lock:
                 self._check_format()
                 fresh = not (self.tree.exists(JOURNAL) and self.tree.exists(GENERATION))
-                #: This open created the store (it holds nothing from an earlier boot).
-                self.created = fresh
                 self.journal = Journal(self.tree, read_only=self.read_only)
                 if fresh:  # the new files' names must outlive a power loss, as their records do
                     self.tree.fsync_path("")
+                    if on_create is not None:  # before any other opener can see the store
+                        on_create()
                 self._incarnation = incarnation(self.tree.fd, self.journal.fd, self.journal.gen_fd)
                 self._recover()
         except BaseException:
