@@ -434,3 +434,31 @@ def test_concurrent_imports(tmp_path: Path) -> None:
     assert [code for code, _ in results] == [0, 4]
     one_line_error(results[1][1], "already exists")
     assert len(json.loads(fsstate(root, "ps", "-a", "--format", "json").stdout)) == 7
+
+
+# -- only creating commands create (issue 8 point 5) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args", [("ps", "-a"), ("pod", "ls"), ("volume", "ls"), ("inspect", "web"), ("refresh",)]
+)
+def test_read_commands_on_no_store_create_nothing(
+    run: Run, root: Path, args: tuple[str, ...]
+) -> None:
+    code, out, err = run(*args)
+    assert (code, out) == (3, "")
+    one_line_error(err, "no fsstate store here")
+    assert not root.exists()
+
+
+def test_import_of_a_missing_file_leaves_no_store(run: Run, root: Path, tmp_path: Path) -> None:
+    code, out, err = run("import-podman", str(tmp_path / "missing.sql"))
+    assert (code, out) == (5, "")
+    one_line_error(err, "missing.sql", "no such file")
+    assert not root.exists()
+
+
+def test_init_creates_an_empty_store_that_read_commands_then_open(run: Run, root: Path) -> None:
+    assert run("init")[0] == 0
+    assert (root / "fsstate" / "FORMAT").read_bytes() == b"fsstate-layout 1\n"
+    assert run("ps", "-a", "--format", "json") == (0, "[]\n", "")

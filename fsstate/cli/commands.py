@@ -107,9 +107,10 @@ def cmd_inspect(ctx: Context, args: argparse.Namespace) -> int:
     ],
 )
 def cmd_import_podman(ctx: Context, args: argparse.Namespace) -> int:
+    podman.detect_format(args.db)  # a missing or unreadable file leaves no store behind
     report = podman.import_file(
         args.db,
-        ctx.state(),
+        ctx.state(create=True),
         rename_pods_on_clash=args.rename_pods_on_clash,
         progress=ctx.progress(),
     )
@@ -136,6 +137,13 @@ def cmd_export_podman(ctx: Context, args: argparse.Namespace) -> int:
     export = podman.export_bolt if args.format == "bolt" else podman.export_db
     export(ctx.state(), args.db, overwrite=args.force, progress=ctx.progress())
     ctx.print(f"exported to {args.db}")
+    return EXIT_OK
+
+
+@command("init", help="create an empty store (the only command but import-podman that creates)")
+def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.state(refreshing=True, create=True)
+    ctx.print(f"store ready in {ctx.root}")
     return EXIT_OK
 
 

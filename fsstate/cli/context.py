@@ -19,11 +19,12 @@ class Context:
         self._state: FileState | None = None
         self._progress_shown = False  # a progress line on stderr still lacks its newline
 
-    def state(self, *, refreshing: bool = False) -> FileState:
+    def state(self, *, refreshing: bool = False, create: bool = False) -> FileState:
         """The store, opened on first use; unless ``refreshing``, a warning on stderr when it
-        has not been refreshed in this boot."""
+        has not been refreshed in this boot. Only creating commands pass ``create``: any other
+        finds no store as :class:`~fsstate.errors.NoSuchStoreError` and makes nothing."""
         if self._state is None:
-            self._state = FileState(self.root, self.tmp)
+            self._state = FileState(self.root, self.tmp, create=create)
             if not refreshing and self._state.needs_refresh():
                 print(
                     "fsstate: warning: the store has not been refreshed since boot; "
