@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import fsstate as fsstate_pkg
 from fsstate import FileState, cli, podman
 
 DATA = Path(__file__).parent.parent / "examples" / "data"
@@ -298,6 +299,10 @@ def test_help(run: Run) -> None:
     assert code == 0
     for name in ("ps", "pod", "volume", "inspect", "import-podman", "export-podman", "refresh"):
         assert name in out
+
+
+def test_version(run: Run) -> None:
+    assert run("--version", store=False) == (0, f"fsstate {fsstate_pkg.__version__}\n", "")
 
 
 def test_commands_are_a_table() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import fsstate
 from fsstate.cli.exits import SUMMARY
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Podman's libpod State kept as plain JSON files.",
         epilog=SUMMARY,
     )
+    parser.add_argument("--version", action="version", version=f"fsstate {fsstate.__version__}")
     parser.add_argument("--root", metavar="DIR", help="static dir (default: $FSSTATE_ROOT)")
     parser.add_argument(
         "--tmp",
