@@ -233,14 +233,7 @@ class StateBase:
         """:meth:`_require_container`, returning the stored container (its config); see
         :meth:`_passed_instead` for ``removing``."""
         self._require_container(cat, ctr, ns=ns)
-        try:
-            stored = cat.container(ctr.id)
-        except CorruptDocumentError as exc:
-            if not removing:
-                raise
-            return self._passed_instead(ctr, exc)
-        assert stored is not None  # it exists: we hold the lock
-        return stored
+        return self._load_stored(cat.container, ctr, removing)
 
     def _stored_pod(
         self, cat: Catalog, pod: Pod, *, ns: bool = True, removing: bool = False
@@ -250,13 +243,20 @@ class StateBase:
         if not (L.is_valid_name(pod.id) and cat.is_pod(pod.id)):
             pod.valid = False
             raise NoSuchPodError(f"pod {pod.id} is not in the state", id=pod.id)
+        return self._load_stored(cat.pod, pod, removing)
+
+    def _load_stored(
+        self, load: Callable[[str], NsObj | None], obj: NsObj, removing: bool
+    ) -> NsObj:
+        """``load(obj.id)`` of an object known to be stored (we hold the lock); for a removal
+        whose stored config cannot be read, the object passed in (:meth:`_passed_instead`)."""
         try:
-            stored = cat.pod(pod.id)
+            stored = load(obj.id)
         except CorruptDocumentError as exc:
             if not removing:
                 raise
-            return self._passed_instead(pod, exc)
-        assert stored is not None  # it exists: we hold the lock
+            return self._passed_instead(obj, exc)
+        assert stored is not None
         return stored
 
     def _passed_instead(self, obj: NsObj, exc: CorruptDocumentError) -> NsObj:
