@@ -25,7 +25,7 @@ def resolution(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     """Every test runs with the kernel's openat2 resolution and with the O_NOFOLLOW walk that
     stands in for it on kernels before 5.6."""
     if request.param == "walk":
-        monkeypatch.setattr(fsio, "_syscall", None)
+        monkeypatch.setattr(fsio.calls, "_syscall", None)
     return str(request.param)
 
 

@@ -114,7 +114,7 @@ def test_both_resolutions_serve_the_same_store(
     from fsstate.store import fsio
 
     if resolution == "walk":
-        monkeypatch.setattr(fsio, "_syscall", None)
+        monkeypatch.setattr(fsio.calls, "_syscall", None)
     with FileState(tmp_path / "static", tmp_path / "tmp") as state:
         for n in range(3):
             state.add_container(Container({"id": f"ab{n}", "name": f"n{n}", "lockID": n}, {}))
@@ -124,4 +124,4 @@ def test_both_resolutions_serve_the_same_store(
             state.lookup_container("ab")  # ambiguous prefix: one shard listed
         state.remove_container(state.container("ab0"))
         assert [c.id for c in state.all_containers()] == ["ab1", "ab2"]
-    assert (fsio._syscall is None) == (resolution == "walk")
+    assert (fsio.calls._syscall is None) == (resolution == "walk")

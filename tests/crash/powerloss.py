@@ -1,11 +1,11 @@
 """Power loss, simulated the way ALICE does (Pillai et al., OSDI 2014), on a real store.
 
-:class:`Recorder` records every file-system call the store makes — all of them are in ``fsio``,
-so by standing in for its ``os`` module and its ``syncfs`` — while the calls still run for
-real. A trace is a list of :class:`Op`: ``mkdir``, ``creat``, ``write``
-(file, offset, bytes), ``trunc``, ``rename`` (of a file, or of a directory with everything
-below it), ``unlink``, ``rmdir``, and the barriers ``fsync``
-/ ``fdatasync`` (one file), ``fsyncdir`` (one directory's entries) and ``syncfs``.
+:class:`Recorder` records every file-system call the store makes — all of them are in the
+package ``fsio``, so by standing in for the ``os`` of each of its modules and for its ``syncfs``
+— while the calls still run for real. A trace is a list of :class:`Op`: ``mkdir``, ``creat``,
+``write`` (file, offset, bytes), ``trunc``, ``rename`` (of a file, or of a directory with
+everything below it), ``unlink``, ``rmdir``, and the barriers ``fsync`` / ``fdatasync`` (one
+file), ``fsyncdir`` (one directory's entries) and ``syncfs``.
 
 :func:`crash_states` then lists disk states a power loss could leave after the first ``k`` calls
 of the trace, for every ``k``. What a barrier covers is durable: a file's writes before its
@@ -27,8 +27,10 @@ recovery replays the whole journal, exactly as after a reboot.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import itertools
 import os
+import pkgutil
 import random
 import stat
 from collections.abc import Iterator
@@ -38,9 +40,14 @@ from pathlib import Path
 from typing import Any
 
 import fsstate.store.fsio
+import fsstate.store.fsio.tree
 
-#: Modules whose ``os`` is recorded (fsio makes every file-system call), and fsio's syncfs.
-_MODULES = (fsstate.store.fsio,)
+#: Modules whose ``os`` is recorded: every module of fsio (which makes every file-system call);
+#: and fsio's syncfs, in ``fsio.tree``.
+_MODULES = tuple(
+    importlib.import_module(f"{fsstate.store.fsio.__name__}.{module.name}")
+    for module in pkgutil.iter_modules(fsstate.store.fsio.__path__)
+)
 #: Barrier kinds, and the calls that change names (the rest change data).
 BARRIERS = frozenset({"fsync", "fdatasync", "fsyncdir", "syncfs"})
 NAMESPACE = frozenset({"mkdir", "creat", "rename", "unlink", "rmdir"})
@@ -351,7 +358,7 @@ class Recorder:
     def recording(self) -> Iterator[Recorder]:
         """Record the store's calls for the block."""
         saved = [(m, m.os) for m in _MODULES]
-        real_syncfs = fsstate.store.fsio._syncfs
+        real_syncfs = fsstate.store.fsio.tree._syncfs
 
         def syncfs(fd: int) -> int:
             self.maybe_crash("syncfs")
@@ -362,12 +369,12 @@ class Recorder:
         try:
             for module, real in saved:
                 module.os = _RecordingOS(self, real)  # type: ignore[attr-defined]
-            fsstate.store.fsio._syncfs = syncfs
+            fsstate.store.fsio.tree._syncfs = syncfs
             yield self
         finally:
             for module, real in saved:
                 module.os = real  # type: ignore[attr-defined]
-            fsstate.store.fsio._syncfs = real_syncfs
+            fsstate.store.fsio.tree._syncfs = real_syncfs
 
 
 # -- enumerating crash states ------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import fsstate.store.fsio
+import fsstate.store.fsio.tree
 from fsstate import FileState, Volume
 from fsstate.store import layout as L
 from fsstate.store.storage import FileStorage
@@ -46,7 +46,7 @@ def test_a_checkpoint_whose_syncfs_fails_raises_and_keeps_the_journal(
         ctypes.set_errno(errno.EIO)
         return -1
 
-    monkeypatch.setattr(fsstate.store.fsio, "_syncfs", failing_syncfs)
+    monkeypatch.setattr(fsstate.store.fsio.tree, "_syncfs", failing_syncfs)
     storage.checkpoint_bytes = 1  # the next commit checkpoints first
     with pytest.raises(OSError) as raised:
         state.add_volume(_volume("v3"))

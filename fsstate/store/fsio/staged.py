@@ -1,0 +1,141 @@
+"""Staging and installing one commit's writes to the store tree: :class:`Staged`.
+
+A commit's data is written into temporary files before its commit point
+(:meth:`Tree.stage <fsstate.store.fsio.tree.Tree.stage>`), so a full disk (ENOSPC, EDQUOT) or
+a failing one mostly stops it there; installing after the commit point needs renames, links,
+unlinks and directories only, and undoing an install needs no free space (DESIGN.md, commit
+protocol).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from contextlib import suppress
+from typing import TYPE_CHECKING
+
+from fsstate.store.fsio.calls import _temp_counter
+from fsstate.store.layout import temp_name
+
+if TYPE_CHECKING:
+    from fsstate.store.fsio.tree import Tree
+
+
+class Staged:
+    """A commit staged by :meth:`Tree.stage`: ``temps`` (per operation, the temporary file at
+    the top of the store holding a put's data, else ``None``).
+
+    :meth:`install` applies the operations with renames, links, unlinks, rmdirs and the
+    ``mkdir`` of a missing parent directory — no file data — and keeps every file it replaces
+    or deletes under a temporary name at the top of the store until :meth:`finish`. Should a
+    step fail (ENOSPC for a directory's new block, EIO), :meth:`undo` renames those files
+    back and removes what was made, which needs no free space; then the tree is as before.
+    """
+
+    def __init__(self, tree: Tree, ops: Sequence[tuple[str, str] | tuple[str, str, bytes]]) -> None:
+        self.tree = tree
+        self.ops = ops
+        self.temps: list[str | None] = []
+        #: Directories made by install, in order.
+        self.made: list[str] = []
+        #: What install did, in order: (path, the temporary name its old file is kept under,
+        #: or None when it had none; "put" or "del").
+        self.done: list[tuple[str, str | None, str]] = []
+        self.removed: list[str] = []
+
+    def install(self) -> None:
+        """Apply the operations: puts and deletes in order — a put's temporary file renamed
+        over its target (its directory made when missing; an old file kept by a hard link),
+        a delete a rename of the file aside (a missing file is fine) — then the rmdirs, each
+        only of a directory left empty (as it would have been, in order)."""
+        tree = self.tree
+        for i, op in enumerate(self.ops):
+            kind, rel = op[0], op[1]
+            if kind == "put":
+                temp = self.temps[i]
+                assert temp is not None
+                kept = self._keep(rel, link=True)
+                self.done.append((rel, kept, "put"))
+                self._rename_temp(rel, temp, self.made)
+                self.temps[i] = None
+            elif kind == "del":
+                kept = self._keep(rel, link=False)
+                if kept is not None:
+                    self.done.append((rel, kept, "del"))
+        for op in self.ops:
+            if op[0] == "rmdir" and tree.rmdir(op[1]):
+                self.removed.append(op[1])
+
+    def _rename_temp(self, rel: str, temp: str, made: list[str]) -> None:
+        """Give the staged temporary file ``temp`` (at the top of the store) the name
+        ``rel``, making its directory when missing (each one made is appended to ``made``)."""
+        with self.tree._parent(rel, create=True, made=made) as parent:
+            assert parent is not None
+            os.replace(temp, parent[1], src_dir_fd=self.tree.fd, dst_dir_fd=parent[0])
+
+    def _keep(self, rel: str, *, link: bool) -> str | None:
+        """Keep the file at ``rel`` under a new temporary name at the top of the store — a
+        hard link (``link``) or by renaming it there — and return that name; ``None`` when
+        there is no file. A commit undone later renames it back, needing no free space."""
+        kept = temp_name(os.getpid(), next(_temp_counter))
+        with self.tree._parent(rel, create=False) as parent:
+            if parent is None:
+                return None
+            try:
+                if link:
+                    os.link(
+                        parent[1],
+                        kept,
+                        src_dir_fd=parent[0],
+                        dst_dir_fd=self.tree.fd,
+                        follow_symlinks=False,
+                    )
+                else:
+                    os.rename(parent[1], kept, src_dir_fd=parent[0], dst_dir_fd=self.tree.fd)
+            except FileNotFoundError:
+                return None
+        return kept
+
+    def finish(self) -> None:
+        """Drop the old files install kept (best effort: one left is swept by recovery)."""
+        for _rel, kept, _kind in self.done:
+            if kept is not None:
+                with suppress(OSError):
+                    os.unlink(kept, dir_fd=self.tree.fd)
+        self.done.clear()
+
+    def undo(self) -> None:
+        """Put the tree back as it was before :meth:`install`: directories it removed made
+        again, each file renamed back from where it was kept (a new one unlinked), the
+        temporary files and the directories made removed. Raises when that fails too."""
+        tree = self.tree
+        try:
+            for rel in reversed(self.removed):
+                tree.make_dir(rel)
+            self.removed.clear()
+            while self.done:
+                rel, kept, kind = self.done[-1]
+                with tree._parent(rel, create=False) as parent:
+                    if parent is not None and kept is not None:
+                        os.replace(kept, parent[1], src_dir_fd=tree.fd, dst_dir_fd=parent[0])
+                        with suppress(FileNotFoundError):  # still there when it named the
+                            os.unlink(kept, dir_fd=tree.fd)  # very file: rename did nothing
+                    elif parent is not None and kind == "put":
+                        with suppress(FileNotFoundError):
+                            os.unlink(parent[1], dir_fd=parent[0])
+                self.done.pop()
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove the temporary files not installed and the directories made (when empty).
+        Best effort: a file left behind is swept by the next recovery or fsck."""
+        for i, temp in enumerate(self.temps):
+            if temp is not None:
+                with suppress(OSError):
+                    os.unlink(temp, dir_fd=self.tree.fd)
+                self.temps[i] = None
+        for rel in reversed(self.made):
+            with suppress(OSError):
+                self.tree.rmdir(rel)
+        self.made.clear()
