@@ -16,6 +16,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import Any
@@ -240,10 +241,13 @@ def test_a_child_forked_without_exec_does_not_keep_a_killed_parents_lock(
     store: tuple[Path, Path],
 ) -> None:
     static, tmp = store
+    # A session of its own: the orphan child stays in the parent's process group, whose ID (the
+    # parent's PID) is not reused while the child lives, so the cleanup kills these two only.
     parent = subprocess.Popen(
         [sys.executable, "-c", HOLD_AND_FORK, str(static), str(tmp)],
         stdout=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
     try:
         assert parent.stdout is not None and parent.stdout.readline() == "holding\n"
@@ -253,12 +257,11 @@ def test_a_child_forked_without_exec_does_not_keep_a_killed_parents_lock(
             state.add_container(ctr(1))  # before: waited for the orphan child, 120 s
             assert ids(state) == {1}
     finally:
-        if parent.poll() is None:
-            parent.kill()
+        with suppress(ProcessLookupError):  # the parent, if alive, and its orphan child
+            os.killpg(parent.pid, signal.SIGKILL)
         parent.wait(60)
         assert parent.stdout is not None
         parent.stdout.close()  # warnings are errors: no pipe left for the collector
-        subprocess.run(["pkill", "-9", "-f", "time.sleep\\(120\\)"], check=False)
 
 
 # -- the lock file replaced or deleted while held -------------------------------------------------
