@@ -454,11 +454,11 @@ def report(results: dict[int, Times], import_times: list[float]) -> None:
         for call in results[lo]:
             if call in ("all_containers", "`ps -a` (new process, wall)"):
                 continue  # grows with N by definition
-            cells = [
+            ratios = [
                 statistics.median(results[hi][call][s]) / statistics.median(results[lo][call][s])
                 for s in SIDES
             ]
-            print(f"| {call} | " + " | ".join(f"{c:.2f}" for c in cells) + " |")
+            print(f"| {call} | " + " | ".join(f"{r:.2f}" for r in ratios) + " |")
     print(f"\n`import fsstate` in a new process: {fmt(statistics.median(import_times))} (median)")
 
 

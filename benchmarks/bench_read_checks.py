@@ -79,9 +79,9 @@ def main() -> None:
             for i in range(calls):
                 order = (True, False) if i % 2 else (False, True)
                 for on in order:
-                    shape.check = checking if on else off  # type: ignore[assignment]
+                    shape.check = checking if on else off
                     times[on].append(_timed(call, i))
-            shape.check = checking  # type: ignore[assignment]
+            shape.check = checking
             with_, without = statistics.median(times[True]), statistics.median(times[False])
             print(
                 f"{label}: {without * 1e6:.1f} µs without checks, {with_ * 1e6:.1f} µs with "

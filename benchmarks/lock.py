@@ -102,7 +102,7 @@ def use(kind: str) -> None:
     storage.StoreLock = LOCKS[kind]  # type: ignore[attr-defined]
 
 
-def pct(values: list[float], q: float) -> float:
+def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else float("nan")
 
 
