@@ -456,6 +456,17 @@ def test_read_commands_on_no_store_create_nothing(
     assert not root.exists()
 
 
+@pytest.mark.parametrize("args", [("fsck",), ("fsck", "--repair"), ("fsck", "--format", "json")])
+def test_fsck_on_no_store_is_not_found_and_creates_nothing(
+    run: Run, root: Path, args: tuple[str, ...]
+) -> None:
+    """Issue 8 point 5: no store is the not-found code and one line, not a finding."""
+    code, out, err = run(*args)
+    assert (code, out) == (3, "")
+    one_line_error(err, str(root / "fsstate"), "no fsstate store here")
+    assert not root.exists()
+
+
 def test_import_of_a_missing_file_leaves_no_store(run: Run, root: Path, tmp_path: Path) -> None:
     code, out, err = run("import-podman", str(tmp_path / "missing.sql"))
     assert (code, out) == (5, "")

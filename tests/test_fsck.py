@@ -4,6 +4,7 @@ to the administrator), and a second ``check`` is clean; damage stays local to on
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -245,11 +246,16 @@ def test_repair_acts_on_the_tree_not_a_stale_report(static: Path, store: Path) -
     assert not (store / fsck.QUARANTINE).exists()
 
 
-def test_no_store_is_reported_not_created(tmp_path: Path) -> None:
-    report = check(tmp_path / "nowhere")
-    assert found(report) == [Expected(Code.UNKNOWN_FORMAT, "", repairable=False)]
-    assert repair(report).findings == report.findings
+def test_no_store_is_not_found_and_not_created(tmp_path: Path, static: Path) -> None:
+    with pytest.raises(errors.NoSuchStoreError, match="no fsstate store here") as exc:
+        check(tmp_path / "nowhere")
+    assert exc.value.path == str(tmp_path / "nowhere" / L.STORE_DIR)
     assert not (tmp_path / "nowhere").exists()
+    report = check(static)  # a store that is gone by the time it is repaired
+    shutil.rmtree(static / L.STORE_DIR)
+    with pytest.raises(errors.NoSuchStoreError):
+        repair(report)
+    assert list(static.iterdir()) == []
 
 
 def test_newer_layout_is_left_alone(static: Path, store: Path) -> None:

@@ -16,7 +16,7 @@ The codes are :class:`~fsstate.fsck.findings.Code`, each carrying its
 code                   repairable  meaning → what ``repair`` does
 =====================  ==========  =====================================================
 unknown-format         some        FORMAT missing, empty or NUL-filled → rewritten; newer or
-                                   foreign, or no store at all → left alone (not repairable)
+                                   foreign → left alone (not repairable)
 damaged-journal        yes         a journal record fails its checksum while a later one holds
                                    → the journal emptied, the documents kept as they are
 unapplied-record       yes         a committed journal record could not be applied (ENOSPC,
@@ -82,6 +82,8 @@ __all__ = [
 def check(static_dir: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_TIMEOUT) -> Report:
     """Check the store under ``static_dir`` while holding its lock (module docstring).
 
-    Raises :class:`~fsstate.errors.LockTimeoutError` when the lock is not free in time."""
+    Raises :class:`~fsstate.errors.NoSuchStoreError` when ``static_dir`` holds no store
+    directory (nothing is created: a missing store is not a finding), or
+    :class:`~fsstate.errors.LockTimeoutError` when the lock is not free in time."""
     with locked(static_dir, lock_timeout) as store:
         return Report(store.root, tuple(store.scan().findings))

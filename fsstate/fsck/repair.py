@@ -71,7 +71,8 @@ _FRESH_CONTAINER_STATE = {"state": ContainerStatus.CONFIGURED.value}
 def repair(report: Report, *, lock_timeout: float = DEFAULT_TIMEOUT) -> Report:
     """Fix what can be fixed in the store of ``report`` (module docstring) and return a report
     of every finding met: the repaired ones carry the ``action`` taken, the rest are left for
-    the administrator. Raises :class:`~fsstate.errors.LockTimeoutError` when the lock is busy."""
+    the administrator. Raises :class:`~fsstate.errors.NoSuchStoreError` when the store is gone
+    (nothing is created), :class:`~fsstate.errors.LockTimeoutError` when the lock is busy."""
     fixer = _Fixer(datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ"))
     final: list[Finding] = []
     for _ in range(_ROUNDS):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
-from fsstate.errors import CorruptDocumentError, LockTimeoutError
+from fsstate.errors import CorruptDocumentError, LockTimeoutError, NoSuchStoreError
 from fsstate.fsck.findings import Code, Finding, finding
 from fsstate.fsck.scan import Scan
 from fsstate.store import fsio
@@ -49,14 +49,14 @@ def locked(static_dir: str | os.PathLike[str], timeout: float) -> Iterator[Store
     """The store under ``static_dir``, its lock held for the block (see :class:`Store`).
 
     The lock is FileStorage's when the tree opens, so the journal is replayed first; a tree
-    that does not open (missing FORMAT, hostile control file) is locked through the lock file."""
+    that does not open (missing FORMAT, hostile control file) is locked through the lock file.
+    No store directory at all is :class:`~fsstate.errors.NoSuchStoreError` naming it, as for
+    ``FileState(…, create=False)``; nothing is created."""
     root = os.path.join(os.fspath(static_dir), L.STORE_DIR)
     try:
         mode = fsio.lstat(root).st_mode
     except FileNotFoundError:
-        msg = "no fsstate store here"
-        yield Store(root, -1, None, [finding(Code.UNKNOWN_FORMAT, "", msg, repairable=False)])
-        return
+        raise NoSuchStoreError(f"{root}: no fsstate store here", path=root) from None
     if not stat.S_ISDIR(mode):
         msg = "not a directory (a symlink?): put the real store directory here"
         yield Store(root, -1, None, [finding(Code.UNSAFE_ENTRY, "", msg, repairable=False)])
