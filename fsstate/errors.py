@@ -39,6 +39,7 @@ __all__ = [
     "NoSuchStoreError",
     "NoSuchVolumeError",
     "NotFoundError",
+    "PermissionDeniedError",
     "PodExistsError",
     "PodRemovedError",
     "RemovedError",
@@ -241,6 +242,15 @@ class CorruptDocumentError(InternalError):
 
     podman: ClassVar[str | None] = None
     text = "corrupt document"
+
+
+class PermissionDeniedError(StateError):
+    """This user may not open a file of the store as it must be opened (``EACCES``, ``EPERM``,
+    or ``EROFS`` outside a read-only mount, on ``open``): the file is not damaged, the user
+    lacks the right. ``.path`` names the file. No Podman sentinel. Not an :class:`OSError`:
+    code that skips an unreadable file on ``OSError`` must not take it for one."""
+
+    text = "permission denied"
 
 
 class LockTimeoutError(StateError, TimeoutError):

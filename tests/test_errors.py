@@ -64,6 +64,7 @@ def test_every_exported_error_names_a_podman_sentinel_unless_it_is_fsstates_own(
     own = {"StateError", "NotFoundError", "ExistsError", "RemovedError"}  # families
     # no Podman twin
     own |= {"NoSuchStoreError", "CorruptDocumentError", "LockTimeoutError", "LockNotHeldError"}
+    own |= {"PermissionDeniedError"}
     for name in errors.__all__:
         cls = getattr(errors, name)
         assert issubclass(cls, errors.StateError)

@@ -18,9 +18,10 @@ Every command but ``refresh`` warns on stderr (``fsstate: warning: …``) when t
 been refreshed in this boot (:meth:`FileState.needs_refresh`): the states it shows predate the
 reboot.
 
-A :class:`~fsstate.errors.StateError` (or an :class:`OSError`) becomes one line
-``fsstate: <message>`` on stderr; anything else, which would be a bug, too:
-``fsstate: internal error (<class>): <message>``, exit code 1.
+A :class:`~fsstate.errors.StateError` (or an :class:`OSError`, as ``<file>: <why>``) becomes
+one line ``fsstate: <message>`` on stderr and the code :func:`.exits.exit_code` gives it;
+anything else, which would be a bug, too: ``fsstate: internal error (<class>): <message>``,
+exit code 1.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stops Python's flush-at-exit error)
         return EXIT_ERROR
     except OSError as exc:
-        return _fail(exc, EXIT_ERROR)
+        return _fail(exc, exit_code(exc))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: still one line, naming the exception's class
@@ -101,6 +102,12 @@ def libpod_tmp_dir() -> str:
 
 
 def _fail(exc: BaseException, code: int, prefix: str = "") -> int:
-    message = " ".join(str(exc).split()) or type(exc).__name__
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        # "<file>: <why>", not "[Errno 13] Permission denied: '/x'" (the store's own OSErrors
+        # name the file in strerror already)
+        named = exc.strerror.startswith(f"{exc.filename}:")
+        text = exc.strerror if named else f"{exc.filename}: {exc.strerror}"
+    message = " ".join(text.split()) or type(exc).__name__
     print(f"fsstate: {prefix}{message}", file=sys.stderr)
     return code

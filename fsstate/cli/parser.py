@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import fsstate
-from fsstate.cli.exits import SUMMARY
+from fsstate.cli.exits import help_table
 
 if TYPE_CHECKING:
     from fsstate.cli.context import Context
@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fsstate",
         description="Podman's libpod State kept as plain JSON files.",
-        epilog=SUMMARY,
+        epilog=help_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the table keeps its lines
     )
     parser.add_argument("--version", action="version", version=f"fsstate {fsstate.__version__}")
     parser.add_argument("--root", metavar="DIR", help="static dir (default: $FSSTATE_ROOT)")

@@ -50,6 +50,7 @@ leftover record could carry.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import struct
 import zlib
@@ -58,7 +59,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from fsstate.errors import CorruptDocumentError
+from fsstate.errors import CorruptDocumentError, PermissionDeniedError
 from fsstate.store import fsio
 from fsstate.store.fsio import Tree, fdatasync
 from fsstate.store.layout import GENERATION, JOURNAL
@@ -174,6 +175,10 @@ class Journal:
         except OSError as exc:
             self.close()  # the journal's descriptor, when only the generation file failed
             path = tree.abspath(name)
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise PermissionDeniedError(
+                    f"{path}: cannot open ({exc.strerror}); run as the store's owner", path=path
+                ) from None
             raise CorruptDocumentError(f"{path}: cannot open ({exc.strerror})", path=path) from None
 
     @property

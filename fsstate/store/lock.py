@@ -63,6 +63,7 @@ from fsstate.errors import (
     CorruptDocumentError,
     LockNotHeldError,
     LockTimeoutError,
+    PermissionDeniedError,
     StateClosedError,
 )
 from fsstate.store import fsio
@@ -144,6 +145,12 @@ class _ProcessLock:
                 self.qfd = fsio.open_control(self.queue_path)
         except OSError as exc:
             self._close()
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise PermissionDeniedError(
+                    f"{exc.filename or self.path}: cannot open the lock file ({exc.strerror}); "
+                    "run as the store's owner",
+                    path=self.path,
+                ) from None
             raise CorruptDocumentError(
                 f"{exc.filename or self.path}: cannot open the lock file ({exc.strerror})",
                 path=self.path,

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from fsstate.errors import CorruptDocumentError
+from fsstate.errors import CorruptDocumentError, PermissionDeniedError
 from fsstate.store.fsio.calls import (
     _DIR_FLAGS,
     _NEW_FLAGS,
@@ -38,6 +38,9 @@ from fsstate.store.fsio.calls import (
 from fsstate.store.fsio.control import open_control
 from fsstate.store.fsio.staged import Staged
 from fsstate.store.layout import is_temp_name, temp_name
+
+#: An open that fails with one of these is the user's lack of a right, not a damaged file.
+_NO_PERMISSION = frozenset((errno.EACCES, errno.EPERM, errno.EROFS))
 
 _syncfs: Any
 try:
@@ -147,13 +150,15 @@ class Tree:
         except OSError as exc:
             raise self._hostile(rel, exc) from None
 
-    def _hostile(self, rel: str, exc: OSError) -> CorruptDocumentError:
+    def _hostile(self, rel: str, exc: OSError) -> CorruptDocumentError | PermissionDeniedError:
         path = self.abspath(rel)
         if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EISDIR, errno.EXDEV):
             return CorruptDocumentError(
                 f"{path}: not a regular file or directory (symlink or wrong type; run fsck)",
                 path=path,
             )
+        if exc.errno in _NO_PERMISSION:  # the user's lack of a right, not a damaged file
+            return PermissionDeniedError(f"{path}: cannot open ({exc.strerror})", path=path)
         return CorruptDocumentError(f"{path}: {exc.strerror}", path=path)
 
     # -- reads ---------------------------------------------------------------------------
