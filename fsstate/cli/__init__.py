@@ -16,6 +16,8 @@ module          what lives there
 ``parser``      the command table (:func:`command`, :func:`arg`) and the argparse parser
 ``context``     :class:`Context`: the store (opened on first use) and the output streams
 ``commands``    one function per command, over the public API only
+``edit``        the ``edit`` command: the editor loop (``$VISUAL``/``$EDITOR``, re-open on error)
+``documents``   which documents ``edit`` changes, its checks, and the State call that commits
 ``render``      Podman's status strings, its ``ps`` / ``pod ps`` JSON fields, tables
 ==============  ===========================================================================
 
@@ -28,6 +30,7 @@ Adding a command takes a few lines: a function ``(ctx, args) -> int`` decorated 
 """
 
 from fsstate.cli import commands as commands  # registers every command in COMMANDS
+from fsstate.cli import edit as edit  # registers ``edit``
 from fsstate.cli.app import default_tmp, main
 from fsstate.cli.context import Context
 from fsstate.cli.parser import COMMANDS, arg, command

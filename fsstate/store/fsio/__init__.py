@@ -29,7 +29,8 @@ Its modules, by concern (every name is re-exported here: ``fsio.X``):
   parent directories (:func:`make_dirs`), a snapshot's directories (:func:`make_dir`,
   :func:`rename`, :func:`remove_tree`, :func:`fsync_dir`), an exported file
   (:func:`new_temp_file`, :func:`write_file`, :func:`publish_file`,
-  :func:`remove_if_present`), and checks on such paths (:func:`exists`, :func:`is_dir`,
+  :func:`remove_if_present`), the copy ``fsstate edit`` hands an editor (:func:`read_file`),
+  and checks on such paths (:func:`exists`, :func:`is_dir`,
   :func:`resolve_if_exists`);
 * :mod:`~fsstate.store.fsio.private_dir` — ``tmp_dir`` with its refresh marker
   (:class:`PrivateDir`: reached through no symlink another user could plant, private to the
@@ -76,6 +77,7 @@ from fsstate.store.fsio.outside import (
     make_dirs,
     new_temp_file,
     publish_file,
+    read_file,
     remove_if_present,
     remove_tree,
     rename,
@@ -130,6 +132,7 @@ __all__ = [
     "pread",
     "publish_file",
     "pwrite_all",
+    "read_file",
     "read_only_mount",
     "read_regular",
     "remove_if_present",

@@ -1,6 +1,7 @@
 """Files fsstate writes outside a store, by path: new parent directories (a store's, made
 durable), a snapshot's directories and their renames, an exported file (a temporary file
-written, fsynced and published under its name), and the checks on such paths."""
+written, fsynced and published under its name), the copy ``fsstate edit`` hands to an editor
+(written, then read back), and the checks on such paths."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fsstate.store.fsio.calls import (
     _REWRITE_FLAGS,
     DIR_MODE,
     FILE_MODE,
+    _read_all,
     _write_all,
 )
 
@@ -106,6 +108,16 @@ def write_file(path: str, data: bytes, *, replace: bool = False) -> None:
     try:
         _write_all(fd, data)
         os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_file(path: str) -> bytes:
+    """All the bytes of file ``path`` outside the store (a document being edited, or given
+    to ``fsstate edit --file``); :class:`OSError` as ``open`` raises it."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # a path the user names: links are fine
+    try:
+        return _read_all(fd)
     finally:
         os.close(fd)
 
