@@ -30,8 +30,9 @@ FOREIGN = {
 }
 #: A path of the store spelled as a literal.
 STORE_PATH = re.compile(r"[\"'](index|containers|pods|volumes|exec|quarantine)/|\.json[\"']")
-#: ``schema.py`` names its schema files ``<kind>.json`` (package data, not the store).
-NOT_STORE = {"state/schema.py": 'f"{kind}.json"'}
+#: ``schema.py`` names its schema files ``<kind>.json`` (package data, not the store);
+#: ``fsstate edit`` names its copy for the editor ``fsstate-edit-*.json`` (in $TMPDIR).
+NOT_STORE = {"state/schema.py": 'f"{kind}.json"', "cli/edit.py": '"fsstate-edit-", ".json"'}
 
 
 def lines(module: Path) -> list[tuple[int, str]]:
