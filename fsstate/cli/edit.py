@@ -60,8 +60,9 @@ def editor_command() -> list[str]:
         arg(
             "path",
             metavar="PATH",
-            help="the document, relative to <root>/fsstate (containers/<id>/config.json, "
-            "pods/<id>/state.json, volumes/<name>/config.json …) or a path inside it",
+            help=f"the document, relative to <root>/{L.STORE_DIR} "
+            f"({L.container_doc('<id>', 'config')}, {L.pod_doc('<id>', 'state')}, "
+            f"{L.volume_doc('<name>', 'config')} …) or a path inside it",
         ),
         arg("--file", metavar="NEW", help="take the new document from NEW; no editor"),
     ],
