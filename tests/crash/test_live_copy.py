@@ -8,7 +8,11 @@ is then restored to a new place (a copy of the copy: new inodes, as on another m
 (a) opens, and after at most one ``fsck --repair`` fsck finds nothing;
 (b) every object whose last change was acknowledged before that copy started, and which no
     call touched until it ended, is there exactly as acknowledged (or absent, if removed);
-(c) the §2 invariants hold on the files and through the API.
+(c) the §2 invariants hold on the files and through the API;
+(d) a hand edit made in the restored copy before its first open — to the state of a container
+    no call touched since the copy began (one of the writers', whose record may still be in
+    the copied journal, and a bystander's) — survives that open (a full replay: a new
+    incarnation) and ``fsck --repair``, byte for byte (issue 8, point 8).
 
 ``FSSTATE_COPY_ROUNDS`` sets the number of copies (default 6).
 """
@@ -27,6 +31,7 @@ from typing import Any
 import pytest
 
 from fsstate import Container, FileState, check, errors, repair
+from fsstate.store import layout as L
 
 from . import harness
 
@@ -133,15 +138,39 @@ def test_rsync_copies_of_a_live_store(tmp_path: Path) -> None:
     for dest, t0, t1 in copies:
         restored = tmp_path / f"restored-{dest.name}"
         subprocess.run(["rsync", "-a", f"{dest}/", f"{restored}/"], check=True)
-        report = check(restored)
+        want = settled(calls, t0, t1)
+        assert len(want) > 10, (dest.name, len(want))
+        edited = {
+            key: hand_edit(restored, key.partition(":")[2], dest.name)
+            for key in (next(k for k, v in sorted(want.items()) if k.startswith("container:")
+                             and v is not None), f"container:filler{7:058d}")
+        }  # fmt: skip
+        report = check(restored)  # the first open: replays the copied journal
         if report.findings:
             repair(report)
         after = check(restored)
         assert after.findings == (), (dest.name, [str(f) for f in after.findings])
-        want = settled(calls, t0, t1)
-        assert len(want) > 10, (dest.name, len(want))
+        for key, (path, data) in edited.items():
+            assert path.read_bytes() == data, (dest.name, key)
+            if key in want:  # a copy: the logged effects are shared by every round
+                want[key] = want[key] | {"state": want[key]["state"] | {"editedByHand": dest.name}}
         with FileState(restored, tmp_path / f"tmp-{dest.name}") as st:
             wrong = {k: (v, found(st, k)) for k, v in want.items() if found(st, k) != v}
             assert wrong == {}, dest.name
+            for key in edited:
+                assert found(st, key)["state"]["editedByHand"] == dest.name, key
             assert harness.api_violations(st) == []
         assert harness.tree_violations(str(restored)) == []
+
+
+def hand_edit(static: Path, cid: str, mark: str) -> tuple[Path, bytes]:
+    """Add a key to a container's state.json the way an editor would: the file rewritten in
+    place, the rest of its text unchanged. Returns the file and what it now holds."""
+    path = static / L.STORE_DIR / L.container_doc(cid, "state")
+    text = path.read_bytes().rstrip()
+    assert text.endswith(b"}") and text != b"{}", text
+    data = text[:-1].rstrip() + b',\n  "editedByHand": "' + mark.encode() + b'"\n}\n'
+    with path.open("r+b") as f:
+        f.write(data)
+        f.truncate()
+    return path, data
