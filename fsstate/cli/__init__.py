@@ -15,6 +15,7 @@ module          what lives there
 ``exits``       the exit codes and the one table mapping each error class to its code
 ``parser``      the command table (:func:`command`, :func:`arg`) and the argparse parser
 ``context``     :class:`Context`: the store (opened on first use) and the output streams
+``progress``    progress bars, count lines and ``--quiet`` on stderr
 ``commands``    one function per command, over the public API only
 ``edit``        the ``edit`` command: the editor loop (``$VISUAL``/``$EDITOR``, re-open on error)
 ``documents``   which documents ``edit`` changes, its checks, and the State call that commits

@@ -14,7 +14,9 @@ error into one line on stderr and its exit code (:mod:`.exits`); never a traceba
     and the same store always finds its own. Never a shared path under ``$TMPDIR``; a tmp dir
     that another user owns or can write in is refused (``fsio.PrivateDir``).
 
-Every command but ``refresh`` warns on stderr (``fsstate: warning: …``) when the store has not
+The long commands take ``--progress`` and ``--quiet`` (:mod:`.progress`: a bar on a terminal,
+count lines through a pipe, or nothing but errors). Every command but ``refresh`` warns on
+stderr (``fsstate: warning: …``) when the store has not
 been refreshed in this boot (:meth:`FileState.needs_refresh`): the states it shows predate the
 reboot.
 
@@ -27,6 +29,7 @@ exit code 1.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -35,6 +38,7 @@ from fsstate import errors
 from fsstate.cli.context import Context
 from fsstate.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, exit_code
 from fsstate.cli.parser import build_parser
+from fsstate.cli.progress import Progress
 
 __all__ = ["ROOT_LIBPOD_TMP", "default_tmp", "libpod_tmp_dir", "main"]
 
@@ -53,13 +57,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         tmp = args.tmp or default_tmp(root)
     except errors.StateError as exc:
         return _fail(exc, EXIT_USAGE)
-    ctx = Context(root, tmp, sys.stdout, sys.stderr)
+    quiet = bool(getattr(args, "quiet", False))
+    display = Progress(sys.stderr, quiet=quiet, lines=bool(getattr(args, "progress", False)))
+    ctx = Context(root, tmp, sys.stdout, sys.stderr, display)
+    logger = logging.getLogger("fsstate")
+    level = logger.level
+    if quiet:  # the library's warnings ("skipping …") go to stderr through logging
+        logger.setLevel(logging.ERROR)
     try:
         try:
             return int(args.run(ctx, args))
         finally:
             ctx.end_progress()
             ctx.close()
+            logger.setLevel(level)
     except errors.StateError as exc:
         return _fail(exc, exit_code(exc))
     except BrokenPipeError:  # the reader went away (`fsstate ps | head`)

@@ -11,7 +11,7 @@ from fsstate import Container, FileState, errors, podman, snapshot
 from fsstate.cli import render
 from fsstate.cli.context import Context
 from fsstate.cli.exits import EXIT_ERROR, EXIT_OK
-from fsstate.cli.parser import FORMAT, arg, command
+from fsstate.cli.parser import FORMAT, PROGRESS, arg, command
 from fsstate.status import ContainerStatus
 
 __all__: list[str] = []  # the commands are reached through fsstate.cli.COMMANDS
@@ -104,6 +104,7 @@ def cmd_inspect(ctx: Context, args: argparse.Namespace) -> int:
             action="store_true",
             help="rename a pod that shares its name with a container to <name>-pod",
         ),
+        *PROGRESS,
     ],
 )
 def cmd_import_podman(ctx: Context, args: argparse.Namespace) -> int:
@@ -114,8 +115,15 @@ def cmd_import_podman(ctx: Context, args: argparse.Namespace) -> int:
         rename_pods_on_clash=args.rename_pods_on_clash,
         progress=ctx.progress(),
     )
+    ctx.end_progress()
+    to_stderr = {f"skipped: {s}" for s in report.skipped} | {
+        f"warning: {w}" for w in report.warnings
+    }
     for line in report.lines():
-        ctx.print(line)
+        if line in to_stderr:
+            ctx.notice(line)
+        else:
+            ctx.print(line)
     return EXIT_OK
 
 
@@ -131,11 +139,13 @@ def cmd_import_podman(ctx: Context, args: argparse.Namespace) -> int:
             help="sqlite: db.sql (default); bolt: bolt_state.db, for Podman before 4.8",
         ),
         arg("--force", action="store_true", help="replace the file if it exists"),
+        *PROGRESS,
     ],
 )
 def cmd_export_podman(ctx: Context, args: argparse.Namespace) -> int:
     export = podman.export_bolt if args.format == "bolt" else podman.export_db
     export(ctx.state(), args.db, overwrite=args.force, progress=ctx.progress())
+    ctx.end_progress()
     ctx.print(f"exported to {args.db}")
     return EXIT_OK
 
@@ -147,9 +157,18 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("refresh", help="reset volatile state after a reboot (Podman's State.Refresh)")
+@command(
+    "refresh",
+    help="reset volatile state after a reboot (Podman's State.Refresh)",
+    arguments=PROGRESS,
+)
 def cmd_refresh(ctx: Context, args: argparse.Namespace) -> int:
+    progress = ctx.progress()
+    if progress is not None:  # one step: the library reports nothing inside one commit
+        progress("refreshing", 0, 1)
     ctx.state(refreshing=True).refresh()
+    if progress is not None:
+        progress("refreshing", 1, 1)
     return EXIT_OK
 
 
@@ -159,12 +178,15 @@ def cmd_refresh(ctx: Context, args: argparse.Namespace) -> int:
     arguments=[
         arg("--repair", action="store_true", help="fix what can be fixed (quarantine, rebuild)"),
         FORMAT,
+        *PROGRESS,
     ],
 )
 def cmd_fsck(ctx: Context, args: argparse.Namespace) -> int:
-    report = fsstate.check(ctx.root)  # the checker loads here, not for every command
+    progress = ctx.progress()
+    report = fsstate.check(ctx.root, progress=progress)  # loads here, not for every command
     if args.repair and report.findings:
-        report = fsstate.repair(report)
+        report = fsstate.repair(report, progress=progress)
+    ctx.end_progress()
     if args.format == "json":
         ctx.json(report.to_json())
     else:
@@ -177,13 +199,15 @@ def cmd_fsck(ctx: Context, args: argparse.Namespace) -> int:
     "snapshot",
     help="copy the store, consistent, to the new directory DEST",
     arguments=[
-        arg("dest", metavar="DEST", help="a new directory; it becomes a static dir (DEST/fsstate)")
+        arg("dest", metavar="DEST", help="a new directory; it becomes a static dir (DEST/fsstate)"),
+        *PROGRESS,
     ],
 )
 def cmd_snapshot(ctx: Context, args: argparse.Namespace) -> int:
-    result = snapshot(ctx.root, args.dest)
+    result = snapshot(ctx.root, args.dest, progress=ctx.progress())
+    ctx.end_progress()
     for path in result.skipped:
-        print(f"fsstate: not copied (not a regular file; run fsck): {path}", file=ctx.err)
+        ctx.notice(f"not copied (not a regular file; run fsck): {path}")
     ctx.print(f"{result.dest}: {result.files} files, {result.bytes} bytes")
     return EXIT_OK
 

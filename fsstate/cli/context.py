@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from fsstate import FileState, podman
 from fsstate.cli import render
+from fsstate.cli.progress import Progress
 
 __all__ = ["Context"]
 
@@ -14,10 +15,13 @@ __all__ = ["Context"]
 class Context:
     """What a command needs: the store (opened on first use), its paths, and the streams."""
 
-    def __init__(self, root: str, tmp: str, out: IO[str], err: IO[str]) -> None:
+    def __init__(
+        self, root: str, tmp: str, out: IO[str], err: IO[str], display: Progress | None = None
+    ) -> None:
         self.root, self.tmp, self.out, self.err = root, tmp, out, err
+        #: Progress, notices and ``--quiet`` on stderr (:mod:`.progress`).
+        self.display = display or Progress(err)
         self._state: FileState | None = None
-        self._progress_shown = False  # a progress line on stderr still lacks its newline
 
     def state(self, *, refreshing: bool = False, create: bool = False) -> FileState:
         """The store, opened on first use; unless ``refreshing``, a warning on stderr when it
@@ -26,10 +30,9 @@ class Context:
         if self._state is None:
             self._state = FileState(self.root, self.tmp, create=create)
             if not refreshing and self._state.needs_refresh():
-                print(
-                    "fsstate: warning: the store has not been refreshed since boot; "
-                    "container states predate it (run `fsstate refresh`)",
-                    file=self.err,
+                self.display.notice(
+                    "warning: the store has not been refreshed since boot; "
+                    "container states predate it (run `fsstate refresh`)"
                 )
         return self._state
 
@@ -49,19 +52,13 @@ class Context:
             self.print(line)
 
     def progress(self) -> podman.ProgressFn | None:
-        """A progress printer for long imports/exports, only when stderr is a terminal."""
-        if not self.err.isatty():
-            return None
+        """The ``progress`` callback for a long command, ``None`` when nothing is shown."""
+        return self.display.report if self.display.shown else None
 
-        def show(what: str, done: int, total: int) -> None:
-            self._progress_shown = done < total
-            end = "" if self._progress_shown else "\n"
-            print(f"\r{what}: {done}/{total}", end=end, file=self.err, flush=True)
-
-        return show
+    def notice(self, text: str) -> None:
+        """A warning or "skipped" line on stderr (``fsstate: <text>``), unless ``--quiet``."""
+        self.display.notice(text)
 
     def end_progress(self) -> None:
-        """End an unfinished progress line, so an error message starts on its own line."""
-        if self._progress_shown:
-            print(file=self.err, flush=True)
-            self._progress_shown = False
+        """End what progress shows, so an error message starts on its own line."""
+        self.display.close()

@@ -78,7 +78,7 @@ def cmd_edit(ctx: Context, args: argparse.Namespace) -> int:
     if changed:
         ctx.print(f"edited {target.path}")
     else:
-        print(f"fsstate: {target.path}: no changes made", file=ctx.err)
+        ctx.notice(f"{target.path}: no changes made")
     return EXIT_OK
 
 

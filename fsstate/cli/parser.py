@@ -18,7 +18,7 @@ from fsstate.cli.exits import help_table
 if TYPE_CHECKING:
     from fsstate.cli.context import Context
 
-__all__ = ["COMMANDS", "FORMAT", "Arg", "Command", "arg", "build_parser", "command"]
+__all__ = ["COMMANDS", "FORMAT", "PROGRESS", "Arg", "Command", "arg", "build_parser", "command"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,16 @@ def command(
 
     return register
 
+
+#: The options of a command that shows progress (:mod:`fsstate.cli.progress`).
+PROGRESS = (
+    arg(
+        "--progress",
+        action="store_true",
+        help="count lines on stderr when it is not a terminal (a terminal gets a bar anyway)",
+    ),
+    arg("--quiet", action="store_true", help="nothing on stderr but errors"),
+)
 
 FORMAT = arg(
     "--format", choices=("table", "json"), default="table", help="output format (default: table)"

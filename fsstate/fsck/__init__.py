@@ -60,7 +60,7 @@ import os
 
 from fsstate.fsck.documents import same_entry as same_entry
 from fsstate.fsck.findings import Code, Finding, Repair, Report
-from fsstate.fsck.scan import Scan
+from fsstate.fsck.scan import ProgressFn, Scan
 from fsstate.fsck.store import FORMAT_LINE as FORMAT_LINE
 from fsstate.fsck.store import Store as Store
 from fsstate.fsck.store import locked
@@ -79,11 +79,17 @@ __all__ = [
 ]
 
 
-def check(static_dir: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_TIMEOUT) -> Report:
-    """Check the store under ``static_dir`` while holding its lock (module docstring).
+def check(
+    static_dir: str | os.PathLike[str],
+    *,
+    lock_timeout: float = DEFAULT_TIMEOUT,
+    progress: ProgressFn | None = None,
+) -> Report:
+    """Check the store under ``static_dir`` while holding its lock (module docstring);
+    ``progress``, when given, is told ``("checking", entries seen, 0)`` as the walk goes.
 
     Raises :class:`~fsstate.errors.NoSuchStoreError` when ``static_dir`` holds no store
     directory (nothing is created: a missing store is not a finding), or
     :class:`~fsstate.errors.LockTimeoutError` when the lock is not free in time."""
     with locked(static_dir, lock_timeout) as store:
-        return Report(store.root, tuple(store.scan().findings))
+        return Report(store.root, tuple(store.scan(progress).findings))

@@ -49,6 +49,7 @@ from fsstate.fsck import (
     same_entry,
 )
 from fsstate.fsck.places import defines_object
+from fsstate.fsck.scan import ProgressFn
 from fsstate.status import ContainerStatus
 from fsstate.store import codec, fsio
 from fsstate.store import layout as L
@@ -68,16 +69,22 @@ _ADVANCE: Op = ("del", L.temp_name(0, 0))
 _FRESH_CONTAINER_STATE = {"state": ContainerStatus.CONFIGURED.value}
 
 
-def repair(report: Report, *, lock_timeout: float = DEFAULT_TIMEOUT) -> Report:
+def repair(
+    report: Report, *, lock_timeout: float = DEFAULT_TIMEOUT, progress: ProgressFn | None = None
+) -> Report:
     """Fix what can be fixed in the store of ``report`` (module docstring) and return a report
     of every finding met: the repaired ones carry the ``action`` taken, the rest are left for
-    the administrator. Raises :class:`~fsstate.errors.NoSuchStoreError` when the store is gone
-    (nothing is created), :class:`~fsstate.errors.LockTimeoutError` when the lock is busy."""
+    the administrator. ``progress``, when given, is told ``("checking", entries seen, 0)`` by
+    each re-check and ``("repairing", round, 0)`` as each round starts. Raises
+    :class:`~fsstate.errors.NoSuchStoreError` when the store is gone (nothing is created),
+    :class:`~fsstate.errors.LockTimeoutError` when the lock is busy."""
     fixer = _Fixer(datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ"))
     final: list[Finding] = []
-    for _ in range(_ROUNDS):
+    for n in range(_ROUNDS):
+        if progress is not None:
+            progress("repairing", n + 1, 0)
         with locked(report.static_dir, lock_timeout) as store:
-            scan = store.scan()
+            scan = store.scan(progress)
             final = scan.findings
             if store.fatal:
                 break
@@ -85,7 +92,7 @@ def repair(report: Report, *, lock_timeout: float = DEFAULT_TIMEOUT) -> Report:
                 continue  # re-check, reopening: the tree may open as a FileStorage now
             if store.fs is not None and fixer.rebuild(store.fs, scan):
                 store.fs.checkpoint()  # durable: the commit, and every move, unlink and chmod
-                final = store.scan().findings
+                final = store.scan(progress).findings
                 fixer.synced = True
             break
     if fixer.done and not fixer.synced:

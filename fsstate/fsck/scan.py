@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from typing import Any
 
 from fsstate.fsck.documents import (
@@ -45,12 +46,17 @@ from fsstate.state.semantics import BOLT, NAMES, Semantics
 from fsstate.store import codec, fsio
 from fsstate.store import layout as L
 
+#: ``(what, done, total)``, as :data:`fsstate.podman.ProgressFn`; ``total`` 0: not known ahead.
+ProgressFn = Callable[[str, int, int], None]
+
 
 class Scan:
     """One walk of the tree: the findings, plus the documents and index repair works from."""
 
-    def __init__(self, root: str, fd: int) -> None:
+    def __init__(self, root: str, fd: int, progress: ProgressFn | None = None) -> None:
         self.root, self.fd = root, fd
+        self.progress = progress  # told ("checking", entries seen, 0) as the walk goes
+        self.seen = 0
         self.findings: list[Finding] = []
         self.docs: dict[str, dict[str, Any]] = {}  # valid documents by path
         self.present: set[str] = set()  # every document path seen, valid or not
@@ -84,6 +90,9 @@ class Scan:
             except FileNotFoundError:
                 continue  # removed under an unlocked scan
             seen += 1
+            self.seen += 1
+            if self.progress is not None:
+                self.progress("checking", self.seen, 0)
             self._visit(fd, path, entry.name, st)
         return seen
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from fsstate.errors import CorruptDocumentError, LockTimeoutError, NoSuchStoreError
 from fsstate.fsck.findings import Code, Finding, finding
-from fsstate.fsck.scan import Scan
+from fsstate.fsck.scan import ProgressFn, Scan
 from fsstate.store import fsio
 from fsstate.store import layout as L
 from fsstate.store.lock import StoreLock
@@ -36,8 +36,8 @@ class Store:
     fatal: list[Finding] = field(default_factory=list)
     early: list[Finding] = field(default_factory=list)
 
-    def scan(self) -> Scan:
-        scan = Scan(self.root, self.fd)
+    def scan(self, progress: ProgressFn | None = None) -> Scan:
+        scan = Scan(self.root, self.fd, progress)
         scan.findings.extend(self.fatal or self.early)
         if not self.fatal:
             scan.run()

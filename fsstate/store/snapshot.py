@@ -15,6 +15,7 @@ stray temporary files are left behind.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fsstate.store import fsio
@@ -43,6 +44,7 @@ def snapshot(
     dest: str | os.PathLike[str],
     *,
     lock_timeout: float = DEFAULT_TIMEOUT,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Snapshot:
     """Copy the store under ``static_dir`` to the new directory ``dest`` (module docstring);
     missing parent directories of ``dest`` are created.
@@ -51,7 +53,10 @@ def snapshot(
     created), :class:`FileExistsError` when ``dest`` exists, :class:`~fsstate.errors.
     CorruptDocumentError` when the source store cannot be opened (run fsck),
     :class:`~fsstate.errors.LockTimeoutError`, or :class:`OSError`; on error nothing is left
-    at ``dest``."""
+    at ``dest``. ``progress``, when given, is told ``("snapshot", step, 3)`` as each step
+    begins and ends (checkpoint, copy, sync: the copy is one step; the file count is not known
+    before it)."""
+    tell = progress or (lambda what, done, total: None)
     dest = os.path.abspath(os.fspath(dest))
     storage = FileStorage(os.fspath(static_dir), lock_timeout=lock_timeout, create=False)
     try:
@@ -64,9 +69,12 @@ def snapshot(
     partial = os.path.join(dest, _PARTIAL)
     try:
         fsio.make_dir(partial)
+        tell("snapshot", 0, 3)
         with storage.locked():
             storage.checkpoint()
+            tell("snapshot", 1, 3)
             copied = fsio.copy_tree(storage.tree.fd, partial)
+        tell("snapshot", 2, 3)
         result.files, result.bytes, result.skipped = copied.files, copied.bytes, copied.skipped
         copy = fsio.Tree(partial)
         copy.sync_tree()
@@ -74,6 +82,7 @@ def snapshot(
         fsio.rename(partial, os.path.join(dest, L.STORE_DIR))
         fsio.fsync_dir(dest)
         fsio.fsync_dir(os.path.dirname(dest))
+        tell("snapshot", 3, 3)
     except BaseException:
         fsio.remove_tree(dest)
         raise
