@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import os
 import time
-from typing import IO, Never
+from typing import IO, TYPE_CHECKING, Never
 
-from tqdm import tqdm
+if TYPE_CHECKING:  # imported when a bar is drawn: tqdm costs every command ~0.1 s to import
+    from tqdm import tqdm
 
 __all__ = ["INTERVAL", "Progress"]
 
@@ -71,6 +72,8 @@ class Progress:
         if bar is None or what != self._what:
             self._end_bar()
             self._what = what
+            from tqdm import tqdm
+
             cols, rows = self._size()
             bar = self._bar = tqdm(
                 total=total or None, desc=what, file=self.err, leave=False, ncols=cols, nrows=rows
