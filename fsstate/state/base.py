@@ -326,26 +326,53 @@ class StateBase:
         caller: str,
         keys: Callable[[Catalog], Iterable[str]],
         load: Callable[[Catalog, str], T | None],
+        skipped: list[CorruptDocumentError] | None = None,
     ) -> list[T]:
         """``load`` every key in one call, in key order, keeping what is not ``None``: the body
         of ``all_containers``, ``all_pods`` and ``all_volumes``. A document that cannot be read
-        is skipped with a warning (``fsck`` reports it). Errors: :class:`StateClosedError`."""
+        (``load`` raised :class:`CorruptDocumentError`) is skipped with a warning (``fsck``
+        reports it) and, given ``skipped``, its error appended there. Errors:
+        :class:`StateClosedError`."""
         self._check_open()
+
+        bad: list[CorruptDocumentError] = []
 
         def load_all(cat: Catalog) -> list[T]:
             out = []
+            del bad[:]  # a retried pass starts over
             for key in keys(cat):
                 try:
                     obj = load(cat, key)
                 except CorruptDocumentError as exc:
-                    log.warning("%s: skipping %s", caller, exc)
+                    if not isinstance(exc, _NoDocument):  # a lone directory was never logged
+                        log.warning("%s: skipping %s", caller, exc)
+                    bad.append(exc)
                     continue
                 if obj is not None:
                     out.append(obj)
             return out
 
         with codec.many_documents():
-            return self._run(load_all)
+            found = self._run(load_all)
+        if skipped is not None:
+            skipped.extend(bad)
+        return found
+
+
+class _NoDocument(CorruptDocumentError):
+    """A listed directory without its document: skipped by ``all_*`` without a log line (as
+    before ``skipped=``; ``fsck`` reports it), handed back as a CorruptDocumentError."""
+
+
+def no_document(
+    cat: Catalog, path: str, what: str, *, logged: bool = False
+) -> CorruptDocumentError:
+    """What an ``all_*`` call skips for an object whose directory is listed but lacks the
+    document at ``path`` (a hand deletion or a lost file; ``fsck`` reports it); ``logged``:
+    the skip is also logged (a container's missing state always was)."""
+    where = cat.abspath(path)
+    cls = CorruptDocumentError if logged else _NoDocument
+    return cls(f"{what}: no document {where}", path=where)
 
 
 def _ambiguous(kind: str, key: str) -> ExistsError:

@@ -14,13 +14,14 @@ from typing import Any
 
 from fsstate.errors import (
     ContainerExistsError,
+    CorruptDocumentError,
     InvalidArgumentError,
     NoSuchContainerError,
     NotFoundError,
 )
 from fsstate.model import Container
 from fsstate.state import schema
-from fsstate.state.base import StateBase, log, mapping_arg
+from fsstate.state.base import StateBase, mapping_arg, no_document
 from fsstate.state.catalog import CONTAINER, Catalog
 from fsstate.store import codec
 from fsstate.store import layout as L
@@ -131,27 +132,35 @@ class ContainerMethods(StateBase):
         :meth:`container`."""
         return self.container(id).config
 
-    def all_containers(self, load_state: bool = False) -> list[Container]:
+    def all_containers(
+        self, load_state: bool = False, *, skipped: list[CorruptDocumentError] | None = None
+    ) -> list[Container]:
         """Every container in the namespace, sorted by ID (§1.2 AllContainers; NEWEST
         AllContainers(loadState), API.md "Methods added"): with empty states, or with
         ``load_state`` each stored state read in the same pass and under the same lock, so
         configs and states are of one instant (as Podman's SQL join). A container whose config
-        or state cannot be read, or has no state document, is skipped with a warning (``fsck``
-        reports it). Errors: :class:`StateClosedError`."""
+        or state cannot be read, or whose directory has no config (or, with ``load_state``, no
+        state) document, is skipped with a warning (``fsck`` reports it); given ``skipped`` (an
+        extension, for listings that name what they could not show), each such skip is
+        appended there as a :class:`CorruptDocumentError` whose ``path`` names the file.
+        Errors: :class:`StateClosedError`."""
 
         def load(cat: Catalog, cid: str) -> Container | None:
-            ctr = self._visible(cat.container(cid))
+            ctr = cat.container(cid)
+            if ctr is None:
+                raise no_document(cat, L.container_doc(cid, "config"), f"container {cid}")
+            ctr = self._visible(ctr)
             if ctr is None or not load_state:
                 return ctr
             state = cat.doc(L.container_doc(cid, "state"), "container-state")
             if state is None:
-                log.warning("all_containers: skipping container %s: no state document", cid)
-                return None
+                state_doc = L.container_doc(cid, "state")
+                raise no_document(cat, state_doc, f"container {cid}", logged=True)
             ctr.state = state
             return ctr
 
         return self._load_all(
-            "all_containers", lambda cat: cat.ids(CONTAINER, self._namespace), load
+            "all_containers", lambda cat: cat.ids(CONTAINER, self._namespace), load, skipped
         )
 
     # -- one container's documents -------------------------------------------------------------

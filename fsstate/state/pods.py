@@ -13,13 +13,14 @@ from typing import Any
 
 from fsstate.errors import (
     ContainerExistsError,
+    CorruptDocumentError,
     EmptyIDError,
     InvalidArgumentError,
     NoSuchPodError,
 )
 from fsstate.model import Container, Pod
 from fsstate.state import schema
-from fsstate.state.base import StateBase, mapping_arg
+from fsstate.state.base import StateBase, mapping_arg, no_document
 from fsstate.state.catalog import POD, Catalog
 from fsstate.store import codec
 from fsstate.store import layout as L
@@ -235,12 +236,16 @@ class PodMethods(StateBase):
         self._run(rewrite)
         pod.config = codec.decode_object(codec.encode(new), "config")
 
-    def all_pods(self) -> list[Pod]:
+    def all_pods(self, *, skipped: list[CorruptDocumentError] | None = None) -> list[Pod]:
         """Every pod in the namespace, sorted by ID, with empty states (§1.2 AllPods). A pod
-        whose config cannot be read is skipped with a warning. Errors:
+        whose config cannot be read, or whose directory has no config, is skipped with a
+        warning; given ``skipped``, as in :meth:`all_containers`. Errors:
         :class:`StateClosedError`."""
-        return self._load_all(
-            "all_pods",
-            lambda cat: cat.ids(POD, self._namespace),
-            lambda cat, pid: self._visible(cat.pod(pid)),
-        )
+
+        def load(cat: Catalog, pid: str) -> Pod | None:
+            pod = cat.pod(pid)
+            if pod is None:
+                raise no_document(cat, L.pod_doc(pid, "config"), f"pod {pid}")
+            return self._visible(pod)
+
+        return self._load_all("all_pods", lambda cat: cat.ids(POD, self._namespace), load, skipped)

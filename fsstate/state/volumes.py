@@ -22,7 +22,7 @@ from fsstate.errors import (
 )
 from fsstate.model import Volume
 from fsstate.state import schema
-from fsstate.state.base import StateBase, mapping_arg
+from fsstate.state.base import StateBase, mapping_arg, no_document
 from fsstate.state.catalog import VOLUME, Catalog
 from fsstate.store import codec
 from fsstate.store import layout as L
@@ -198,7 +198,15 @@ class VolumeMethods(StateBase):
         self._run(rewrite)
         vol.config = codec.decode_object(codec.encode(new), "config")
 
-    def all_volumes(self) -> list[Volume]:
+    def all_volumes(self, *, skipped: list[CorruptDocumentError] | None = None) -> list[Volume]:
         """Every volume with its state, sorted by name (§1.2 AllVolumes). A volume that cannot
-        be read is skipped with a warning. Errors: :class:`StateClosedError`."""
-        return self._load_all("all_volumes", lambda cat: cat.volume_names(), self._load_volume)
+        be read, or whose directory has no config, is skipped with a warning; given
+        ``skipped``, as in :meth:`all_containers`. Errors: :class:`StateClosedError`."""
+
+        def load(cat: Catalog, name: str) -> Volume | None:
+            vol = self._load_volume(cat, name)
+            if vol is None:
+                raise no_document(cat, L.volume_doc(name, "config"), f"volume {name}")
+            return vol
+
+        return self._load_all("all_volumes", lambda cat: cat.volume_names(), load, skipped)
