@@ -87,14 +87,16 @@ def test_import_prints_the_report(run: Run) -> None:
 
 
 def test_ps_all_table(loaded: Run) -> None:
-    code, out, _ = loaded("ps", "-a")
+    code, out, _ = loaded("ps", "-a", "--pod")
     assert code == 0
     header, *rows = out.splitlines()
-    assert re.split(r"\s{2,}", header) == [
+    assert re.split(r"\s{2,}", header.strip()) == [
         "CONTAINER ID",
         "IMAGE",
         "COMMAND",
+        "CREATED",
         "STATUS",
+        "PORTS",
         "NAMES",
         "POD ID",
         "PODNAME",
@@ -102,9 +104,9 @@ def test_ps_all_table(loaded: Run) -> None:
     assert len(rows) == 7
     redis = next(r for r in rows if "redis_apple" in r)
     assert redis.startswith(REDIS[:12] + "  docker.io/library/redis:latest")
-    assert "redis-server" in redis and " Up " in redis
-    assert "Exited (0)" in next(r for r in rows if "silly_aryabhata" in r)
-    assert "Initialized" in next(r for r in rows if "redis_exporter" in r)
+    assert "redis-server" in redis and re.search(r"  Up .+ ago  ", redis)
+    assert re.search(r"  Exited \(0\) .+ ago  ", next(r for r in rows if "silly_aryabhata" in r))
+    assert "  Initialized  " in next(r for r in rows if "redis_exporter" in r)
     web = next(r for r in rows if "sample-web" in r)
     assert "nginx -g daemon o..." in web and web.rstrip().endswith(f"{SAMPLE_POD[:12]}  sample-pod")
 
@@ -118,19 +120,22 @@ def test_ps_without_all_shows_running_only(loaded: Run) -> None:
 
 def test_ps_no_trunc(loaded: Run) -> None:
     _, out, _ = loaded("ps", "--no-trunc")
-    assert "nginx -g daemon off;" in out
+    assert "nginx -g daemon off;" in out and WEB in out
 
 
 def test_ps_json(loaded: Run) -> None:
     code, out, _ = loaded("ps", "-a", "--format", "json")
     assert code == 0
     data = json.loads(out)
-    assert len(data) == 7
+    assert len(data) == 7 and all(len(c) == 24 for c in data)
     web = next(c for c in data if c["Names"] == ["sample-web"])
     assert web["Id"] == WEB and web["State"] == "running" and web["Pod"] == SAMPLE_POD
-    assert web["PodName"] == "sample-pod" and web["Command"] == ["nginx", "-g", "daemon off;"]
+    assert web["PodName"] == "" and web["Command"] == ["nginx", "-g", "daemon off;"]
     hello = next(c for c in data if c["Names"] == ["silly_aryabhata"])
-    assert (hello["State"], hello["Status"], hello["Exited"]) == ("exited", "Exited (0)", True)
+    assert (hello["State"], hello["Exited"]) == ("exited", True)
+    assert re.fullmatch(r"Exited \(0\) .+ ago", hello["Status"])
+    pod = json.loads(loaded("ps", "-a", "--pod", "--format", "json")[1])
+    assert next(c for c in pod if c["Id"] == WEB)["PodName"] == "sample-pod"
 
 
 def test_pod_ls(loaded: Run) -> None:
@@ -265,7 +270,8 @@ def test_exit_codes(loaded: Run, tmp_path: Path) -> None:
     one_line_error(err, str(PODMAN_DB))
     assert loaded("inspect", "nope")[0] == 3
     assert loaded("no-such-command")[0] == 2
-    assert loaded("ps", "--format", "yaml")[0] == 2
+    assert loaded("ps", "--last", "many")[0] == 2
+    assert loaded("ps", "--format", "{{.Nope}}")[0] == 5  # a template that cannot run
 
 
 def test_truncated_db_is_one_line(run: Run, tmp_path: Path) -> None:

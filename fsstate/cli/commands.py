@@ -12,34 +12,8 @@ from fsstate.cli import render
 from fsstate.cli.context import Context
 from fsstate.cli.exits import EXIT_ERROR, EXIT_OK
 from fsstate.cli.parser import FORMAT, PROGRESS, arg, command
-from fsstate.status import ContainerStatus
 
 __all__: list[str] = []  # the commands are reached through fsstate.cli.COMMANDS
-
-
-@command(
-    "ps",
-    help="list containers (only running ones unless --all)",
-    arguments=[
-        arg("-a", "--all", action="store_true", help="show all containers"),
-        arg("--no-trunc", action="store_true", help="do not truncate COMMAND"),
-        FORMAT,
-    ],
-)
-def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
-    state = ctx.state()
-    ctrs = state.all_containers(load_state=True)  # one pass, one lock: configs and states agree
-    if not args.all:
-        ctrs = [c for c in ctrs if render.container_status(c) == ContainerStatus.RUNNING]
-    pod_names: dict[str, str] = {}
-    for ctr in ctrs:
-        if ctr.pod_id and ctr.pod_id not in pod_names:
-            pod_names[ctr.pod_id] = _pod_name(state, ctr.pod_id)
-    if args.format == "json":
-        ctx.json([render.ps_json(c, pod_names) for c in ctrs])
-    else:
-        ctx.table(render.PS_HEADER, [render.ps_row(c, pod_names, not args.no_trunc) for c in ctrs])
-    return EXIT_OK
 
 
 @command("pod ls", help="list pods", arguments=[FORMAT], aliases=["ps", "list"])

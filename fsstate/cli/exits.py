@@ -26,6 +26,7 @@ __all__ = [
     "EXIT_NOT_FOUND",
     "EXIT_NO_PERMISSION",
     "EXIT_OK",
+    "EXIT_PARTIAL",
     "EXIT_USAGE",
     "exit_code",
     "help_table",
@@ -35,6 +36,8 @@ __all__ = [
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_EXISTS, EXIT_INVALID = 0, 1, 2, 3, 4, 5
 #: sysexits.h ``EX_NOPERM``: the user may not open or change a file of the store.
 EXIT_NO_PERMISSION = 77
+#: A listing printed what it could read and named on stderr what it could not (issue 8).
+EXIT_PARTIAL = 6
 EXIT_INTERRUPTED = 130
 
 #: Every exit code and what it means, in order: the one table.
@@ -45,6 +48,7 @@ CODES: tuple[tuple[int, str], ...] = (
     (EXIT_NOT_FOUND, "not found (no store, container, pod, volume, exec session, network)"),
     (EXIT_EXISTS, "exists or in use (name, ID or file taken, dependency, already removed)"),
     (EXIT_INVALID, "invalid or corrupt input (argument, document, database; config mismatch)"),
+    (EXIT_PARTIAL, "partial listing: every readable object shown, each unreadable file named"),
     (EXIT_NO_PERMISSION, "permission denied (this user may not open or change a file)"),
     (EXIT_INTERRUPTED, "interrupted"),
 )

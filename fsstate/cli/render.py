@@ -1,5 +1,6 @@
 """How the command line shows things: Podman's status strings, the JSON fields of Podman's
-``ps`` / ``pod ps`` / ``volume ls``, and padded tables. Pure functions, no I/O."""
+``pod ps`` / ``volume ls``, and padded tables (``ps`` is :mod:`.ps`). Pure functions, no
+I/O."""
 
 from __future__ import annotations
 
@@ -16,14 +17,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "POD_HEADER",
-    "PS_HEADER",
     "VOLUME_HEADER",
     "finding_line",
     "json_text",
     "pod_json",
     "pod_row",
-    "ps_json",
-    "ps_row",
     "table",
     "volume_json",
     "volume_row",
@@ -54,22 +52,6 @@ def state_name(ctr: Container) -> str:
     return container_status(ctr).text
 
 
-def status(ctr: Container) -> str:
-    """Podman's ``ps`` STATUS without the durations: ``Up``, ``Exited (code)``, ``Created`` …"""
-    status = container_status(ctr)
-    if status == ContainerStatus.RUNNING:
-        return "Up"
-    if status in (ContainerStatus.EXITED, ContainerStatus.STOPPED):
-        return f"Exited ({ctr.state.get('exitCode', 0)})"
-    return status.text.capitalize()
-
-
-def command_line(ctr: Container, truncate: bool) -> str:
-    cmd = ctr.config.get("command")
-    text = " ".join(str(c) for c in cmd) if isinstance(cmd, list) else ""
-    return text[:17] + "..." if truncate and len(text) > 17 else text
-
-
 def pod_status(members: Sequence[Container]) -> str:
     """Podman's pod status from its containers' statuses (:func:`fsstate.status.pod_status`)."""
     return pod_status_of(container_status(c) for c in members).value
@@ -78,42 +60,6 @@ def pod_status(members: Sequence[Container]) -> str:
 def infra_id(pod: Pod) -> str:
     infra = pod.state.get("InfraContainerID") or pod.state.get("infraContainerID") or ""
     return infra if isinstance(infra, str) else ""
-
-
-def ps_json(ctr: Container, pod_names: dict[str, str]) -> dict[str, Any]:
-    """A container as Podman's ``ps --format json`` names its fields (a subset)."""
-    return {
-        "Id": ctr.id,
-        "Image": ctr.config.get("rootfsImageName", ""),
-        "ImageID": ctr.config.get("rootfsImageID", ""),
-        "Command": ctr.config.get("command") or [],
-        "CreatedAt": ctr.config.get("createdTime", ""),
-        "State": state_name(ctr),
-        "Status": status(ctr),
-        "ExitCode": ctr.state.get("exitCode", 0),
-        "Exited": bool(ctr.state.get("exited", False)),
-        "Names": [ctr.name],
-        "Pod": ctr.pod_id,
-        "PodName": pod_names.get(ctr.pod_id, ""),
-        "IsInfra": bool(ctr.config.get("pause", False)),
-        "Labels": ctr.config.get("labels") or {},
-    }
-
-
-def ps_row(ctr: Container, pod_names: dict[str, str], truncate: bool) -> tuple[str, ...]:
-    """One row of ``ps``'s table, in the order of :data:`PS_HEADER`."""
-    return (
-        short(ctr.id),
-        str(ctr.config.get("rootfsImageName", "")),
-        command_line(ctr, truncate),
-        status(ctr),
-        ctr.name,
-        short(ctr.pod_id),
-        pod_names.get(ctr.pod_id, ""),
-    )
-
-
-PS_HEADER = ("CONTAINER ID", "IMAGE", "COMMAND", "STATUS", "NAMES", "POD ID", "PODNAME")
 
 
 def pod_json(pod: Pod, members: Sequence[Container]) -> dict[str, Any]:

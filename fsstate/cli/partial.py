@@ -1,0 +1,32 @@
+"""Listings show what they can (issue 8): every object whose files could not be read is named
+on stderr, one line each with its file and why, and the command exits
+:data:`~fsstate.cli.exits.EXIT_PARTIAL` after printing every readable one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fsstate import errors
+from fsstate.cli.context import Context
+from fsstate.cli.exits import EXIT_OK, EXIT_PARTIAL
+
+__all__ = ["finish"]
+
+
+def finish(ctx: Context, skipped: Sequence[errors.StateError]) -> int:
+    """Name each skipped object on stderr (``fsstate: not shown: <path>: <why>``, the path
+    left out when the error has none); :data:`EXIT_PARTIAL` when there was any, else
+    :data:`EXIT_OK`."""
+    seen: set[str] = set()
+    for exc in skipped:
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        path = getattr(exc, "path", None)
+        line = (
+            f"fsstate: not shown: {path}: {why}"
+            if path and path not in why
+            else (f"fsstate: not shown: {why}")
+        )
+        if line not in seen:
+            seen.add(line)
+            print(line, file=ctx.err)
+    return EXIT_PARTIAL if skipped else EXIT_OK

@@ -1,0 +1,423 @@
+"""``fsstate ps``: Podman 4.3's ``podman ps`` over the store (``cmd/podman/containers/ps.go``,
+``pkg/domain/infra/abi/ps.go`` ``GetContainerLists``, ``pkg/ps/ps.go`` ``ListContainerBatch``).
+
+Each container becomes Podman's ``entities.ListContainer`` (:func:`ps_doc`, the 24 keys of
+``ps --format json``) and its ``psReporter`` (:func:`ps_data`, the fields of ``--format``
+templates). Rows come in creation order (``--sort created``, Podman's default). What the
+state does not hold is printed as Podman prints it when it has nothing: ``Size`` null,
+``Namespaces`` ``{}`` (Podman fills them only with ``--size`` / ``--ns``, not supported here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fsstate import Container, FileState, errors
+from fsstate.cli import filters as F
+from fsstate.cli import partial, render, report
+from fsstate.cli.context import Context
+from fsstate.cli.humantime import go_time, human_duration, unix
+from fsstate.cli.parser import arg, command
+from fsstate.status import ContainerStatus
+
+__all__ = ["PS_FILTERS", "PsItem", "ps_data", "ps_doc", "ps_status"]
+
+#: The ``--filter`` keys ``ps`` takes (Podman's, less those on data the state lacks:
+#: ``health``, ``until``, ``restart-policy``, ``label!``).
+PS_FILTERS = (
+    "id",
+    "name",
+    "label",
+    "status",
+    "pod",
+    "exited",
+    "network",
+    "volume",
+    "ancestor",
+    "before",
+    "since",
+)
+
+#: ``report.Headers`` overrides of ps.go.
+PS_HEADERS = {
+    "CreatedHuman": "CREATED",
+    "ID": "CONTAINER ID",
+    "Networks": "NETWORKS",
+    "Pod": "POD ID",
+    "PodName": "PODNAME",
+    "RunningFor": "CREATED",
+}
+
+_SORT_KEYS = ("command", "created", "id", "image", "names", "runningfor", "status")
+
+
+@dataclass
+class PsItem:
+    """A container and what its row needs beyond its documents."""
+
+    ctr: Container
+    networks: list[str]
+    ports: list[Any] | None
+    pod_name: str
+
+
+def _status(ctr: Container) -> ContainerStatus:
+    return ContainerStatus.of(ctr.state.get("state", ContainerStatus.UNKNOWN))
+
+
+def ps_status(ctr: Container, now: float) -> str:
+    """psReporter ``Status()`` of Podman 4.3: ``Up 2 hours ago``, ``Exited (3) 47 seconds
+    ago``, ``Created``, ``Paused``, … (``strings.Title`` of the state; durations through
+    :func:`~fsstate.cli.humantime.human_duration` from the start/finish second)."""
+    status = _status(ctr)
+    if status == ContainerStatus.RUNNING:
+        return f"Up {human_duration(now - unix(ctr.state.get('startedTime')))} ago"
+    if status in (ContainerStatus.EXITED, ContainerStatus.STOPPED):
+        ago = human_duration(now - unix(ctr.state.get("finishedTime")))
+        return f"Exited ({_int(ctr.state.get('exitCode'))}) {ago} ago"
+    return status.text.title()
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _auto_remove(ctr: Container) -> bool:
+    """libpod ``Container.AutoRemove()``: the spec annotation ``io.podman.annotations.autoremove``
+    is ``TRUE``."""
+    spec = ctr.config.get("spec")
+    notes = spec.get("annotations") if isinstance(spec, dict) else None
+    return isinstance(notes, dict) and notes.get("io.podman.annotations.autoremove") == "TRUE"
+
+
+def _command(ctr: Container) -> list[str] | None:
+    cmd = ctr.config.get("command")
+    return [str(c) for c in cmd] if isinstance(cmd, list) and cmd else None
+
+
+def _labels(ctr: Container) -> dict[str, Any] | None:
+    labels = ctr.config.get("labels")
+    return labels if isinstance(labels, dict) and labels else None
+
+
+def _created_at(ctr: Container) -> float:
+    """The creation instant in Unix seconds, with its fraction (4.3's ``jsonOut`` measures
+    ``CreatedAt`` from the full time)."""
+    return go_time(ctr.config.get("createdTime")).timestamp()
+
+
+def _created(ctr: Container) -> int:
+    return unix(ctr.config.get("createdTime"))
+
+
+def ps_doc(item: PsItem, now: float) -> dict[str, Any]:
+    """The container as ``podman ps --format json`` prints it (Podman 4.3 ``ListContainer``,
+    its 24 keys in Podman's order; ``CreatedAt`` and ``Status`` human, as 4.3's ``jsonOut``
+    sets them). ``now``: Unix seconds."""
+    ctr, state = item.ctr, item.ctr.state
+    created = _created(ctr)
+    mounts = ctr.config.get("userVolumes")
+    return {
+        "AutoRemove": _auto_remove(ctr),
+        "Command": _command(ctr),
+        "CreatedAt": f"{human_duration(now - _created_at(ctr))} ago",
+        "Exited": bool(state.get("exited", False)),
+        "ExitedAt": unix(state.get("finishedTime")),
+        "ExitCode": _int(state.get("exitCode")),
+        "Id": ctr.id,
+        "Image": str(ctr.config.get("rootfsImageName", "")),
+        "ImageID": str(ctr.config.get("rootfsImageID", "")),
+        "IsInfra": bool(ctr.config.get("pause", False)),
+        "Labels": _labels(ctr),
+        "Mounts": [str(m) for m in mounts] if isinstance(mounts, list) else [],
+        "Names": [ctr.name],
+        "Namespaces": {},
+        "Networks": item.networks,
+        "Pid": _int(state.get("pid")),
+        "Pod": ctr.pod_id,
+        "PodName": item.pod_name,
+        "Ports": item.ports,
+        "Size": None,
+        "StartedAt": unix(state.get("startedTime")),
+        "State": render.state_name(ctr),
+        "Status": ps_status(ctr, now),
+        "Created": created,
+    }
+
+
+def ports_text(ports: Sequence[Any] | None) -> str:
+    """ps.go ``portsToString``: ``0.0.0.0:8080->80/tcp, 0.0.0.0:7000-7002->7000-7002/tcp``."""
+    shown = []
+    for port in ports or []:
+        if not isinstance(port, dict):
+            continue
+        host_ip = port.get("host_ip") or "0.0.0.0"
+        host, ctr, count = (_int(port.get(k)) for k in ("host_port", "container_port", "range"))
+        for proto in str(port.get("protocol", "")).split(","):
+            if count > 1:
+                shown.append(
+                    f"{host_ip}:{host}-{host + count - 1}->{ctr}-{ctr + count - 1}/{proto}"
+                )
+            else:
+                shown.append(f"{host_ip}:{host}->{ctr}/{proto}")
+    return ", ".join(shown)
+
+
+def ps_data(doc: Mapping[str, Any], *, no_trunc: bool) -> dict[str, Any]:
+    """The template fields of one row: ``ListContainer``'s, with psReporter's methods
+    (Podman 4.3 ps.go) in their place: ``ID``/``Pod`` short unless ``no_trunc``, ``Command``
+    joined and cut at 17 characters, ``Names``/``Networks``/``Mounts`` joined, ``Labels``
+    ``k=v,…`` sorted, ``Label "k"``, ``Ports`` as text, ``CreatedAt`` Go's ``Time.String()``
+    of the creation second, ``CreatedHuman``/``RunningFor`` "… ago", ``State`` and ``Status``
+    the human status."""
+    command = " ".join(doc["Command"] or [])
+    if not no_trunc and len(command) > 17:
+        command = command[:17] + "..."
+    labels = doc["Labels"] or {}
+    created = time.localtime(doc["Created"])
+    return {
+        **{k: v for k, v in doc.items() if k != "Id"},
+        "ID": doc["Id"] if no_trunc else doc["Id"][:12],
+        "Pod": doc["Pod"] if no_trunc else doc["Pod"][:12],
+        "Command": command,
+        "Names": doc["Names"][0],
+        "Networks": ",".join(doc["Networks"]),
+        "Mounts": ",".join(doc["Mounts"]),
+        "Labels": ",".join(sorted(f"{k}={v}" for k, v in labels.items())),
+        "Label": lambda name: str(labels.get(name, "")),
+        "Ports": ports_text(doc["Ports"]),
+        "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S %z %Z", created),
+        "CreatedHuman": doc["CreatedAt"],
+        "RunningFor": doc["CreatedAt"],
+        "State": doc["Status"],
+        "Size": "",
+    }
+
+
+def _default_format(pod: bool) -> str:
+    row = ["{{.ID}}", "{{.Image}}", "{{.Command}}", "{{.CreatedHuman}}", "{{.Status}}"]
+    row += ["{{.Ports}}", "{{.Names}}"]
+    if pod:
+        row += ["{{.Pod}}", "{{.PodName}}"]
+    return "table " + "\t".join(row)
+
+
+# -- the command -----------------------------------------------------------------------------
+
+
+@command(
+    "ps",
+    help="list containers (only running ones unless --all), as podman ps",
+    arguments=[
+        arg("-a", "--all", action="store_true", help="show all containers"),
+        arg(
+            "-f",
+            "--filter",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help=f"only containers that match ({', '.join(PS_FILTERS)}); repeatable",
+        ),
+        arg(
+            "--format",
+            metavar="FORMAT",
+            help="json, a Go template, or 'table' and a Go template (docs/cli.md)",
+        ),
+        arg("-n", "--last", type=int, default=-1, metavar="N", help="the N newest (all states)"),
+        arg("-l", "--latest", action="store_true", help="the newest container (all states)"),
+        arg("--no-trunc", action="store_true", help="full IDs and commands"),
+        arg("--noheading", action="store_true", help="no header row"),
+        arg("-p", "--pod", action="store_true", help="show the pod ID and name"),
+        arg("-q", "--quiet", action="store_true", help="print the IDs only"),
+        arg(
+            "--sort",
+            choices=_SORT_KEYS,
+            default="created",
+            help="order of the rows (default: created, oldest first)",
+        ),
+    ],
+)
+def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
+    wanted = F.parse(args.filter, PS_FILTERS, "containers")
+    state = ctx.state()
+    skipped: list[errors.CorruptDocumentError] = []
+    # one pass, one lock: configs and states agree
+    ctrs = state.all_containers(load_state=True, skipped=skipped)
+    pod_names = {p.id: p.name for p in state.all_pods()}
+    now = time.time()
+    everything = args.all or args.last > 0 or args.latest or "status" in wanted
+    by_id = {c.id: c for c in ctrs}
+    items = []
+    for ctr in ctrs:
+        if not everything and _status(ctr) != ContainerStatus.RUNNING:
+            continue
+        if wanted and not _matches(ctr, wanted, state, by_id, pod_names, skipped):
+            continue
+        items.append(
+            PsItem(
+                ctr,
+                _networks(state, ctr, skipped),
+                _ports(ctr, by_id),
+                pod_names.get(ctr.pod_id, "") if args.pod else "",
+            )
+        )
+    last = 1 if args.latest else args.last
+    if last > 0:  # the newest N, then sorted like any listing (abi/ps.go, ps.go)
+        items = sorted(items, key=lambda i: _created_key(i.ctr), reverse=True)[:last]
+    docs = _sorted([ps_doc(i, now) for i in items], [i.ctr for i in items], args.sort)
+    if args.quiet:
+        for doc in docs:
+            ctx.print(doc["Id"] if args.no_trunc else doc["Id"][:12])
+    else:
+        report.emit(
+            ctx,
+            args.format,
+            default=_default_format(args.pod),
+            docs=docs,
+            data=[ps_data(d, no_trunc=args.no_trunc) for d in docs],
+            headers=PS_HEADERS,
+            noheading=args.noheading,
+        )
+    return partial.finish(ctx, skipped)
+
+
+def _created_key(ctr: Container) -> tuple[Any, str]:
+    return (go_time(ctr.config.get("createdTime")), ctr.id)
+
+
+def _sorted(docs: list[dict[str, Any]], ctrs: list[Container], key: str) -> list[dict[str, Any]]:
+    """ps.go ``sortPsOutput``: created/runningfor by creation (oldest first), the others by
+    their text."""
+    pairs = list(zip(docs, ctrs, strict=True))
+    if key in ("created", "runningfor"):
+        pairs.sort(key=lambda p: _created_key(p[1]))
+    else:
+        pairs.sort(key=lambda p: (_sort_text(p[0], key), p[1].id))
+    return [d for d, _ in pairs]
+
+
+def _sort_text(doc: Mapping[str, Any], key: str) -> str:
+    if key == "command":
+        return " ".join(doc["Command"] or [])
+    if key == "names":
+        return str(doc["Names"][0])
+    return str(doc[{"id": "Id", "image": "Image"}.get(key, "State")])
+
+
+def _networks(
+    state: FileState, ctr: Container, skipped: list[errors.CorruptDocumentError]
+) -> list[str]:
+    """The networks ``ctr`` joined, sorted; none for a container without its own list (one in
+    another's network namespace, ``host``, ``none``), as Podman's ps shows."""
+    try:
+        return state.get_networks(ctr)
+    except errors.NotFoundError:
+        return []
+    except errors.CorruptDocumentError as exc:
+        skipped.append(exc)
+        return []
+
+
+def _ports(ctr: Container, by_id: Mapping[str, Container]) -> list[Any] | None:
+    """libpod ``Container.PortMappings()``: those of the container whose network namespace
+    ``ctr`` joined (``netNsCtr``, followed), else its own ``newPortMappings``; null when
+    none."""
+    seen = {ctr.id}
+    owner = ctr
+    while isinstance(nsctr := owner.config.get("netNsCtr"), str) and nsctr in by_id:
+        if nsctr in seen:
+            break
+        seen.add(nsctr)
+        owner = by_id[nsctr]
+    ports = owner.config.get("newPortMappings")
+    return ports if isinstance(ports, list) and ports else None
+
+
+def _matches(
+    ctr: Container,
+    wanted: F.Filters,
+    state: FileState,
+    by_id: Mapping[str, Container],
+    pod_names: Mapping[str, str],
+    skipped: list[errors.CorruptDocumentError],
+) -> bool:
+    """Whether ``ctr`` passes every filter (filters/containers.go, Podman 4.3)."""
+    for key, values in wanted.items():
+        if key == "id":
+            ok = F.regex_any(ctr.id, values)
+        elif key == "name":
+            ok = F.regex_any(ctr.name, values)
+        elif key == "label":
+            ok = F.labels_match(ctr.config.get("labels"), values)
+        elif key == "status":
+            ok = _status_matches(ctr, values)
+        elif key == "pod":
+            ok = bool(ctr.pod_id) and any(
+                ctr.pod_id.startswith(v) or F.regex_any(pod_names.get(ctr.pod_id, ""), [v])
+                for v in values
+            )
+        elif key == "exited":
+            ok = _status(ctr) in (ContainerStatus.EXITED, ContainerStatus.STOPPED) and any(
+                v.isdigit() and int(v) == _int(ctr.state.get("exitCode")) for v in values
+            )
+        elif key == "network":
+            nets = _networks(state, ctr, skipped)
+            ok = any(v in nets for v in values)
+        elif key == "volume":
+            ok = _volume_matches(ctr, values)
+        elif key == "ancestor":
+            image = str(ctr.config.get("rootfsImageName", ""))
+            image_id = str(ctr.config.get("rootfsImageID", ""))
+            ok = any(image_id.startswith(v) for v in values) or F.regex_any(image, values)
+        else:  # before / since: relative to the named containers' creation
+            ok = _time_matches(ctr, key, values, by_id)
+        if not ok:
+            return False
+    return True
+
+
+_STATUS_NAMES = ("created", "running", "paused", "stopped", "exited", "unknown", "initialized")
+
+
+def _status_matches(ctr: Container, values: Sequence[str]) -> bool:
+    for v in values:
+        if v not in _STATUS_NAMES:
+            raise errors.InvalidArgumentError(
+                f"{v!r} is not a valid status: one of {', '.join(_STATUS_NAMES)}"
+            )
+    return render.state_name(ctr) in values
+
+
+def _volume_matches(ctr: Container, values: Sequence[str]) -> bool:
+    """A named volume's name or destination, or a user volume's destination (``name`` or
+    ``name:/dest``)."""
+    vols = ctr.config.get("namedVolumes")
+    pairs = [
+        (str(v.get("volumeName", "")), str(v.get("dest", "")))
+        for v in (vols if isinstance(vols, list) else [])
+        if isinstance(v, dict)
+    ]
+    for value in values:
+        name, _, dest = value.partition(":")
+        for vname, vdest in pairs:
+            if (vname == name or vdest == name) and (not dest or dest == vdest):
+                return True
+    return False
+
+
+def _time_matches(
+    ctr: Container, key: str, values: Sequence[str], by_id: Mapping[str, Container]
+) -> bool:
+    mine = go_time(ctr.config.get("createdTime"))
+    for value in values:
+        other = next((c for c in by_id.values() if c.name == value or c.id.startswith(value)), None)
+        if other is None:
+            raise errors.NoSuchContainerError(f"no container with name or ID {value}")
+        theirs = go_time(other.config.get("createdTime"))
+        if (mine < theirs) if key == "before" else (mine > theirs):
+            return True
+    return False

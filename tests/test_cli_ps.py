@@ -1,0 +1,303 @@
+"""``fsstate ps`` against a real Podman 4.3 state and Podman's own ``ps -a --format json`` of it
+(``tests/data/podman43/``, see its README), and its options: filters, templates, sorting,
+``-q``/``--noheading``/``--last``/``--latest``/``--no-trunc``/``--pod``; and partial listings
+over really damaged files (issue 8 point 3)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fsstate import FileState, cli, errors, snapshot
+from fsstate.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from fsstate.cli.humantime import human_duration
+from fsstate.store import layout as L
+
+DATA = Path(__file__).parent / "data" / "podman43"
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+def podman_rows(name: str = "varied_ps_a.json") -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = json.loads((DATA / name).read_text(encoding="utf-8"))
+    return rows
+
+
+def relative(value: object) -> object:
+    """A relative time ("47 seconds ago", "Up About an hour ago") with its duration masked:
+    Podman's were measured when it ran, ours now."""
+    if not isinstance(value, str):
+        return value
+    return re.sub(r"(Less than a second|About an? \w+|\d+ \w+) ago", "<T> ago", value)
+
+
+@pytest.fixture(scope="module")
+def podman43_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store imported from Podman 4.3's varied bolt_state.db (read-only for the tests)."""
+    base = tmp_path_factory.mktemp("podman43")
+    bolt = base / "bolt_state.db"
+    bolt.write_bytes(gzip.decompress((DATA / "varied_bolt_state.db.gz").read_bytes()))
+    assert cli.main(["--root", str(base / "root"), "--tmp", str(base / "tmp"), "init"]) == 0
+    code = cli.main(
+        ["--root", str(base / "root"), "--tmp", str(base / "tmp"), "import-podman", str(bolt)]
+    )
+    assert code == 0
+    return base / "root"
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], podman43_store: Path, tmp_path: Path) -> Run:
+    """``run(*args, root=…)`` → (exit code, stdout, stderr) of ``fsstate --root ROOT --tmp
+    ROOT/../tmp args`` (the tmp dir beside the store: it holds the "refreshed" marker)."""
+
+    def _run(*args: str, root: Path = podman43_store) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = cli.main(["--root", str(root), "--tmp", str(root.parent / "tmp"), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run
+
+
+def names(out: str) -> list[str]:
+    return [row["Names"][0] for row in json.loads(out)]
+
+
+# -- the shape: Podman's own output of the same state ----------------------------------------
+
+
+def test_ps_json_equals_podmans_for_every_key_of_every_container(run: Run) -> None:
+    """Every row, every key, in Podman's order of rows and keys; relative times masked."""
+    code, out, err = run("ps", "-a", "--format", "json")
+    assert (code, err) == (EXIT_OK, "")
+    ours, theirs = json.loads(out), podman_rows()
+    assert len(ours) == len(theirs) == 37
+    assert [r["Id"] for r in ours] == [r["Id"] for r in theirs]  # creation order
+    for mine, podman in zip(ours, theirs, strict=True):
+        assert list(mine) == list(podman), mine["Names"]  # the 24 keys, in Podman's order
+        assert {k: relative(v) for k, v in mine.items()} == {
+            k: relative(v) for k, v in podman.items()
+        }, mine["Names"]
+
+
+def test_labels_are_null_when_empty_and_times_are_instants(run: Run) -> None:
+    ours = {r["Names"][0]: r for r in json.loads(run("ps", "-a", "--format", "json")[1])}
+    assert ours["c-plain"]["Labels"] is None and ours["c-env"]["Labels"] == {
+        "a": "b",
+        "owner": "me",
+    }
+    assert ours["r-exited"]["ExitedAt"] == 1796401526 and ours["c-plain"]["ExitedAt"] == (
+        -62135596800  # Go's zero time: never exited
+    )
+    assert ours["r-exited"]["Status"].startswith("Exited (3) ")
+    assert ours["r-running"]["Status"].startswith("Up ") and ours["r-paused"]["Status"] == "Paused"
+
+
+def test_without_all_only_running_containers(run: Run) -> None:
+    running = [r["Names"][0] for r in podman_rows() if r["State"] == "running"]
+    assert names(run("ps", "--format", "json")[1]) == running
+    assert len(running) == 3  # r-paused is paused
+
+
+def test_default_table_has_podmans_columns(run: Run) -> None:
+    code, out, _ = run("ps", "-a")
+    header, *rows = out.splitlines()
+    assert code == EXIT_OK and len(rows) == 37
+    assert re.split(r"\s{2,}", header.strip()) == [
+        "CONTAINER ID",
+        "IMAGE",
+        "COMMAND",
+        "CREATED",
+        "STATUS",
+        "PORTS",
+        "NAMES",
+    ]
+    ports = next(r for r in rows if r.endswith("c-ports"))
+    assert ports.startswith("598526def7f8  localhost/busybox:latest")
+    assert "0.0.0.0:7000-7002->7000-7002/tcp, 0.0.0.0:8081->80/tcp, 127.0.0.1:9090->90/udp" in ports
+    exited = next(r for r in rows if r.endswith("r-exited"))
+    assert "sh -c echo hi; ex..." in exited and re.search(r"Exited \(3\) .+ ago", exited)
+    # columns start where the header's do (Go tabwriter, min width 12, padding 2)
+    assert exited.index("localhost/") == header.index("IMAGE") == 14
+
+
+def test_pod_columns_and_no_trunc(run: Run) -> None:
+    code, out, _ = run("ps", "-a", "--pod", "--no-trunc")
+    assert code == EXIT_OK
+    header, *rows = out.splitlines()
+    assert header.split()[-3:] == ["POD", "ID", "PODNAME"]
+    p1a = next(r for r in rows if " p1-a " in r)
+    pod1 = next(r["Pod"] for r in podman_rows() if r["Names"] == ["p1-a"])
+    assert p1a.split()[-2:] == [pod1, "pod1"]
+    exited = next(r for r in rows if "r-exited" in r)
+    assert "sh -c echo hi; exit 3" in exited and exited.startswith("094832a788fd909e6d85")
+    data = json.loads(run("ps", "-a", "--pod", "--format", "json")[1])
+    assert {r["PodName"] for r in data} == {"", "pod1", "pod2", "pod3"}
+
+
+def test_quiet_noheading_last_latest(run: Run) -> None:
+    order = [r["Id"] for r in podman_rows()]
+    assert run("ps", "-a", "-q")[1].split() == [i[:12] for i in order]
+    assert run("ps", "-aq", "--no-trunc")[1].split() == order
+    out = run("ps", "-a", "--noheading")[1]
+    assert len(out.splitlines()) == 37 and "CONTAINER ID" not in out
+    assert names(run("ps", "-n", "2", "--format", "json")[1]) == ["r-stopped", "r-paused"]
+    assert names(run("ps", "--last", "1", "--format", "json")[1]) == ["r-paused"]
+    assert names(run("ps", "--latest", "--format", "json")[1]) == ["r-paused"]
+
+
+def test_sort(run: Run) -> None:
+    by_name = names(run("ps", "-a", "--sort", "names", "--format", "json")[1])
+    assert by_name == sorted(by_name) and len(by_name) == 37
+    by_id = [r["Id"] for r in json.loads(run("ps", "-a", "--sort", "id", "--format", "json")[1])]
+    assert by_id == sorted(by_id)
+    code, _, err = run("ps", "--sort", "size")
+    assert code == EXIT_USAGE and "invalid choice" in err
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (["status=exited"], ["p1-b", "r-exited", "r-stopped"]),
+        (["status=paused", "status=exited"], ["p1-b", "r-exited", "r-stopped", "r-paused"]),
+        (["exited=137"], ["r-stopped"]),
+        (["name=^c-net"], ["c-netns", "c-net1", "c-net12", "c-net3", "c-net6"]),
+        (["name=^c-net1"], ["c-net1", "c-net12"]),
+        (["label=owner"], ["c-env"]),
+        (["label=a=b", "label=owner=me"], ["c-env"]),
+        (["label=a=c"], []),
+        (["pod=pod3"], ["p3-a", "p3-b"]),
+        (["network=net2"], ["c-net1", "c-net12"]),
+        (["network=net1", "name=p3"], ["p3-a"]),
+        (["volume=vol-labeled"], ["c-vols", "c-volfrom"]),
+        (["volume=/data", "name=p1"], ["p1-b"]),
+        (["ancestor=localhost/empty"], ["c-log", "c-empty"]),
+        (["id=^094832a7"], ["r-exited"]),
+        (["since=r-exited"], ["r-stopped", "r-paused"]),
+        (["before=c-env", "name=c-"], ["c-plain"]),
+    ],
+)
+def test_filters(run: Run, filters: list[str], expected: list[str]) -> None:
+    args = [a for f in filters for a in ("--filter", f)]
+    code, out, err = run("ps", "-a", *args, "--format", "json")
+    assert (code, err) == (EXIT_OK, "")
+    assert names(out) == expected
+
+
+def test_a_status_filter_shows_every_state_without_all(run: Run) -> None:
+    assert names(run("ps", "-f", "status=exited", "--format", "json")[1]) == [
+        "p1-b",
+        "r-exited",
+        "r-stopped",
+    ]
+    # any other filter keeps "running only" (abi/ps.go)
+    assert names(run("ps", "-f", "name=r-", "--format", "json")[1]) == ["r-running"]
+
+
+def test_bad_filters_are_one_line_errors(run: Run) -> None:
+    for spec, needle in [
+        ("colour=red", "invalid filter 'colour'"),
+        ("status", "expected KEY=VALUE"),
+        ("status=sleepy", "'sleepy' is not a valid status"),
+    ]:
+        code, out, err = run("ps", "-a", "--filter", spec)
+        assert code == EXIT_INVALID and out == "", spec
+        assert err.startswith("fsstate: ") and needle in err and err.count("\n") == 1
+
+
+# -- Go templates ----------------------------------------------------------------------------
+
+
+def test_go_templates(run: Run) -> None:
+    code, out, _ = run("ps", "-a", "-f", "name=c-env", "--format", "{{.Names}} {{.State}}")
+    assert (code, out) == (EXIT_OK, "c-env Created\n")
+    out = run("ps", "-af", "name=c-env", "--format", '{{json .Labels}}|{{.Label "owner"}}')[1]
+    assert out == '"a=b,owner=me"|me\n'  # psReporter.Labels() is text, json quotes it
+    out = run("ps", "-af", "name=^r-exited", "--format", "{{.ID}} {{.ExitCode}} {{.Exited}}")[1]
+    assert out == "094832a788fd 3 true\n"
+    code, out, _ = run("ps", "-af", "name=c-ports", "--format", "table {{.Names}}\\t{{.Ports}}")
+    assert out.splitlines() == [
+        "NAMES       PORTS",
+        "c-ports     0.0.0.0:7000-7002->7000-7002/tcp, 0.0.0.0:8081->80/tcp, "
+        "127.0.0.1:9090->90/udp",
+    ]
+    out = run("ps", "-f", "pod=pod1", "--format", "{{.Names}}:{{if .IsInfra}}infra{{end}}")[1]
+    assert out.split() == ["278397380ce5-infra:infra", "p1-a:"]
+    code, out, err = run("ps", "-a", "--format", "{{.Nope}}")
+    assert code == EXIT_INVALID and out == "" and "can't evaluate field Nope" in err
+
+
+def test_human_duration_is_go_units() -> None:
+    """docker/go-units HumanDuration at the edges of each wording."""
+    cases = {
+        0.5: "Less than a second",
+        1: "1 second",
+        59: "59 seconds",
+        60: "About a minute",
+        119: "About a minute",
+        120: "2 minutes",
+        3599: "59 minutes",
+        3600: "About an hour",
+        5399: "About an hour",
+        5400: "2 hours",
+        47 * 3600: "47 hours",
+        48 * 3600: "2 days",
+        13 * 86400: "13 days",
+        14 * 86400: "2 weeks",
+        60 * 86400: "2 months",
+        730 * 86400: "2 years",
+    }
+    assert {s: human_duration(s) for s in cases} == cases
+
+
+# -- partial listings (issue 8 point 3) ------------------------------------------------------
+
+
+def damaged_copy(store: Path, dest: Path) -> tuple[Path, dict[str, str]]:
+    """A copy of ``store`` with a truncated state.json, a garbled config.json and a deleted
+    pod config; returns the copy and the damaged paths by what was done."""
+    root = dest / "root"
+    snapshot(store, root)  # checkpointed: the journal holds nothing to replay over the damage
+    shutil.copytree(store.parent / "tmp", dest / "tmp")
+    rows = {r["Names"][0]: str(r["Id"]) for r in podman_rows()}
+    top = root / "fsstate"
+    state = top / L.container_doc(rows["r-exited"], "state")
+    state.write_bytes(state.read_bytes()[:40])
+    config = top / L.container_doc(rows["c-env"], "config")
+    config.write_bytes(b"\x00garbled" + config.read_bytes()[8:])
+    pod_rows = podman_rows("varied_pod_ps.json")
+    pod3 = next(str(p["Id"]) for p in pod_rows if p["Name"] == "pod3")
+    pod_config = top / L.pod_doc(pod3, "config")
+    pod_config.unlink()
+    return root, {"state": str(state), "config": str(config), "pod": str(pod_config)}
+
+
+def test_ps_shows_what_it_can_and_names_each_damaged_file(
+    run: Run, podman43_store: Path, tmp_path: Path
+) -> None:
+    root, damaged = damaged_copy(podman43_store, tmp_path)
+    code, out, err = run("ps", "-a", "--format", "json", root=root)
+    assert code == EXIT_PARTIAL
+    shown = names(out)
+    assert len(shown) == 35 and "r-exited" not in shown and "c-env" not in shown
+    lines = err.splitlines()
+    assert len(lines) == 2
+    assert any(damaged["state"] in line for line in lines)
+    assert any(damaged["config"] in line for line in lines)
+    assert all(line.startswith("fsstate: not shown: ") for line in lines)
+    # the table and -q show the same and say the same
+    code, out, err2 = run("ps", "-aq", root=root)
+    assert code == EXIT_PARTIAL and len(out.split()) == 35 and err2 == err
+    # one damaged object, asked for by itself, is still an error
+    with FileState(root, tmp_path / "tmp") as state:
+        ctr = next(c for c in state.all_containers() if c.name == "r-exited")
+        with pytest.raises(errors.CorruptDocumentError) as caught:
+            state.update_container(ctr)
+        assert caught.value.path == damaged["state"]
