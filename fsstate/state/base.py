@@ -37,7 +37,7 @@ from fsstate.errors import (
     StateClosedError,
     VolumeExistsError,
 )
-from fsstate.model import Container, Pod
+from fsstate.model import Container, Pod, Volume
 from fsstate.state.catalog import CONTAINER, VOLUME, Catalog, exists_error, names_valid
 from fsstate.state.pinning import settle, write_semantics
 from fsstate.state.semantics import BOLT, by_name
@@ -172,6 +172,28 @@ class StateBase:
     def _run(self, fn: Callable[[Catalog], T]) -> T:
         with self._catalog() as cat:
             return fn(cat)
+
+    def _read(self, fn: Callable[[Catalog], T], *passed: Container | Pod | Volume) -> T:
+        """``fn`` (a read: it records no change) lock-free when the storage allows it
+        (:meth:`FileStorage.attempt <fsstate.store.storage.FileStorage.attempt>`), else as
+        :meth:`_run`. Its answer, or the error it raised, stands when the generation did not
+        move meanwhile; else it runs again under the lock, with the ``valid`` flag of each
+        ``passed`` object put back as it was (the only thing a read may change)."""
+        attempt = self._storage.attempt() if self._settled else None
+        if attempt is not None:
+            valid = [obj.valid for obj in passed]
+            with attempt:
+                try:
+                    result = fn(Catalog(Txn(attempt), self._rules))
+                except Exception:
+                    if attempt.holds():
+                        raise
+                else:
+                    if attempt.holds():
+                        return result
+            for obj, was in zip(passed, valid, strict=True):
+                obj.valid = was
+        return self._run(fn)
 
     def close(self) -> None:
         """Mark the state closed; every later call but ``close`` and ``set_namespace`` raises
@@ -353,7 +375,7 @@ class StateBase:
             return out
 
         with codec.many_documents():
-            found = self._run(load_all)
+            found = self._read(load_all)
         if skipped is not None:
             skipped.extend(bad)
         return found

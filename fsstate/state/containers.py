@@ -47,7 +47,7 @@ class ContainerMethods(StateBase):
                 raise NoSuchContainerError(f"no container or pod with ID {id}", id=id)
             return obj.name
 
-        return self._run(get_name)
+        return self._read(get_name)
 
     def get_container_name(self, id: str) -> str:
         """Name of the container with full ID ``id`` (NEWEST GetContainerName, sq:475). Errors,
@@ -62,7 +62,7 @@ class ContainerMethods(StateBase):
                 raise NoSuchContainerError(f"no container with ID {id}", id=id)
             return ctr.name
 
-        return self._run(get_name)
+        return self._read(get_name)
 
     def container(self, id: str) -> Container:
         """The container with full ID ``id``, with an empty state (§1.2 Container). Errors, in
@@ -70,7 +70,7 @@ class ContainerMethods(StateBase):
         :class:`NoSuchContainerError`, :class:`NamespaceMismatchError`,
         :class:`CorruptDocumentError`."""
         self._arg(id, "container ID")
-        return self._run(lambda cat: self._get_container(cat, id))
+        return self._read(lambda cat: self._get_container(cat, id))
 
     def _get_container(self, cat: Catalog, cid: str) -> Container:
         ctr = cat.container(cid)
@@ -100,7 +100,7 @@ class ContainerMethods(StateBase):
                 )
             return cid
 
-        return self._run(lookup)
+        return self._read(lookup)
 
     def lookup_container(self, id_or_name: str) -> Container:
         """The container named by full ID, name or unique prefix (§1.2 LookupContainer).
@@ -109,7 +109,7 @@ class ContainerMethods(StateBase):
         :class:`NoSuchContainerError`, :class:`NamespaceMismatchError` (full ID or name of a
         container in another namespace)."""
         self._arg(id_or_name, "container name or ID")
-        return self._run(
+        return self._read(
             lambda cat: self._get_container(cat, self._resolve(cat, CONTAINER, id_or_name))
         )
 
@@ -125,7 +125,7 @@ class ContainerMethods(StateBase):
                 not self._namespace or cat.in_namespace(CONTAINER, id, self._namespace)
             )
 
-        return self._run(has)
+        return self._read(has)
 
     def get_container_config(self, id: str) -> dict[str, Any]:
         """The stored ContainerConfig of full ID ``id`` (§1.2 GetContainerConfig). Errors as
@@ -176,7 +176,7 @@ class ContainerMethods(StateBase):
             self._require_container(cat, ctr)
             return self._state_doc(cat, L.container_doc(ctr.id, "state"), "container", ctr.id)
 
-        ctr.state = self._run(update)
+        ctr.state = self._read(update, ctr)
 
     def save_container(self, ctr: Container) -> None:
         """Store ``ctr.state`` (§1.2 SaveContainer). Errors, in order:
@@ -202,7 +202,7 @@ class ContainerMethods(StateBase):
             self._require_container(cat, ctr)
             return cat.dependents(ctr.id)
 
-        return self._run(in_use)
+        return self._read(in_use, ctr)
 
     def rewrite_container_config(self, ctr: Container, config: Mapping[str, Any]) -> None:
         """Replace the stored ContainerConfig and set ``ctr.config`` (§1.2

@@ -55,7 +55,7 @@ class NetworkMethods(StateBase):
                 raise NoSuchNetworkError(f"container {ctr.id} has no network list", id=ctr.id)
             return sorted(networks)
 
-        return self._run(get)
+        return self._read(get, ctr)
 
     def get_network_aliases(self, ctr: Container, network: str) -> list[str]:
         """Sorted aliases of ``ctr`` on ``network`` (§1.2 GetNetworkAliases). Errors, in
@@ -76,7 +76,7 @@ class NetworkMethods(StateBase):
                 )
             return sorted(networks[network] or [])
 
-        return self._run(get)
+        return self._read(get, ctr)
 
     def get_all_network_aliases(self, ctr: Container) -> dict[str, list[str]]:
         """Network → sorted aliases, for every joined network that has an alias list (§1.2
@@ -91,7 +91,7 @@ class NetworkMethods(StateBase):
             networks = self._networks(cat, ctr) or {}
             return {n: sorted(a) for n, a in sorted(networks.items()) if a is not None}
 
-        return self._run(get)
+        return self._read(get, ctr)
 
     def network_connect(self, ctr: Container, network: str, aliases: Sequence[str] = ()) -> None:
         """Join ``network`` with ``aliases`` (§1.2 NetworkConnect). A container without a live

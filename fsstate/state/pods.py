@@ -44,14 +44,14 @@ class PodMethods(StateBase):
                 raise NoSuchPodError(f"no pod with ID {id}", id=id)
             return pod.name
 
-        return self._run(get_name)
+        return self._read(get_name)
 
     def pod(self, id: str) -> Pod:
         """The pod with full ID ``id``, with an empty state (§1.2 Pod). Errors, in order:
         :class:`EmptyIDError`, :class:`StateClosedError`, :class:`InvalidArgumentError`,
         :class:`NoSuchPodError`, :class:`NamespaceMismatchError`."""
         self._arg(id, "pod ID")
-        return self._run(lambda cat: self._get_pod(cat, id))
+        return self._read(lambda cat: self._get_pod(cat, id))
 
     def _get_pod(self, cat: Catalog, pid: str) -> Pod:
         pod = cat.pod(pid)
@@ -66,7 +66,7 @@ class PodMethods(StateBase):
         :class:`PodExistsError` (ambiguous prefix), :class:`NoSuchPodError`,
         :class:`NamespaceMismatchError`."""
         self._arg(id_or_name, "pod name or ID")
-        return self._run(lambda cat: self._get_pod(cat, self._resolve(cat, POD, id_or_name)))
+        return self._read(lambda cat: self._get_pod(cat, self._resolve(cat, POD, id_or_name)))
 
     def has_pod(self, id: str) -> bool:
         """Whether a pod with full ID ``id`` exists in the namespace (§1.2 HasPod). Errors:
@@ -79,7 +79,7 @@ class PodMethods(StateBase):
                 not self._namespace or cat.in_namespace(POD, id, self._namespace)
             )
 
-        return self._run(has)
+        return self._read(has)
 
     def pod_has_container(self, pod: Pod, ctr_id: str) -> bool:
         """Whether container ``ctr_id`` is a member of ``pod`` (§1.2 PodHasContainer). Errors,
@@ -96,7 +96,7 @@ class PodMethods(StateBase):
             self._stored_pod(cat, pod)
             return L.is_valid_name(ctr_id) and ctr_id in cat.pod_members(pod.id)
 
-        return self._run(has)
+        return self._read(has, pod)
 
     def pod_containers_by_id(self, pod: Pod) -> list[str]:
         """Sorted IDs of ``pod``'s members (§1.2 PodContainersByID). Errors, in order:
@@ -108,7 +108,7 @@ class PodMethods(StateBase):
             self._stored_pod(cat, pod)
             return cat.live_pod_members(pod.id)
 
-        return self._run(members)
+        return self._read(members, pod)
 
     def pod_containers(self, pod: Pod) -> list[Container]:
         """``pod``'s members, sorted by ID, with empty states (§1.2 PodContainers). Errors as
@@ -121,7 +121,7 @@ class PodMethods(StateBase):
             return list(cat.load_containers(cat.pod_members(pod.id)))
 
         with codec.many_documents():
-            return self._run(members)
+            return self._read(members, pod)
 
     def add_pod(self, pod: Pod) -> None:
         """Add a pod (§1.2 AddPod). Errors, in order: :class:`StateClosedError`,
@@ -198,7 +198,7 @@ class PodMethods(StateBase):
             self._stored_pod(cat, pod)
             return self._state_doc(cat, L.pod_doc(pod.id, "state"), "pod", pod.id)
 
-        pod.state = self._run(update)
+        pod.state = self._read(update, pod)
 
     def save_pod(self, pod: Pod) -> None:
         """Store ``pod.state`` (§1.2 SavePod). Errors, in order: :class:`StateClosedError`,

@@ -75,7 +75,7 @@ class VolumeMethods(StateBase):
                 raise NoSuchVolumeError(f"no volume {name}", name=name)
             return vol
 
-        return self._run(get)
+        return self._read(get)
 
     def lookup_volume(self, name: str) -> Volume:
         """The volume called ``name``, or the only one whose name starts with it (§1.2
@@ -90,13 +90,13 @@ class VolumeMethods(StateBase):
                 raise NoSuchVolumeError(f"no volume with name or prefix {name}", name=name)
             return vol
 
-        return self._run(lookup)
+        return self._read(lookup)
 
     def has_volume(self, name: str) -> bool:
         """Whether volume ``name`` exists (§1.2 HasVolume). Errors: :class:`EmptyIDError`,
         :class:`StateClosedError`, :class:`InvalidArgumentError`."""
         self._arg(name, "volume name")
-        return self._run(lambda cat: cat.is_volume(name))
+        return self._read(lambda cat: cat.is_volume(name))
 
     def container_id_is_volume(self, id: str) -> bool:
         """Whether some volume's config has ``storageID == id``: the c/storage container
@@ -105,7 +105,7 @@ class VolumeMethods(StateBase):
         a string that cannot be stored (NEWEST has no empty-ID check). Errors:
         :class:`StateClosedError`."""
         self._check_open()
-        return self._run(lambda cat: bool(cat.volumes_with_storage_id(id)))
+        return self._read(lambda cat: bool(cat.volumes_with_storage_id(id)))
 
     def volume_in_use(self, vol: Volume) -> list[str]:
         """Sorted IDs of existing containers that mount ``vol`` (§1.2 VolumeInUse). Errors, in
@@ -120,7 +120,7 @@ class VolumeMethods(StateBase):
             self._stored_volume(cat, vol)
             return [c for c in cat.volume_users(vol.name) if cat.is_container(c)]
 
-        return self._run(in_use)
+        return self._read(in_use, vol)
 
     def add_volume(self, vol: Volume) -> None:
         """Add a named volume (§1.2 AddVolume). Errors, in order: :class:`StateClosedError`,
@@ -165,7 +165,7 @@ class VolumeMethods(StateBase):
         Errors, in order: :class:`StateClosedError`, :class:`VolumeRemovedError`,
         :class:`NoSuchVolumeError` (+inv)."""
         self._live_volume(vol)
-        vol.state = self._run(lambda cat: self._stored_volume(cat, vol).state)
+        vol.state = self._read(lambda cat: self._stored_volume(cat, vol).state, vol)
 
     def save_volume(self, vol: Volume) -> None:
         """Store ``vol.state`` (§1.2 SaveVolume). Errors, in order: :class:`StateClosedError`,

@@ -33,10 +33,16 @@ replay part of it.
 
 ``generation`` is a fixed-width text file::
 
-    fsstate-generation <last record number> <applied journal offset> <incarnation> [staging]
+    fsstate-generation <last record number> <applied journal offset> <incarnation> [staging] ~<crc>
 
-written (not synced) after each commit is applied; other processes compare the number to drop
-their caches. ``staging`` is written before a commit stages its files at the top of the store
+written (not synced) with one ``pwrite`` after each commit is applied; other processes compare it
+to drop their caches, and read it without the store lock to run a read lock-free
+(``storage.py``, "Lock-free reads"). ``<crc>`` is the CRC-32 (8 hex digits) of the line before
+`` ~``: a read racing the ``pwrite`` may return a mix of the old and the new line (a ``pread``
+is not atomic against a ``pwrite`` on Linux), and such a mix fails the check (one in 2³²
+passes), so it is never taken for a generation (:attr:`Generation.checked` is False and the
+reader goes to the lock). A line without ``~<crc>`` (as fsstate wrote it before lock-free reads) is
+still decoded, unchecked; the next lock holder rewrites it with one. ``staging`` is written before a commit stages its files at the top of the store
 and cleared with the generation that follows it: the next lock holder that finds it set sweeps
 the temporary files a writer killed before its commit point left there.
 The *incarnation* is the boot ID and the store directory's device and inode: while it matches,
@@ -120,21 +126,37 @@ def incarnation(*fds: int) -> str:
 
 @dataclass(frozen=True)
 class Generation:
-    """The contents of the generation file."""
+    """The contents of the generation file. ``checked``: decoded from a line whose CRC holds
+    (never set by :meth:`encode`; a line without a CRC, or an unreadable one, is not)."""
 
     number: int = 0
     applied: int = 0
     incarnation: str = ""
     staging: bool = False
+    checked: bool = False
 
     def encode(self) -> bytes:
         line = f"fsstate-generation {self.number} {self.applied} {self.incarnation or '-'}"
         if self.staging:
             line += " staging"
+        body = line.encode("ascii")
+        line += f" ~{zlib.crc32(body):08x}"
         return line.ljust(_GEN_WIDTH - 1).encode("ascii") + b"\n"
 
     @classmethod
     def decode(cls, data: bytes) -> Generation:
+        """The generation in ``data``; ``Generation()`` (unchecked: "replay everything") when
+        it is not a generation line or its CRC does not hold (torn or damaged)."""
+        body, sep, crc = data.rstrip().rpartition(b" ~")
+        checked = bool(sep)
+        if checked:
+            try:
+                checked = len(crc) == 8 and int(crc, 16) == zlib.crc32(body)
+            except ValueError:
+                checked = False
+            if not checked:
+                return cls()
+            data = body
         parts = data.split()
         staging = parts[-1:] == [b"staging"]
         if staging:
@@ -143,7 +165,7 @@ class Generation:
             return cls()  # unreadable: treated as "replay everything"
         try:
             incarnation = parts[3].decode("ascii").strip("-")
-            return cls(int(parts[1]), int(parts[2]), incarnation, staging)
+            return cls(int(parts[1]), int(parts[2]), incarnation, staging, checked)
         except (ValueError, UnicodeDecodeError):
             return cls()
 
@@ -194,7 +216,11 @@ class Journal:
     # -- generation -----------------------------------------------------------------------
 
     def read_generation(self) -> Generation:
-        return Generation.decode(fsio.pread(self.gen_fd, _GEN_WIDTH, 0))
+        return Generation.decode(self.generation_line())
+
+    def generation_line(self) -> bytes:
+        """The generation file's bytes as one ``pread`` returns them (lock not needed)."""
+        return fsio.pread(self.gen_fd, _GEN_WIDTH, 0)
 
     def write_generation(self, gen: Generation) -> None:
         fsio.pwrite_all(self.gen_fd, gen.encode(), 0)

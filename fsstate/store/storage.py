@@ -5,11 +5,25 @@
 protocol of ``journal.py``; :class:`MemoryStorage` is its in-memory twin, so the conformance
 suite runs the same Podman rules against both.
 
-Every call of the State runs inside ``locked()``: the exclusive store lock is taken, a commit
-that a crashed process left half-applied is replayed, and the generation number tells whether
-another process committed since this one last looked (then the cache of file contents is
-dropped). Reads under the lock are linearizable; the lock is held only across the store's own
-reads and writes.
+Every call of the State that writes runs inside ``locked()``: the exclusive store lock is
+taken, a commit that a crashed process left half-applied is replayed, and the generation line
+tells whether another process committed since this one last looked (then the cache of file
+contents is dropped). Reads under the lock are linearizable; the lock is held only across the
+store's own reads and writes.
+
+**Lock-free reads** (a seqlock; issue 9). A read-only call first tries :meth:`FileStorage.attempt`:
+read the generation line (one ``pread``, no lock) and go on only if its CRC holds, it is not
+``staging``, its incarnation is this one's and (checked once per line) no record follows the
+applied offset; run the read through the cache and the tree; then read the line again
+(:meth:`ReadAttempt.holds`). Equal lines: no commit installed anything in between — a writer
+writes ``staging`` before its first rename and the next line only after its last — so the
+answer, or the error the read raised, is the store at that generation, and what the attempt
+read is cached under that line. Otherwise the attempt's reads are dropped and the call runs
+under the lock. A torn read of the line (a ``pread`` racing the writer's ``pwrite`` can mix
+the two lines) fails the CRC (``journal.py``, ``generation``), so it leads to the lock, never
+to a stale answer. Inside a hold of the lock (a transaction) reads run under it as before. A
+raw change to the tree under the lock but outside a commit (``fsck --repair`` moving files) is
+made inside :meth:`FileStorage.excluding_readers`.
 
 What :class:`FileStorage` guarantees (``docs/layout.md``, "Commits, crashes and backups"):
 ``commit`` that returns happened and one that raises did not, ENOSPC, EDQUOT and EIO included
@@ -28,10 +42,11 @@ import logging
 import os
 import stat
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
-from typing import Protocol
+from typing import Protocol, Self
 
 from fsstate.errors import CorruptDocumentError, NoSuchStoreError
 from fsstate.store import fsio
@@ -49,7 +64,7 @@ from fsstate.store.journal import (
 from fsstate.store.layout import FORMAT, FORMAT_VERSION, GENERATION, JOURNAL, LOCK, STORE_DIR
 from fsstate.store.lock import DEFAULT_TIMEOUT, StoreLock
 
-__all__ = ["FileStorage", "MemoryStorage", "Storage"]
+__all__ = ["FileStorage", "MemoryStorage", "ReadAttempt", "Reader", "Storage"]
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +73,78 @@ _FORMAT_LINE = f"fsstate-layout {FORMAT_VERSION}\n".encode()
 _CACHE_BUDGET = 64 << 20
 
 
-class Storage(Protocol):
-    """What the State layer needs from a storage backend."""
+class Reader(Protocol):
+    """Reading the tree by relative path: a storage under its lock, or a lock-free attempt."""
 
-    def locked(self) -> AbstractContextManager[None]: ...
     def read(self, path: str) -> bytes | None: ...
     def exists(self, path: str) -> bool: ...
     def listdir(self, path: str) -> list[str]: ...
+
+
+class Storage(Reader, Protocol):
+    """What the State layer needs from a storage backend."""
+
+    def locked(self) -> AbstractContextManager[None]: ...
+    def attempt(self) -> ReadAttempt | None: ...
     def commit(self, ops: Sequence[Op]) -> None: ...
     def close(self) -> None: ...
+
+
+class _Snapshot:
+    """File contents this process read while the generation file held ``line``: each entry
+    is exact for that line. Replaced, never emptied in place, when the line moves, except by
+    this process's own commit (:meth:`FileStorage.commit`), which carries it over."""
+
+    __slots__ = ("files", "line", "size")
+
+    def __init__(self, line: bytes) -> None:
+        self.line = line
+        self.files: dict[str, bytes] = {}
+        self.size = 0
+
+
+class ReadAttempt:
+    """One lock-free read (:meth:`FileStorage.attempt`): a :class:`Reader` over the tree at the
+    generation ``line`` read when it began. ``with attempt:`` for its duration (``close`` waits
+    for it); :meth:`holds` says whether what it read is the store at ``line``."""
+
+    def __init__(self, storage: FileStorage, line: bytes) -> None:
+        self.root, self.read_only = storage.root, storage.read_only
+        self._storage, self._tree, self._line = storage, storage.tree, line
+        snap = storage._snap
+        self._files = snap.files if snap.line == line else {}
+        self._seen: dict[str, bytes] = {}
+
+    def read(self, path: str) -> bytes | None:
+        data = self._files.get(path)
+        if data is None:
+            data = self._seen.get(path)
+            if data is None:
+                data = self._tree.read(path)
+                if data is not None:
+                    self._seen[path] = data
+        return data
+
+    def exists(self, path: str) -> bool:
+        return path in self._files or path in self._seen or self._tree.exists(path)
+
+    def listdir(self, path: str) -> list[str]:
+        return self._tree.listdir(path)
+
+    def holds(self) -> bool:
+        """Read the generation line again: True when it is the one the attempt began at (what
+        it read is then cached under it); False when a commit may have run meanwhile."""
+        if self._storage.journal.generation_line() != self._line:
+            return False
+        if self._seen:
+            self._storage._keep(self._line, self._seen)
+        return True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._storage._end_attempt()
 
 
 class FileStorage:
@@ -102,9 +180,15 @@ class FileStorage:
         if stat.S_ISLNK(mode):
             raise CorruptDocumentError(f"{self.root}: is a symlink", path=self.root)
         self.read_only = fsio.read_only_mount(self.root)
-        self._cache: dict[str, bytes] = {}
-        self._cache_bytes = 0
-        self._seen = -1
+        # The cache (under _guard), the line the lock holder last saw on disk, the last line
+        # found with no record after its applied offset, and lock-free attempts in flight.
+        self._snap = _Snapshot(b"")
+        self._line = b""
+        self._quiet = b""
+        self._guard = threading.Condition()
+        self._attempts = 0
+        self._closing = False
+        _STORAGES.add(self)
         self._gen = Generation()
         #: Why the journal holds records that could not be applied (``None``: it does not).
         self.unapplied: str | None = None
@@ -156,7 +240,11 @@ class FileStorage:
             )
 
     def close(self) -> None:
-        """Release the descriptors, after any call in flight in another thread."""
+        """Release the descriptors, after any call in flight in another thread (lock-free
+        reads included; a later one takes the lock, and is refused there)."""
+        with self._guard:
+            self._closing = True
+            self._guard.wait_for(lambda: self._attempts == 0)
         with self.lock.quiesced():
             self.journal.close()
             self.lock.close()
@@ -174,10 +262,63 @@ class FileStorage:
         finally:
             self.lock.release()
 
+    def attempt(self) -> ReadAttempt | None:
+        """A lock-free read of the store as it is now (module docstring, "Lock-free reads"),
+        or ``None`` when the read must take the lock: this thread holds it, the generation
+        line does not hold (torn, damaged, written before it had a CRC), a commit is staging
+        or unapplied, the store was rebooted or copied since this process recovered it, or
+        a record follows the applied offset. Use it as ``with attempt:``."""
+        if self.lock.held or self.unapplied is not None:
+            return None
+        with self._guard:
+            if self._closing:
+                return None
+            self._attempts += 1
+        try:
+            line = self.journal.generation_line()
+            if line != self._quiet:
+                gen = Generation.decode(line)
+                if not gen.checked or gen.staging or gen.incarnation != self._incarnation:
+                    self._end_attempt()
+                    return None
+                if self.journal.starts_record(gen.applied, gen.number + 1):
+                    self._end_attempt()
+                    return None
+                self._quiet = line
+            return ReadAttempt(self, line)
+        except BaseException:
+            self._end_attempt()
+            raise
+
+    def _end_attempt(self) -> None:
+        with self._guard:
+            self._attempts -= 1
+            if self._attempts == 0 and self._closing:
+                self._guard.notify_all()
+
+    @contextmanager
+    def excluding_readers(self) -> Iterator[None]:
+        """Lock held: for changes to the tree outside a commit (``fsck --repair`` moving
+        files), lock-free readers take the lock until the block ends (the generation line
+        says ``staging`` meanwhile; a commit inside the block ends it early, which is
+        harmless: the block's own changes come before the commit's)."""
+        self.lock.verify()
+        self._write_generation(replace(self._gen, staging=True))
+        try:
+            yield
+        finally:
+            self._write_generation(self._gen)
+
+    def _write_generation(self, gen: Generation) -> None:
+        """Write ``gen`` (lock held); the cache follows the line."""
+        self.journal.write_generation(gen)
+        self._line = gen.encode()
+
     def _recover(self) -> None:
         """Bring the tree up to the journal (lock held). Cheap when nothing is pending: one
         ``pread`` of the generation file and one of the journal."""
-        gen = self.journal.read_generation()
+        self._line = self.journal.generation_line()
+        gen = Generation.decode(self._line)
         if self.read_only:
             self._check_nothing_pending(gen)
             self._observe(gen)
@@ -191,7 +332,9 @@ class FileStorage:
             if gen.staging:  # a writer died before its commit point: sweep what it staged
                 self.tree.remove_temp_files("", depth=0)
                 gen = replace(gen, staging=False)
-                self.journal.write_generation(gen)
+                self._write_generation(gen)
+            elif not gen.checked:  # written before the line had a CRC: lock-free reads need one
+                self._write_generation(gen)
             self.unapplied = None
             self._observe(gen)
 
@@ -249,7 +392,7 @@ class FileStorage:
         if end != start or removed:
             log.info("%s: recovered to record %d", self.root, number)
         recovered = Generation(number, end, self._incarnation)
-        self.journal.write_generation(recovered)
+        self._write_generation(recovered)
         self._observe(recovered, force=True)
 
     def _check_damage(self, start: int, first: int | None, records: list[Record]) -> None:
@@ -299,34 +442,44 @@ class FileStorage:
         staged.finish()
 
     def _observe(self, gen: Generation, *, force: bool = False) -> None:
-        if force or gen.number != self._seen:
+        """Take ``gen`` (on disk as :attr:`_line`) as the store's state (lock held)."""
+        if force:
             self._drop_cache()
-            self._seen = gen.number
         self._gen = gen
 
     def _drop_cache(self) -> None:
-        self._cache.clear()
-        self._cache_bytes = 0
+        with self._guard:
+            self._snap = _Snapshot(b"")
 
-    # -- reads -----------------------------------------------------------------------------
+    def _keep(self, line: bytes, files: dict[str, bytes]) -> None:
+        """Cache ``files``, read while the generation file held ``line``: in the snapshot of
+        ``line``, which replaces the current one if that is of another line."""
+        with self._guard:
+            snap = self._snap
+            if snap.line != line:
+                snap = self._snap = _Snapshot(line)
+            added = sum(map(len, files.values()))
+            if snap.size + added > _CACHE_BUDGET:
+                snap = self._snap = _Snapshot(line)
+            snap.files.update(files)
+            snap.size += added
+
+    # -- reads (lock held) -----------------------------------------------------------------
 
     def read(self, path: str) -> bytes | None:
-        data = self._cache.get(path)
-        if data is not None:
-            return data
+        snap = self._snap
+        if snap.line == self._line:
+            data = snap.files.get(path)
+            if data is not None:
+                return data
         data = self.tree.read(path)
         if data is not None:
-            self._remember(path, data)
+            self._keep(self._line, {path: data})
         return data
 
-    def _remember(self, path: str, data: bytes) -> None:
-        if self._cache_bytes + len(data) > _CACHE_BUDGET:
-            self._drop_cache()
-        self._cache[path] = data
-        self._cache_bytes += len(data)
-
     def exists(self, path: str) -> bool:
-        return path in self._cache or self.tree.exists(path)
+        snap = self._snap
+        return (snap.line == self._line and path in snap.files) or self.tree.exists(path)
 
     def listdir(self, path: str) -> list[str]:
         return self.tree.listdir(path)
@@ -361,7 +514,7 @@ class FileStorage:
         if offset > 0 and offset + len(record) > self.checkpoint_bytes:
             self.checkpoint()
             offset = 0
-        self.journal.write_generation(replace(self._gen, staging=True))
+        self._write_generation(replace(self._gen, staging=True))
         staged = self.tree.stage(ops)
         try:
             end = self.journal.write(offset, record)
@@ -375,14 +528,11 @@ class FileStorage:
             self._take_back(staged, offset, number, exc)
             raise
         staged.finish()
-        for op in ops:
-            self._cache.pop(op[1], None)
-            if op[0] == "put":
-                self._remember(op[1], op[2])  # type: ignore[misc]
+        before = self._gen.encode()
         gen = Generation(number, end, self._incarnation)
-        self.journal.write_generation(gen)
+        self._write_generation(gen)
         self._gen = gen
-        self._seen = number
+        self._carry_over(before, ops)
         if self.journal.size() > self._steady_size():
             self._shrink()
 
@@ -413,6 +563,22 @@ class FileStorage:
             log.error("%s", note)
             exc.add_note(note)
 
+    def _carry_over(self, before: bytes, ops: Sequence[Op]) -> None:
+        """After this process's commit from line ``before`` to :attr:`_line`: the snapshot
+        of ``before`` becomes that of the new line, less the files the commit changed, plus
+        the ones it put. In place: an attempt of another thread reading it meanwhile may see
+        the new contents, and then finds the line moved (it was written before this)."""
+        with self._guard:
+            snap = self._snap
+            if snap.line != before:
+                snap = self._snap = _Snapshot(self._line)
+            for op in ops:
+                old = snap.files.pop(op[1], None)
+                if old is not None:
+                    snap.size -= len(old)
+            snap.line = self._line
+        self._keep(self._line, {op[1]: op[2] for op in ops if op[0] == "put"})  # type: ignore[misc]
+
     def _steady_size(self) -> int:
         """The journal's largest size in steady use: the checkpoint size, in whole chunks."""
         return -(-self.checkpoint_bytes // ZERO_CHUNK) * ZERO_CHUNK
@@ -441,7 +607,8 @@ class FileStorage:
         self.lock.verify()
         self.tree.sync_tree()
         gen = Generation(self._gen.number, 0, self._incarnation)
-        self.journal.write_generation(gen)
+        self._write_generation(gen)
+        self._carry_over(self._gen.encode(), [])
         self.tree.sync_tree()
         self.journal.reset(shrink_to=ZERO_CHUNK if shrink else None)
         self._gen = gen
@@ -452,6 +619,20 @@ def _directories_of(ops: Sequence[Op]) -> set[str]:
     dirs = {op[1].rpartition("/")[0] for op in ops}
     dirs.update(op[1] for op in ops if op[0] == "rmdir")
     return dirs
+
+
+#: Every FileStorage, so a forked child gets fresh thread primitives (another thread may have
+#: held one at the fork).
+_STORAGES: weakref.WeakSet[FileStorage] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for storage in list(_STORAGES):
+        storage._guard = threading.Condition()
+        storage._attempts = 0
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class MemoryStorage:
@@ -468,6 +649,10 @@ class MemoryStorage:
     def locked(self) -> Iterator[None]:
         with self._lock:
             yield
+
+    def attempt(self) -> None:
+        """No lock-free reads: every call takes the lock."""
+        return None
 
     def read(self, path: str) -> bytes | None:
         return self.files.get(path)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fsstate.store.journal import Op
-from fsstate.store.storage import Storage
+from fsstate.store.storage import Reader
 
 __all__ = ["Txn"]
 
@@ -21,9 +21,10 @@ _ABSENT = object()
 
 
 class Txn:
-    """Pending changes over a :class:`Storage` (whose lock the caller holds)."""
+    """Pending changes over a :class:`Reader`: a storage whose lock the caller holds, or a
+    lock-free read attempt (which never commits)."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Reader) -> None:
         self.storage = storage
         self.ops: list[Op] = []
         self._pending: dict[str, bytes | None] = {}
