@@ -33,6 +33,7 @@ twice, a newer layout) are left alone and returned with ``repairable=False``.
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -88,7 +89,10 @@ def repair(
             final = scan.findings
             if store.fatal:
                 break
-            if fixer.fix_files(store, scan):
+            # Lock-free readers of the store must not see the moves half done.
+            with store.fs.excluding_readers() if store.fs is not None else nullcontext():
+                fixed = fixer.fix_files(store, scan)
+            if fixed:
                 continue  # re-check, reopening: the tree may open as a FileStorage now
             if store.fs is not None and fixer.rebuild(store.fs, scan):
                 store.fs.checkpoint()  # durable: the commit, and every move, unlink and chmod

@@ -41,10 +41,12 @@ to drop their caches, and read it without the store lock to run a read lock-free
 `` ~``: a read racing the ``pwrite`` may return a mix of the old and the new line (a ``pread``
 is not atomic against a ``pwrite`` on Linux), and such a mix fails the check (one in 2³²
 passes), so it is never taken for a generation (:attr:`Generation.checked` is False and the
-reader goes to the lock). A line without ``~<crc>`` (as fsstate wrote it before lock-free reads) is
-still decoded, unchecked; the next lock holder rewrites it with one. ``staging`` is written before a commit stages its files at the top of the store
-and cleared with the generation that follows it: the next lock holder that finds it set sweeps
-the temporary files a writer killed before its commit point left there.
+reader goes to the lock). A line without ``~<crc>`` (as fsstate wrote it before lock-free
+reads) is still decoded, unchecked, and the next lock holder rewrites it with one; an fsstate
+from before reads a line with a CRC as unreadable, and replays the journal from offset 0 (safe:
+:func:`replay_plan`; slow). ``staging`` is written before a commit stages its files at the top
+of the store and cleared with the generation that follows it: the next lock holder that finds
+it set sweeps the temporary files a writer killed before its commit point left there.
 The *incarnation* is the boot ID and the store directory's device and inode: while it matches,
 the page cache holds every write, so only a record at the applied offset numbered one more can
 be missing. After a reboot (power loss) or in a copied tree, every record from offset 0 is
