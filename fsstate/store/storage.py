@@ -37,11 +37,13 @@ plus one zero-fill chunk.
 
 from __future__ import annotations
 
+import bisect
 import errno
 import logging
 import os
 import stat
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
@@ -91,16 +93,53 @@ class Storage(Reader, Protocol):
 
 
 class _Snapshot:
-    """File contents this process read while the generation file held ``line``: each entry
-    is exact for that line. Replaced, never emptied in place, when the line moves, except by
-    this process's own commit (:meth:`FileStorage.commit`), which carries it over."""
+    """What this process read of the tree while the generation file held ``line``: file
+    contents, ``exists`` answers and directory listings (sorted, temporary files left out;
+    never handed out to be changed), each exact for that line. Replaced when the line moves,
+    except by this process's own commit, which carries it over (:meth:`follow`)."""
 
-    __slots__ = ("files", "line", "size")
+    __slots__ = ("files", "line", "listings", "present", "size")
 
     def __init__(self, line: bytes) -> None:
         self.line = line
         self.files: dict[str, bytes] = {}
+        self.present: dict[str, bool] = {}
+        self.listings: dict[str, list[str]] = {}
         self.size = 0
+
+    def follow(self, ops: Sequence[Op]) -> None:
+        """Apply a commit's ``ops`` (as :meth:`fsio.Tree.stage` and ``install`` do: a put
+        makes its directories, a delete leaves them, an rmdir removes an empty directory)."""
+        files, present, listings = self.files, self.present, self.listings
+        for op in ops:
+            path = op[1]
+            parent, _, name = path.rpartition("/")
+            old = files.pop(path, None)
+            if old is not None:
+                self.size -= len(old)
+            if op[0] == "put":
+                data: bytes = op[2]  # type: ignore[misc]
+                files[path] = data
+                self.size += len(data)
+                present[path] = True
+                directory, child = parent, name
+                while True:  # every directory above it exists now, each in its parent's list
+                    entries = listings.get(directory)
+                    if entries is not None and child not in entries:
+                        bisect.insort(entries, child)
+                    if not directory:
+                        break
+                    present[directory] = True
+                    directory, _, child = directory.rpartition("/")
+            elif op[0] == "del":
+                present[path] = False
+                entries = listings.get(parent)
+                if entries is not None and name in entries:
+                    entries.remove(name)
+            else:  # rmdir: whether it went depends on what is in it, temporary files too
+                present.pop(path, None)
+                listings.pop(path, None)
+                listings.pop(parent, None)
 
 
 class ReadAttempt:
@@ -108,15 +147,27 @@ class ReadAttempt:
     generation ``line`` read when it began. ``with attempt:`` for its duration (``close`` waits
     for it); :meth:`holds` says whether what it read is the store at ``line``."""
 
+    __slots__ = ("_line", "_listed", "_present", "_seen", "_snap", "_storage", "_tree")
+
     def __init__(self, storage: FileStorage, line: bytes) -> None:
-        self.root, self.read_only = storage.root, storage.read_only
         self._storage, self._tree, self._line = storage, storage.tree, line
         snap = storage._snap
-        self._files = snap.files if snap.line == line else {}
+        self._snap = snap if snap.line == line else _Snapshot(line)
         self._seen: dict[str, bytes] = {}
+        self._present: dict[str, bool] = {}
+        self._listed: dict[str, list[str]] = {}
+
+    @property
+    def root(self) -> str:
+        """The store directory (for messages)."""
+        return self._storage.root
+
+    @property
+    def read_only(self) -> bool:
+        return self._storage.read_only
 
     def read(self, path: str) -> bytes | None:
-        data = self._files.get(path)
+        data = self._snap.files.get(path)
         if data is None:
             data = self._seen.get(path)
             if data is None:
@@ -126,25 +177,39 @@ class ReadAttempt:
         return data
 
     def exists(self, path: str) -> bool:
-        return path in self._files or path in self._seen or self._tree.exists(path)
+        found = self._snap.present.get(path)
+        if found is None:
+            found = self._present.get(path)
+            if found is None:
+                found = self._present[path] = path in self._seen or self._tree.exists(path)
+        return found
 
     def listdir(self, path: str) -> list[str]:
-        return self._tree.listdir(path)
+        names = self._snap.listings.get(path)
+        if names is None:
+            names = self._listed.get(path)
+            if names is None:
+                names = self._listed[path] = sorted(self._tree.listdir(path))
+        return names
 
     def holds(self) -> bool:
         """Read the generation line again: True when it is the one the attempt began at (what
         it read is then cached under it); False when a commit may have run meanwhile."""
         if self._storage.journal.generation_line() != self._line:
             return False
-        if self._seen:
-            self._storage._keep(self._line, self._seen)
+        if self._seen or self._present or self._listed:
+            self._storage._keep(self._line, self._seen, self._present, self._listed)
         return True
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._storage._end_attempt()
+        self._storage._inflight.discard(threading.get_ident())
+
+
+class _TakeTheLock(Exception):
+    """Inside :meth:`FileStorage.attempt`: this read cannot run lock-free."""
 
 
 class FileStorage:
@@ -185,8 +250,8 @@ class FileStorage:
         self._snap = _Snapshot(b"")
         self._line = b""
         self._quiet = b""
-        self._guard = threading.Condition()
-        self._attempts = 0
+        self._guard = threading.Lock()
+        self._inflight: set[int] = set()  # threads in a lock-free read
         self._closing = False
         _STORAGES.add(self)
         self._gen = Generation()
@@ -242,9 +307,9 @@ class FileStorage:
     def close(self) -> None:
         """Release the descriptors, after any call in flight in another thread (lock-free
         reads included; a later one takes the lock, and is refused there)."""
-        with self._guard:
-            self._closing = True
-            self._guard.wait_for(lambda: self._attempts == 0)
+        self._closing = True  # then wait: an attempt registers, then looks at _closing
+        while self._inflight:
+            time.sleep(0.001)
         with self.lock.quiesced():
             self.journal.close()
             self.lock.close()
@@ -270,31 +335,26 @@ class FileStorage:
         a record follows the applied offset. Use it as ``with attempt:``."""
         if self.lock.held or self.unapplied is not None:
             return None
-        with self._guard:
-            if self._closing:
-                return None
-            self._attempts += 1
+        me = threading.get_ident()
+        self._inflight.add(me)  # before looking at _closing: close() waits for it
         try:
+            if self._closing:
+                raise _TakeTheLock
             line = self.journal.generation_line()
             if line != self._quiet:
                 gen = Generation.decode(line)
                 if not gen.checked or gen.staging or gen.incarnation != self._incarnation:
-                    self._end_attempt()
-                    return None
+                    raise _TakeTheLock
                 if self.journal.starts_record(gen.applied, gen.number + 1):
-                    self._end_attempt()
-                    return None
+                    raise _TakeTheLock
                 self._quiet = line
             return ReadAttempt(self, line)
+        except _TakeTheLock:
+            self._inflight.discard(me)
+            return None
         except BaseException:
-            self._end_attempt()
+            self._inflight.discard(me)
             raise
-
-    def _end_attempt(self) -> None:
-        with self._guard:
-            self._attempts -= 1
-            if self._attempts == 0 and self._closing:
-                self._guard.notify_all()
 
     @contextmanager
     def excluding_readers(self) -> Iterator[None]:
@@ -451,18 +511,28 @@ class FileStorage:
         with self._guard:
             self._snap = _Snapshot(b"")
 
-    def _keep(self, line: bytes, files: dict[str, bytes]) -> None:
-        """Cache ``files``, read while the generation file held ``line``: in the snapshot of
-        ``line``, which replaces the current one if that is of another line."""
+    def _keep(
+        self,
+        line: bytes,
+        files: dict[str, bytes],
+        present: dict[str, bool] | None = None,
+        listings: dict[str, list[str]] | None = None,
+    ) -> None:
+        """Cache what was read while the generation file held ``line``: in the snapshot of
+        ``line``, which replaces the current one if that is of another line (or when the
+        contents would pass the budget)."""
         with self._guard:
             snap = self._snap
-            if snap.line != line:
+            added = sum(map(len, files.values())) if files else 0
+            if snap.line != line or snap.size + added > _CACHE_BUDGET:
                 snap = self._snap = _Snapshot(line)
-            added = sum(map(len, files.values()))
-            if snap.size + added > _CACHE_BUDGET:
-                snap = self._snap = _Snapshot(line)
-            snap.files.update(files)
-            snap.size += added
+            if files:
+                snap.files.update(files)
+                snap.size += added
+            if present:
+                snap.present.update(present)
+            if listings:
+                snap.listings.update(listings)
 
     # -- reads (lock held) -----------------------------------------------------------------
 
@@ -479,10 +549,23 @@ class FileStorage:
 
     def exists(self, path: str) -> bool:
         snap = self._snap
-        return (snap.line == self._line and path in snap.files) or self.tree.exists(path)
+        if snap.line == self._line:
+            found = snap.present.get(path)
+            if found is not None:
+                return found
+        found = self.tree.exists(path)
+        self._keep(self._line, {}, {path: found})
+        return found
 
     def listdir(self, path: str) -> list[str]:
-        return self.tree.listdir(path)
+        snap = self._snap
+        if snap.line == self._line:
+            names = snap.listings.get(path)
+            if names is not None:
+                return names
+        names = sorted(self.tree.listdir(path))
+        self._keep(self._line, {}, None, {path: names})
+        return names
 
     # -- commit ----------------------------------------------------------------------------
 
@@ -570,14 +653,10 @@ class FileStorage:
         the new contents, and then finds the line moved (it was written before this)."""
         with self._guard:
             snap = self._snap
-            if snap.line != before:
+            if snap.line != before or snap.size > _CACHE_BUDGET:
                 snap = self._snap = _Snapshot(self._line)
-            for op in ops:
-                old = snap.files.pop(op[1], None)
-                if old is not None:
-                    snap.size -= len(old)
+            snap.follow(ops)
             snap.line = self._line
-        self._keep(self._line, {op[1]: op[2] for op in ops if op[0] == "put"})  # type: ignore[misc]
 
     def _steady_size(self) -> int:
         """The journal's largest size in steady use: the checkpoint size, in whole chunks."""
@@ -628,8 +707,8 @@ _STORAGES: weakref.WeakSet[FileStorage] = weakref.WeakSet()
 
 def _after_fork_in_child() -> None:
     for storage in list(_STORAGES):
-        storage._guard = threading.Condition()
-        storage._attempts = 0
+        storage._guard = threading.Lock()
+        storage._inflight = set()  # the other threads' attempts did not come along
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
