@@ -171,8 +171,12 @@ class ReadAttempt:
         if data is None:
             data = self._seen.get(path)
             if data is None:
+                if self._snap.present.get(path) is False or self._present.get(path) is False:
+                    return None
                 data = self._tree.read(path)
-                if data is not None:
+                if data is None:
+                    self._present[path] = False
+                else:
                     self._seen[path] = data
         return data
 
@@ -540,10 +544,12 @@ class FileStorage:
         snap = self._snap
         if snap.line == self._line:
             data = snap.files.get(path)
-            if data is not None:
+            if data is not None or snap.present.get(path) is False:
                 return data
         data = self.tree.read(path)
-        if data is not None:
+        if data is None:
+            self._keep(self._line, {}, {path: False})
+        else:
             self._keep(self._line, {path: data})
         return data
 
