@@ -27,6 +27,7 @@ from fsstate.errors import LockTimeoutError, NoSuchContainerError
 from fsstate.store.journal import Generation
 from fsstate.store.layout import GENERATION, LOCK
 from fsstate.store.lock import StoreLock
+from fsstate.store.storage import FileStorage
 
 ctx = multiprocessing.get_context("fork")
 WRITERS = 4
@@ -109,6 +110,46 @@ def test_reads_answer_while_another_process_holds_the_lock(store: tuple[Path, Pa
         assert probe.state == {"state": 1}  # the timed-out save wrote nothing
 
 
+def _hold_in_phase(static: Path, phase: str, held: Any, release: Any) -> None:
+    """Hold the lock as a writer does in ``phase`` of a commit: the line says so."""
+    storage = FileStorage(str(static))
+    with storage.locked():
+        gen = storage.journal.read_generation()
+        marked = replace(gen, staging=True) if phase == "staging" else replace(gen, installing=True)
+        storage.journal.write_generation(marked)
+        held.set()
+        release.wait(60)
+        storage.journal.write_generation(gen)
+    storage.close()
+
+
+@pytest.mark.parametrize("phase", ["staging", "installing"])
+def test_reads_go_on_while_a_writer_stages_and_wait_while_it_installs(
+    store: tuple[Path, Path], phase: str
+) -> None:
+    """A writer holding the lock while it stages (writing temporary files, syncing its record)
+    does not hold up a reader: nothing a read sees has changed yet. One that installs (files
+    being renamed into place) does: the read waits for the lock (and times out here)."""
+    static, tmp = store
+    with FileState(static, tmp, lock_timeout=0.5) as state:
+        held, release = ctx.Event(), ctx.Event()
+        proc = ctx.Process(target=_hold_in_phase, args=(static, phase, held, release))
+        proc.start()
+        try:
+            assert held.wait(60)
+            if phase == "staging":
+                assert state.lookup_container("w9-0").id == cid(9, 0)
+                assert state.has_container(cid(9, 0)) is True
+            else:
+                with pytest.raises(LockTimeoutError):
+                    state.lookup_container("w9-0")
+        finally:
+            release.set()
+            proc.join(60)
+        assert proc.exitcode == 0
+        assert state.lookup_container("w9-0").id == cid(9, 0)
+
+
 def test_a_read_inside_a_transaction_sees_its_pending_changes(store: tuple[Path, Path]) -> None:
     """Holding the lock (a transaction), reads go through it, pending changes included."""
     static, tmp = store
@@ -127,15 +168,16 @@ def _generation(static: Path) -> Path:
     return static / "fsstate" / GENERATION
 
 
-@pytest.mark.parametrize("damage", ["crc", "legacy", "staging"])
+@pytest.mark.parametrize("damage", ["crc", "legacy", "staging", "installing"])
 def test_an_unusable_generation_line_takes_the_lock_not_a_cached_answer(
     store: tuple[Path, Path], damage: str
 ) -> None:
     """A reader caches a config at line L1; a writer renames the container (line L2); then the
     file is made to hold L1 with a wrong CRC, L1 without its CRC (as fsstate wrote it
-    before), or L1 marked ``staging``. The reader must not answer from
-    its cache of L1: the call waits for the lock (held elsewhere: it times out), and once the
-    lock is free answers with the new name."""
+    before), L1 marked ``installing``, or L1 marked ``staging`` (a writer staging its next
+    commit, but the record after L1 in the journal gives the lie to it). The reader must not
+    answer from its cache of L1: the call waits for the lock (held elsewhere: it times out),
+    and once the lock is free answers with the new name."""
     static, tmp = store
     gen_file = _generation(static)
     reader = FileState(static, tmp, lock_timeout=0.5)
@@ -151,10 +193,11 @@ def test_an_unusable_generation_line_takes_the_lock_not_a_cached_answer(
     bad = {
         "crc": body + b" ~" + (b"0" if crc[:1] != b"0" else b"1") + crc[1:],
         "legacy": body,
-        "staging": Generation(**{**vars(Generation.decode(l1)), "staging": True}).encode(),
+        "staging": replace(Generation.decode(l1), staging=True).encode(),
+        "installing": replace(Generation.decode(l1), installing=True).encode(),
     }[damage]
     gen_file.write_bytes(bad.ljust(95) + b"\n" if len(bad) < 96 else bad)
-    assert not (Generation.decode(gen_file.read_bytes()).checked and damage != "staging")
+    assert Generation.decode(gen_file.read_bytes()).checked is (damage in ("staging", "installing"))
     with lock_held_elsewhere(static), pytest.raises(LockTimeoutError):
         reader.container(cid(9, 0))
     assert reader.container(cid(9, 0)).name == "renamed"

@@ -89,9 +89,11 @@ def repair(
             final = scan.findings
             if store.fatal:
                 break
-            # Lock-free readers of the store must not see the moves half done.
-            with store.fs.excluding_readers() if store.fs is not None else nullcontext():
+            # Lock-free readers must not see the moves half done, nor cache the tree before them.
+            with store.fs.excluding_readers() if store.fs is not None else nullcontext() as moved:
                 fixed = fixer.fix_files(store, scan)
+                if fixed and moved is not None:
+                    moved()
             if fixed:
                 continue  # re-check, reopening: the tree may open as a FileStorage now
             if store.fs is not None and fixer.rebuild(store.fs, scan):

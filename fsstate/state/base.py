@@ -1,13 +1,13 @@
 """The plumbing every part of :class:`~fsstate.state.FileState` stands on, and shared checks.
 
 :class:`StateBase` holds the constructor, the store lock and transaction (``_catalog``,
-``transaction``, ``_run``), ``close``, and the preconditions that open most calls, in SEED's
-order: argument syntax (``_arg``), the namespace rules of §2.3 (``_ns_hidden``, ``_ns_check``),
-"the passed object is still valid" (``_live``, ``_live_pod``) and "it is still stored"
-(``_require_container``, ``_stored_container``, ``_stored_pod``; these are the "+inv" of the
-docstrings). Also the one resolver for container, pod and volume lookups (§2.2), the name
-change of a config rewrite, and the "load each, skip an unreadable one" loop of the ``all_*``
-methods.
+``transaction``, ``_run``; ``_read`` for a read that runs lock-free when it can), ``close``,
+and the preconditions that open most calls, in SEED's order: argument syntax (``_arg``), the
+namespace rules of §2.3 (``_ns_hidden``, ``_ns_check``), "the passed object is still valid"
+(``_live``, ``_live_pod``) and "it is still stored" (``_require_container``,
+``_stored_container``, ``_stored_pod``; these are the "+inv" of the docstrings). Also the one
+resolver for container, pod and volume lookups (§2.2), the name change of a config rewrite, and
+the "load each, skip an unreadable one" loop of the ``all_*`` methods.
 Volume checks live in ``volumes.py``: no other part needs them.
 """
 

@@ -33,7 +33,7 @@ replay part of it.
 
 ``generation`` is a fixed-width text file::
 
-    fsstate-generation <last record number> <applied journal offset> <incarnation> [staging] ~<crc>
+    fsstate-generation <last record number> <applied journal offset> <incarnation> [<phase>] ~<crc>
 
 written (not synced) with one ``pwrite`` after each commit is applied; other processes compare it
 to drop their caches, and read it without the store lock to run a read lock-free
@@ -47,6 +47,10 @@ from before reads a line with a CRC as unreadable, and replays the journal from 
 :func:`replay_plan`; slow). ``staging`` is written before a commit stages its files at the top
 of the store and cleared with the generation that follows it: the next lock holder that finds
 it set sweeps the temporary files a writer killed before its commit point left there.
+``installing`` (the other ``<phase>``) replaces it from the commit point until the generation
+that follows (and marks a replay): the files of the tree change only while the line says
+``installing``, which is what a lock-free reader looks for (staged files have temporary names
+that no read looks at).
 The *incarnation* is the boot ID and the store directory's device and inode: while it matches,
 the page cache holds every write, so only a record at the applied offset numbered one more can
 be missing. After a reboot (power loss) or in a copied tree, every record from offset 0 is
@@ -136,10 +140,13 @@ class Generation:
     incarnation: str = ""
     staging: bool = False
     checked: bool = False
+    installing: bool = False
 
     def encode(self) -> bytes:
         line = f"fsstate-generation {self.number} {self.applied} {self.incarnation or '-'}"
-        if self.staging:
+        if self.installing:
+            line += " installing"
+        elif self.staging:
             line += " staging"
         body = line.encode("ascii")
         line += f" ~{zlib.crc32(body):08x}"
@@ -161,13 +168,14 @@ class Generation:
             data = body
         parts = data.split()
         staging = parts[-1:] == [b"staging"]
-        if staging:
+        installing = parts[-1:] == [b"installing"]
+        if staging or installing:
             parts.pop()
         if len(parts) != 4 or parts[0] != b"fsstate-generation":
             return cls()  # unreadable: treated as "replay everything"
         try:
             incarnation = parts[3].decode("ascii").strip("-")
-            return cls(int(parts[1]), int(parts[2]), incarnation, staging, checked)
+            return cls(int(parts[1]), int(parts[2]), incarnation, staging, checked, installing)
         except (ValueError, UnicodeDecodeError):
             return cls()
 

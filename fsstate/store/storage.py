@@ -13,17 +13,21 @@ store's own reads and writes.
 
 **Lock-free reads** (a seqlock; issue 9). A read-only call first tries :meth:`FileStorage.attempt`:
 read the generation line (one ``pread``, no lock) and go on only if its CRC holds, it is not
-``staging``, its incarnation is this one's and (checked once per line) no record follows the
+``installing``, its incarnation is this one's and (checked once per line) no record follows the
 applied offset; run the read through the cache and the tree; then read the line again
-(:meth:`ReadAttempt.holds`). Equal lines: no commit installed anything in between — a writer
-writes ``staging`` before its first rename and the next line only after its last — so the
-answer, or the error the read raised, is the store at that generation, and what the attempt
-read is cached under that line. Otherwise the attempt's reads are dropped and the call runs
-under the lock. A torn read of the line (a ``pread`` racing the writer's ``pwrite`` can mix
-the two lines) fails the CRC (``journal.py``, ``generation``), so it leads to the lock, never
-to a stale answer. Inside a hold of the lock (a transaction) reads run under it as before. A
-raw change to the tree under the lock but outside a commit (``fsck --repair`` moving files) is
-made inside :meth:`FileStorage.excluding_readers`.
+(:meth:`ReadAttempt.holds`). The same line, or the same but for ``staging``: no commit changed
+a file in between — a writer writes ``installing`` after its commit point and before its first
+rename, and the next line only after its last; before that (``staging``) it only writes files
+under temporary names, which no read looks at, and makes directories, which a read treats as
+absent until the object's document is in them — so the answer, or the error the read raised,
+is the store at that generation, and what the attempt read is cached under that line. A reader
+therefore does not wait for a writer's ``fdatasync``. Otherwise the attempt's reads are dropped
+and the call runs under the lock. A torn read of the line (a ``pread`` racing the writer's
+``pwrite`` can mix the two lines) fails the CRC (``journal.py``, ``generation``), so it leads to
+the lock, never to a cached answer. Inside a hold of the lock (a transaction) reads run under it
+as before. Replay marks the line ``installing`` before it applies a record, and a raw change to
+the tree under the lock but outside a commit (``fsck --repair`` moving files) is made inside
+:meth:`FileStorage.excluding_readers`.
 
 What :class:`FileStorage` guarantees (``docs/layout.md``, "Commits, crashes and backups"):
 ``commit`` that returns happened and one that raises did not, ENOSPC, EDQUOT and EIO included
@@ -63,7 +67,15 @@ from fsstate.store.journal import (
     incarnation,
     replay_plan,
 )
-from fsstate.store.layout import FORMAT, FORMAT_VERSION, GENERATION, JOURNAL, LOCK, STORE_DIR
+from fsstate.store.layout import (
+    FORMAT,
+    FORMAT_VERSION,
+    GENERATION,
+    JOURNAL,
+    LOCK,
+    STORE_DIR,
+    temp_name,
+)
 from fsstate.store.lock import DEFAULT_TIMEOUT, StoreLock
 
 __all__ = ["FileStorage", "MemoryStorage", "ReadAttempt", "Reader", "Storage"]
@@ -71,6 +83,8 @@ __all__ = ["FileStorage", "MemoryStorage", "ReadAttempt", "Reader", "Storage"]
 log = logging.getLogger(__name__)
 
 _FORMAT_LINE = f"fsstate-layout {FORMAT_VERSION}\n".encode()
+#: A record that changes no file: deletes a temporary file no process ever makes (pid 0).
+_NO_CHANGE: Op = ("del", temp_name(0, 0))
 #: Cached file contents are dropped wholesale past this many bytes.
 _CACHE_BUDGET = 64 << 20
 
@@ -147,12 +161,12 @@ class ReadAttempt:
     generation ``line`` read when it began. ``with attempt:`` for its duration (``close`` waits
     for it); :meth:`holds` says whether what it read is the store at ``line``."""
 
-    __slots__ = ("_line", "_listed", "_present", "_seen", "_snap", "_storage", "_tree")
+    __slots__ = ("_key", "_line", "_listed", "_present", "_seen", "_snap", "_storage", "_tree")
 
-    def __init__(self, storage: FileStorage, line: bytes) -> None:
-        self._storage, self._tree, self._line = storage, storage.tree, line
+    def __init__(self, storage: FileStorage, line: bytes, key: bytes) -> None:
+        self._storage, self._tree, self._line, self._key = storage, storage.tree, line, key
         snap = storage._snap
-        self._snap = snap if snap.line == line else _Snapshot(line)
+        self._snap = snap if snap.line == key else _Snapshot(key)
         self._seen: dict[str, bytes] = {}
         self._present: dict[str, bool] = {}
         self._listed: dict[str, list[str]] = {}
@@ -199,10 +213,11 @@ class ReadAttempt:
     def holds(self) -> bool:
         """Read the generation line again: True when it is the one the attempt began at (what
         it read is then cached under it); False when a commit may have run meanwhile."""
-        if self._storage.journal.generation_line() != self._line:
-            return False
+        line = self._storage.journal.generation_line()
+        if line != self._line and _key(line) != self._key:
+            return False  # (a line that became or stopped being "staging" has the same key)
         if self._seen or self._present or self._listed:
-            self._storage._keep(self._line, self._seen, self._present, self._listed)
+            self._storage._keep(self._key, self._seen, self._present, self._listed)
         return True
 
     def __enter__(self) -> Self:
@@ -210,6 +225,18 @@ class ReadAttempt:
 
     def __exit__(self, *exc: object) -> None:
         self._storage._inflight.discard(threading.get_ident())
+
+
+def _key(line: bytes) -> bytes | None:
+    """What a lock-free read compares and caches under for a generation ``line``: the line,
+    but without ``staging`` (staged files change nothing a read sees); ``None`` for a line
+    that is ``installing`` or does not hold."""
+    if b" staging ~" not in line and b" installing ~" not in line:
+        return line
+    gen = Generation.decode(line)
+    if not gen.checked or gen.installing:
+        return None
+    return replace(gen, staging=False).encode()
 
 
 class _TakeTheLock(Exception):
@@ -334,9 +361,11 @@ class FileStorage:
     def attempt(self) -> ReadAttempt | None:
         """A lock-free read of the store as it is now (module docstring, "Lock-free reads"),
         or ``None`` when the read must take the lock: this thread holds it, the generation
-        line does not hold (torn, damaged, written before it had a CRC), a commit is staging
-        or unapplied, the store was rebooted or copied since this process recovered it, or
-        a record follows the applied offset. Use it as ``with attempt:``."""
+        line does not hold (torn, damaged, written before it had a CRC), a commit is
+        installing or unapplied, the store was rebooted or copied since this process
+        recovered it, or a record follows the applied offset (checked once per line: a
+        writer past its commit point says ``installing`` before it changes a file). Use it
+        as ``with attempt:``."""
         if self.lock.held or self.unapplied is not None:
             return None
         me = threading.get_ident()
@@ -347,12 +376,14 @@ class FileStorage:
             line = self.journal.generation_line()
             if line != self._quiet:
                 gen = Generation.decode(line)
-                if not gen.checked or gen.staging or gen.incarnation != self._incarnation:
+                if not gen.checked or gen.installing or gen.incarnation != self._incarnation:
                     raise _TakeTheLock
                 if self.journal.starts_record(gen.applied, gen.number + 1):
                     raise _TakeTheLock
                 self._quiet = line
-            return ReadAttempt(self, line)
+            key = _key(line)
+            assert key is not None
+            return ReadAttempt(self, line, key)
         except _TakeTheLock:
             self._inflight.discard(me)
             return None
@@ -361,17 +392,32 @@ class FileStorage:
             raise
 
     @contextmanager
-    def excluding_readers(self) -> Iterator[None]:
+    def excluding_readers(self) -> Iterator[Callable[[], None]]:
         """Lock held: for changes to the tree outside a commit (``fsck --repair`` moving
-        files), lock-free readers take the lock until the block ends (the generation line
-        says ``staging`` meanwhile; a commit inside the block ends it early, which is
-        harmless: the block's own changes come before the commit's)."""
+        files). Lock-free readers take the lock until the block ends (the generation line says
+        ``installing`` meanwhile; a commit inside the block ends that early, which is harmless:
+        the block's changes come before the commit's). Yields ``changed``, to call once the
+        tree was changed: then, unless a commit ran inside, the block ends with a commit of a
+        record that changes no file, so that the generation moves and every process drops
+        what it cached of the tree as it was (:class:`OSError` as :meth:`commit`)."""
         self.lock.verify()
-        self._write_generation(replace(self._gen, staging=True))
+        number = self._gen.number
+        changed = False
+
+        def mark() -> None:
+            nonlocal changed
+            changed = True
+
+        self._write_generation(replace(self._gen, installing=True))
         try:
-            yield
+            yield mark
         finally:
-            self._write_generation(self._gen)
+            # (With a record unapplied, no reader runs lock-free, and applying it moves the
+            # generation later.)
+            if changed and self._gen.number == number and self.unapplied is None:
+                self.commit([_NO_CHANGE])
+            else:
+                self._write_generation(self._gen)
 
     def _write_generation(self, gen: Generation) -> None:
         """Write ``gen`` (lock held); the cache follows the line."""
@@ -393,9 +439,9 @@ class FileStorage:
             # A writer died between its commit point and the end of the commit.
             self._replay(gen, gen.applied, gen.number + 1)
         else:
-            if gen.staging:  # a writer died before its commit point: sweep what it staged
+            if gen.staging or gen.installing:  # a writer died or gave up: sweep what it staged
                 self.tree.remove_temp_files("", depth=0)
-                gen = replace(gen, staging=False)
+                gen = replace(gen, staging=False, installing=False)
                 self._write_generation(gen)
             elif not gen.checked:  # written before the line had a CRC: lock-free reads need one
                 self._write_generation(gen)
@@ -434,6 +480,10 @@ class FileStorage:
             removed = sum(self.tree.remove_temp_files(d, depth=0) for d in sorted(touched))
         end, number = start, gen.number
         if records:
+            # Files change now: lock-free readers must take the lock (they do not run on a
+            # line of another incarnation, nor on one that does not hold).
+            if gen.checked and gen.incarnation == self._incarnation:
+                self._write_generation(replace(gen, staging=False, installing=True))
             current = self._read_priors([op for r in records for op in r.ops])
             plan = replay_plan(records, current)
             for path, why in sorted(plan.kept.items()):
@@ -611,6 +661,7 @@ class FileStorage:
             staged.discard()
             raise
         try:
+            self._write_generation(replace(self._gen, installing=True))  # files change now
             staged.install()
         except BaseException as exc:
             self._drop_cache()
