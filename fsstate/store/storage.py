@@ -18,8 +18,8 @@ applied offset; run the read through the cache and the tree; then read the line 
 (:meth:`ReadAttempt.holds`). The same line, or the same but for ``staging``: no commit changed
 a file in between — a writer writes ``installing`` after its commit point and before its first
 rename, and the next line only after its last; before that (``staging``) it only writes files
-under temporary names, which no read looks at, and makes directories, which a read treats as
-absent until the object's document is in them — so the answer, or the error the read raised,
+under temporary names at the top of the store, which no read looks at, and makes no directory
+(``fsio.Tree.stage``) — so the answer, or the error the read raised,
 is the store at that generation, and what the attempt read is cached under that line. A reader
 therefore does not wait for a writer's ``fdatasync``. Otherwise the attempt's reads are dropped
 and the call runs under the lock. A torn read of the line (a ``pread`` racing the writer's
@@ -199,7 +199,9 @@ class ReadAttempt:
         if found is None:
             found = self._present.get(path)
             if found is None:
-                found = self._present[path] = path in self._seen or self._tree.exists(path)
+                found = self._present[path] = (
+                    path in self._snap.files or path in self._seen or self._tree.exists(path)
+                )
         return found
 
     def listdir(self, path: str) -> list[str]:
@@ -609,6 +611,8 @@ class FileStorage:
             found = snap.present.get(path)
             if found is not None:
                 return found
+            if path in snap.files:
+                return True
         found = self.tree.exists(path)
         self._keep(self._line, {}, {path: found})
         return found
