@@ -78,6 +78,12 @@ class PollingLock:
     def verify(self) -> None:
         pass
 
+    @property
+    def held(self) -> bool:
+        """True when the calling thread holds it (lock-free reads look; a thread that does
+        not hold it may be waiting for the RLock, which ``_is_owned`` does not take)."""
+        return self._depth > 0 and self._threads._is_owned()  # type: ignore[attr-defined]
+
     def __enter__(self) -> PollingLock:
         self.acquire()
         return self

@@ -52,6 +52,8 @@ __all__ = ["StateBase", "mapping_arg"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: Lock-free tries of a read before it takes the lock (a commit landed during each).
+_ATTEMPTS = 3
 #: The objects that live in a namespace.
 NsObj = TypeVar("NsObj", Container, Pod)
 
@@ -177,11 +179,14 @@ class StateBase:
         """``fn`` (a read: it records no change) lock-free when the storage allows it
         (:meth:`FileStorage.attempt <fsstate.store.storage.FileStorage.attempt>`), else as
         :meth:`_run`. Its answer, or the error it raised, stands when the generation did not
-        move meanwhile; else it runs again under the lock, with the ``valid`` flag of each
-        ``passed`` object put back as it was (the only thing a read may change)."""
-        attempt = self._storage.attempt() if self._settled else None
-        if attempt is not None:
-            valid = [obj.valid for obj in passed]
+        move meanwhile; else it is tried again (:data:`_ATTEMPTS` in all), then run under the
+        lock, with the ``valid`` flag of each ``passed`` object put back as it was after each
+        try (the only thing a read may change)."""
+        valid = [obj.valid for obj in passed]
+        for _ in range(_ATTEMPTS if self._settled else 0):
+            attempt = self._storage.attempt()
+            if attempt is None:
+                break
             with attempt:
                 try:
                     result = fn(Catalog(Txn(attempt), self._rules))

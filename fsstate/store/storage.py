@@ -85,6 +85,9 @@ log = logging.getLogger(__name__)
 _FORMAT_LINE = f"fsstate-layout {FORMAT_VERSION}\n".encode()
 #: A record that changes no file: deletes a temporary file no process ever makes (pid 0).
 _NO_CHANGE: Op = ("del", temp_name(0, 0))
+#: How often a lock-free read looks again at a line that says ``installing`` (or does not
+#: hold), and how long it sleeps in between, before it takes the lock.
+_SPINS, _SPIN_SLEEP = 20, 0.0001
 #: Cached file contents are dropped wholesale past this many bytes.
 _CACHE_BUDGET = 64 << 20
 
@@ -375,14 +378,7 @@ class FileStorage:
         try:
             if self._closing:
                 raise _TakeTheLock
-            line = self.journal.generation_line()
-            if line != self._quiet:
-                gen = Generation.decode(line)
-                if not gen.checked or gen.installing or gen.incarnation != self._incarnation:
-                    raise _TakeTheLock
-                if self.journal.starts_record(gen.applied, gen.number + 1):
-                    raise _TakeTheLock
-                self._quiet = line
+            line = self._quiet_line()
             key = _key(line)
             assert key is not None
             return ReadAttempt(self, line, key)
@@ -392,6 +388,27 @@ class FileStorage:
         except BaseException:
             self._inflight.discard(me)
             raise
+
+    def _quiet_line(self) -> bytes:
+        """The generation line, once it allows a lock-free read; a commit that is installing
+        (or a line read while it is rewritten) is waited out for a while, since that takes
+        far less than queueing for the lock behind every writer's sync."""
+        for _ in range(_SPINS):
+            line = self.journal.generation_line()
+            if line == self._quiet:
+                return line
+            gen = Generation.decode(line)
+            if gen.checked and not gen.installing:
+                if gen.incarnation != self._incarnation:
+                    raise _TakeTheLock
+                if self.journal.starts_record(gen.applied, gen.number + 1):
+                    raise _TakeTheLock
+                self._quiet = line
+                return line
+            if not gen.installing and b" ~" not in line:
+                raise _TakeTheLock  # written before lines had a CRC: the lock holder mends it
+            time.sleep(_SPIN_SLEEP)
+        raise _TakeTheLock
 
     @contextmanager
     def excluding_readers(self) -> Iterator[Callable[[], None]]:
