@@ -40,6 +40,12 @@ CHURN = Path(__file__).with_name("churn.py")
 ROUNDS = int(os.environ.get("FSSTATE_COPY_ROUNDS", "6"))
 WRITERS = 3
 FILLER = 1500
+#: Calls each writer has acknowledged before the first copy, and more before each next one:
+#: progress, not wall time, so a loaded machine waits longer instead of checking less.
+BEFORE_FIRST_COPY = 60
+BETWEEN_COPIES = 10
+#: How long the writers may take to make that progress, however loaded the machine.
+PROGRESS_TIMEOUT = 300.0
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("rsync") is None, reason="needs rsync"),
@@ -49,7 +55,8 @@ pytestmark = [
 def read_log(path: Path) -> list[dict[str, Any]]:
     """The calls of one writer: ``{"start", "end" (None while in flight), "keys", "effects"}``."""
     calls: dict[int, dict[str, Any]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    # A line the writer is still appending has no newline yet: it is left for the next read.
+    for line in path.read_text(encoding="utf-8").split("\n")[:-1]:
         record = json.loads(line)
         call = calls.setdefault(record["n"], {"end": None, "effects": {}})
         call.update(record)
@@ -69,6 +76,19 @@ def settled(calls: list[dict[str, Any]], t0: int, t1: int) -> dict[str, Any]:
         else:
             touched.update(call["keys"])
     return {k: v for k, v in last.items() if k not in touched}
+
+
+def wait_for_calls(logs: list[Path], at_least: int) -> None:
+    """Until every writer has acknowledged ``at_least`` calls (lines with an ``end``)."""
+    deadline = time.monotonic() + PROGRESS_TIMEOUT
+    while True:
+        done = [
+            sum(c["end"] is not None for c in read_log(log)) if log.exists() else 0 for log in logs
+        ]
+        if min(done) >= at_least:
+            return
+        assert time.monotonic() < deadline, f"writers stalled at {done} acknowledged calls"
+        time.sleep(0.05)
 
 
 def found(state: FileState, key: str) -> Any:
@@ -107,6 +127,7 @@ def test_rsync_copies_of_a_live_store(tmp_path: Path) -> None:
             text=True,
         )
         writers.append((proc, log, err))
+    logs = [log for _, log, _ in writers]
     copies: list[tuple[Path, int, int]] = []
     try:
         for proc, _, _ in writers:
@@ -115,14 +136,14 @@ def test_rsync_copies_of_a_live_store(tmp_path: Path) -> None:
             assert proc.stdin is not None
             proc.stdin.write("go\n")
             proc.stdin.flush()
-        time.sleep(1.0)  # let the store grow
+        wait_for_calls(logs, BEFORE_FIRST_COPY)  # let the store grow
         for i in range(ROUNDS):
             dest = tmp_path / f"copy-{i}"
             t0 = time.monotonic_ns()
             done = subprocess.run(["rsync", "-a", f"{static}/", f"{dest}/"], check=False)
             assert done.returncode in (0, 24)  # 24: files vanished meanwhile (a live store)
             copies.append((dest, t0, time.monotonic_ns()))
-            time.sleep(0.2)
+            wait_for_calls(logs, BEFORE_FIRST_COPY + (i + 1) * BETWEEN_COPIES)
     finally:
         for w, (proc, _, err) in enumerate(writers):
             assert proc.stdin is not None
@@ -133,7 +154,7 @@ def test_rsync_copies_of_a_live_store(tmp_path: Path) -> None:
             proc.stdout.close()
             assert code == 0, (tmp_path / f"writer-{w}.stderr").read_text()
     calls = [c for _, log, _ in writers for c in read_log(log)]
-    assert len(calls) > 50 * ROUNDS, len(calls)  # the writers really churned
+    assert len(calls) >= WRITERS * (BEFORE_FIRST_COPY + ROUNDS * BETWEEN_COPIES)  # churned
 
     for dest, t0, t1 in copies:
         restored = tmp_path / f"restored-{dest.name}"
