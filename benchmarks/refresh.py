@@ -1,13 +1,18 @@
 """How long ``refresh()`` takes as the store grows: it must grow linearly.
 
     python benchmarks/refresh.py [--sizes 1000,8000,16000] [--exec-sessions 100000] [--dir DIR]
+                                 [--baseline CHECKOUT]
 
 Builds one store per size (containers with a small config, each with one exec session, plus
 one pod and one volume per 100 containers) in one transaction, then times ``refresh()`` on it
-once, in a fresh ``FileState``, after a ``sync`` (the build leaves the page cache warm; a
-second refresh would find nothing left to reset).
+once, in a new process that first opens the store (recovery, untimed) and runs ``sync`` (the
+build leaves dirty pages; a second refresh would find nothing left to reset).
 Then a store of a few containers holding ``--exec-sessions`` exec sessions in all. Prints
 seconds per refresh and microseconds per container: a flat last column is linear.
+
+``--baseline CHECKOUT`` also times the fsstate of another checkout (e.g. a worktree of
+``main``) on a copy of the same store, alternating which goes first, so both see the same
+load: a before/after in one run.
 """
 
 from __future__ import annotations
@@ -15,11 +20,29 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 from fsstate import Container, ExecSession, FileState, Pod, Volume
+
+#: Run in a new process: open (recovery), sync, then time refresh() alone.
+_TIMED = """
+import os, sys, time
+root, checkout = sys.argv[1], sys.argv[2]
+if checkout:  # that checkout's fsstate, ahead of the working directory and the installed one
+    sys.path.insert(0, checkout)
+import fsstate
+from fsstate import FileState
+assert fsstate.__file__.startswith(checkout), fsstate.__file__
+FileState(root + "/static", root + "/tmp").close()
+os.sync()
+with FileState(root + "/static", root + "/tmp") as state:
+    t = time.perf_counter()
+    state.refresh()
+    print(time.perf_counter() - t)
+"""
 
 
 def ctr(n: int) -> Container:
@@ -41,12 +64,36 @@ def build(root: Path, containers: int, sessions_per_container: int) -> None:
                 state.add_volume(Volume({"name": f"v{n}", "lockID": n}))
 
 
-def time_refresh(root: Path) -> float:
-    os.sync()  # the build's writeback must not land inside the timing
-    with FileState(root / "static", root / "tmp") as state:
-        t = time.perf_counter()
-        state.refresh()
-        return time.perf_counter() - t
+def time_refresh(root: Path, checkout: str | None = None) -> float:
+    """Seconds ``refresh()`` took on the store at ``root``, in a new process running the
+    fsstate of ``checkout`` (``None``: this one)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _TIMED, str(root), os.path.abspath(checkout) if checkout else ""],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(done.stdout)
+
+
+def measure(root: Path, count: int, label: str, baseline: str | None, first: bool) -> None:
+    """Time this fsstate (and the baseline's, on a copy) and print one row."""
+    if baseline is None:
+        secs = time_refresh(root)
+        print(f"{label:>28}  {secs:9.3f}  {secs / count * 1e6:9.1f}", flush=True)
+        return
+    copy = root.with_name(root.name + "-baseline")
+    shutil.copytree(root, copy, symlinks=True)
+    if first:
+        before, after = time_refresh(copy, baseline), time_refresh(root)
+    else:
+        after, before = time_refresh(root), time_refresh(copy, baseline)
+    shutil.rmtree(copy)
+    print(
+        f"{label:>28}  {before:9.3f}  {after:9.3f}  {before / count * 1e6:9.1f}  "
+        f"{after / count * 1e6:9.1f}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -54,23 +101,25 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,8000,16000")
     parser.add_argument("--exec-sessions", type=int, default=100_000)
     parser.add_argument("--dir", default=None, help="where to build the stores (default: $TMPDIR)")
+    parser.add_argument("--baseline", default=None, help="a checkout whose fsstate to compare")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="fsstate-refresh-", dir=args.dir))
-    try:
+    if args.baseline is None:
         print(f"{'store':>28}  {'refresh s':>9}  {'µs/object':>9}")
-        for size in (int(s) for s in args.sizes.split(",")):
+    else:
+        print(f"{'store':>28}  {'base s':>9}  {'this s':>9}  {'base µs':>9}  {'this µs':>9}")
+    try:
+        for i, size in enumerate(int(s) for s in args.sizes.split(",")):
             root = base / f"c{size}"
             build(root, size, 1)
-            secs = time_refresh(root)
-            print(f"{f'{size} containers':>28}  {secs:9.3f}  {secs / size * 1e6:9.1f}")
+            measure(root, size, f"{size} containers", args.baseline, i % 2 == 0)
             shutil.rmtree(root)
         if args.exec_sessions:
             per = 1000
             root = base / "exec"
             build(root, args.exec_sessions // per, per)
-            secs = time_refresh(root)
             label = f"{args.exec_sessions} exec sessions"
-            print(f"{label:>28}  {secs:9.3f}  {secs / args.exec_sessions * 1e6:9.1f}")
+            measure(root, args.exec_sessions, label, args.baseline, True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
