@@ -1,12 +1,13 @@
 """How long ``refresh()`` takes as the store grows: it must grow linearly.
 
     python benchmarks/refresh.py [--sizes 1000,8000,16000] [--exec-sessions 100000] [--dir DIR]
-                                 [--baseline CHECKOUT]
+                                 [--baseline CHECKOUT] [--sessions-per-container 1]
 
-Builds one store per size (containers with a small config, each with one exec session, plus
-one pod and one volume per 100 containers) in one transaction, then times ``refresh()`` on it
-once, in a new process that first opens the store (recovery, untimed) and runs ``sync`` (the
-build leaves dirty pages; a second refresh would find nothing left to reset).
+Builds one store per size (containers with a small config, each with one exec session or
+``--sessions-per-container``, plus one pod and one volume per 100 containers) in one
+transaction, then times ``refresh()`` on it once, in a new process that first opens the store
+(recovery, untimed) and runs ``sync`` (the build leaves dirty pages; a second refresh would
+find nothing left to reset).
 Then a store of a few containers holding ``--exec-sessions`` exec sessions in all. Prints
 seconds per refresh and microseconds per container: a flat last column is linear.
 
@@ -102,6 +103,7 @@ def main() -> None:
     parser.add_argument("--exec-sessions", type=int, default=100_000)
     parser.add_argument("--dir", default=None, help="where to build the stores (default: $TMPDIR)")
     parser.add_argument("--baseline", default=None, help="a checkout whose fsstate to compare")
+    parser.add_argument("--sessions-per-container", type=int, default=1)
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="fsstate-refresh-", dir=args.dir))
     if args.baseline is None:
@@ -111,7 +113,7 @@ def main() -> None:
     try:
         for i, size in enumerate(int(s) for s in args.sizes.split(",")):
             root = base / f"c{size}"
-            build(root, size, 1)
+            build(root, size, args.sessions_per_container)
             measure(root, size, f"{size} containers", args.baseline, i % 2 == 0)
             shutil.rmtree(root)
         if args.exec_sessions:
