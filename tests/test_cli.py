@@ -146,11 +146,14 @@ def test_pod_ls(loaded: Run) -> None:
         "POD ID",
         "NAME",
         "STATUS",
+        "CREATED",
         "INFRA ID",
         "# OF CONTAINERS",
     ]
     sample = next(r for r in rows if "sample-pod" in r)
-    assert sample.split() == [SAMPLE_POD[:12], "sample-pod", "Running", "916a0bcfdda6", "2"]
+    assert re.fullmatch(
+        SAMPLE_POD[:12] + r"  sample-pod  +Running  +.+ ago  +916a0bcfdda6  +2", sample
+    )
     assert next(r for r in rows if "pod_lab" in r).split()[-1] == "1"
     _, again, _ = loaded("pod", "ps")  # Podman's alias
     assert again == out

@@ -19,8 +19,10 @@ module          what lives there
 ``commands``    one function per command, over the public API only
 ``edit``        the ``edit`` command: the editor loop (``$VISUAL``/``$EDITOR``, re-open on error)
 ``documents``   which documents ``edit`` changes, its checks, and the State call that commits
-``render``      Podman's status strings, its ``pod ps`` / ``volume ls`` JSON fields, tables
+``render``      Podman's status strings, JSON text, tables, fsck's lines
 ``ps``          ``ps`` as Podman's: its JSON keys, template fields, filters and sorting
+``pods``        ``pod ps`` as Podman's
+``volumes``     ``volume ls`` as Podman's
 ``report``      ``--format``: JSON, ``table`` templates with headers, tabwriter alignment
 ``gotemplate``  the subset of Go's ``text/template`` that ``--format`` users write
 ``filters``     ``--filter KEY=VALUE`` parsing and matching, as Podman's
@@ -38,7 +40,9 @@ Adding a command takes a few lines: a function ``(ctx, args) -> int`` decorated 
 
 from fsstate.cli import commands as commands  # registers every command in COMMANDS
 from fsstate.cli import edit as edit  # registers ``edit``
-from fsstate.cli import ps as ps  # ps, its listing
+from fsstate.cli import pods as pods  # the listings register themselves too
+from fsstate.cli import ps as ps
+from fsstate.cli import volumes as volumes
 from fsstate.cli.app import default_tmp, main
 from fsstate.cli.context import Context
 from fsstate.cli.parser import COMMANDS, arg, command

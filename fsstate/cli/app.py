@@ -64,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logger.level
     if quiet:  # the library's warnings ("skipping …") go to stderr through logging
         logger.setLevel(logging.ERROR)
+    # The library's warnings (a skipped document) are said by the listings in their own words
+    # (cli.partial); without a handler, Python's last-resort one would print them as well.
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
     try:
         try:
             return int(args.run(ctx, args))

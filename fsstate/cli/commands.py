@@ -3,41 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import fsstate
-from fsstate import Container, FileState, errors, podman, snapshot
+from fsstate import FileState, errors, podman, snapshot
 from fsstate.cli import render
 from fsstate.cli.context import Context
 from fsstate.cli.exits import EXIT_ERROR, EXIT_OK
 from fsstate.cli.parser import FORMAT, PROGRESS, arg, command
 
 __all__: list[str] = []  # the commands are reached through fsstate.cli.COMMANDS
-
-
-@command("pod ls", help="list pods", arguments=[FORMAT], aliases=["ps", "list"])
-def cmd_pod_ls(ctx: Context, args: argparse.Namespace) -> int:
-    state = ctx.state()
-    pods = state.all_pods()
-    members = {p.id: _loaded(state, state.pod_containers(p)) for p in pods}
-    for pod in pods:
-        state.update_pod(pod)
-    if args.format == "json":
-        ctx.json([render.pod_json(p, members[p.id]) for p in pods])
-    else:
-        ctx.table(render.POD_HEADER, [render.pod_row(p, members[p.id]) for p in pods])
-    return EXIT_OK
-
-
-@command("volume ls", help="list volumes", arguments=[FORMAT], aliases=["list"])
-def cmd_volume_ls(ctx: Context, args: argparse.Namespace) -> int:
-    vols = ctx.state().all_volumes()
-    if args.format == "json":
-        ctx.json([render.volume_json(v) for v in vols])
-    else:
-        ctx.table(render.VOLUME_HEADER, [render.volume_row(v) for v in vols])
-    return EXIT_OK
 
 
 @command(
@@ -187,25 +163,6 @@ def cmd_snapshot(ctx: Context, args: argparse.Namespace) -> int:
 
 
 # -- what the commands share -----------------------------------------------------------------
-
-
-def _loaded(state: FileState, ctrs: Sequence[Container]) -> list[Container]:
-    """The containers with their state loaded; one removed meanwhile is left out."""
-    out = []
-    for ctr in ctrs:
-        try:
-            state.update_container(ctr)
-        except errors.NotFoundError:
-            continue
-        out.append(ctr)
-    return out
-
-
-def _pod_name(state: FileState, pod_id: str) -> str:
-    try:
-        return state.pod(pod_id).name
-    except errors.NotFoundError:
-        return ""
 
 
 def _inspect_one(state: FileState, name: str, kind: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
-"""``fsstate ps`` against a real Podman 4.3 state and Podman's own ``ps -a --format json`` of it
-(``tests/data/podman43/``, see its README), and its options: filters, templates, sorting,
-``-q``/``--noheading``/``--last``/``--latest``/``--no-trunc``/``--pod``; and partial listings
-over really damaged files (issue 8 point 3)."""
+"""``fsstate ps``, ``pod ps`` and ``volume ls`` against a real Podman 4.3 state and Podman's own
+``--format json`` listings of it (``tests/data/podman43/``, see its README), and their options:
+filters, templates, sorting, ``-q``/``--noheading``/``--last``/``--latest``/``--no-trunc``/
+``--pod``; and partial listings over really damaged files (issue 8 point 3)."""
 
 from __future__ import annotations
 
@@ -301,3 +301,119 @@ def test_ps_shows_what_it_can_and_names_each_damaged_file(
         with pytest.raises(errors.CorruptDocumentError) as caught:
             state.update_container(ctr)
         assert caught.value.path == damaged["state"]
+
+
+def test_pod_ps_json_equals_podmans(run: Run) -> None:
+    """Every pod, every key (members by ID, Labels {} when empty), newest pod first."""
+    code, out, err = run("pod", "ps", "--format", "json")
+    assert (code, err) == (EXIT_OK, "")
+    ours, theirs = json.loads(out), podman_rows("varied_pod_ps.json")
+    assert [p["Name"] for p in ours] == ["pod3", "pod2", "pod1"]
+    assert ours == theirs
+    assert all(list(a) == list(b) for a, b in zip(ours, theirs, strict=True))
+
+
+def test_pod_ps_table_and_options(run: Run) -> None:
+    code, out, _ = run("pod", "ls")
+    header, *rows = out.splitlines()
+    assert code == EXIT_OK
+    assert re.split(r"\s{2,}", header.strip()) == [
+        "POD ID",
+        "NAME",
+        "STATUS",
+        "CREATED",
+        "INFRA ID",
+        "# OF CONTAINERS",
+    ]
+    pods = {p["Name"]: p for p in podman_rows("varied_pod_ps.json")}
+    pod1 = next(r for r in rows if "  pod1  " in r)
+    assert re.fullmatch(
+        pods["pod1"]["Id"][:12]
+        + r"  pod1  +Degraded  +.+ ago  "
+        + pods["pod1"]["InfraId"][:12]
+        + r"  +3",
+        pod1,
+    )
+    assert run("pod", "ps")[1] == out == run("pod", "list")[1]  # Podman's aliases
+    out = run("pod", "ps", "--ctr-names", "--ctr-status", "--noheading", "--sort", "name")[1]
+    assert [line.split()[1] for line in out.splitlines()] == ["pod1", "pod2", "pod3"]
+    assert "278397380ce5-infra,p1-a,p1-b  running,running,exited" in out
+    assert run("pod", "ps", "-q", "--no-trunc")[1].split() == [
+        pods[n]["Id"] for n in ("pod3", "pod2", "pod1")
+    ]
+    out = run("pod", "ps", "--format", "{{.Name}} {{.NumberOfContainers}} {{.Labels}}")[1]
+    assert out.splitlines() == ["pod3 2 map[]", "pod2 2 map[team:blue]", "pod1 3 map[]"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (["status=degraded"], ["pod1"]),
+        (["label=team=blue"], ["pod2"]),
+        (["ctr-names=p3-a"], ["pod3"]),
+        (["ctr-status=exited"], ["pod1"]),
+        (["ctr-number=2"], ["pod3", "pod2"]),
+        (["network=podman"], ["pod2", "pod1"]),
+        (["name=pod[12]", "status=created"], ["pod2"]),
+    ],
+)
+def test_pod_ps_filters(run: Run, filters: list[str], expected: list[str]) -> None:
+    args = [a for f in filters for a in ("--filter", f)]
+    code, out, _ = run("pod", "ps", *args, "--format", "{{.Name}}")
+    assert (code, out.split()) == (EXIT_OK, expected)
+
+
+def test_volume_ls_json_equals_podmans(run: Run) -> None:
+    """Every volume, every key, the omitempty ones only when Podman prints them."""
+    code, out, err = run("volume", "ls", "--format", "json")
+    assert (code, err) == (EXIT_OK, "")
+    ours, theirs = json.loads(out), podman_rows("varied_volume_ls.json")
+    assert ours == theirs
+    assert all(list(a) == list(b) for a, b in zip(ours, theirs, strict=True))
+    uidgid = next(v for v in ours if v["Name"] == "vol-uidgid")
+    assert (uidgid["UID"], uidgid["GID"]) == (1000, 1000) and "Anonymous" not in uidgid
+
+
+def test_volume_ls_table_filters_quiet(run: Run) -> None:
+    out = run("volume", "ls")[1]
+    assert out.splitlines()[:3] == [
+        "DRIVER      VOLUME NAME",
+        "local       938af7754dbf1c3436a63c6228229ef5ed1c1cb8bc5b206ad30b53a1ebc52f17",
+        "local       vol-data",
+    ]
+    assert run("volume", "ls", "-q", "-f", "label=app=web")[1] == "vol-labeled\n"
+    assert run("volume", "ls", "-q", "-f", "dangling=true", "-f", "anonymous=false")[1].split() == [
+        "vol-tmpfs",
+        "vol-uidgid",
+        "vol-unused",
+    ]
+    assert run("volume", "ls", "-q", "-f", "opt=type=tmpfs")[1] == "vol-tmpfs\n"
+    assert (
+        run(
+            "volume",
+            "ls",
+            "--noheading",
+            "--format",
+            "{{.Name}}:{{.MountCount}}",
+            "-f",
+            "name=^vol-d",
+        )[1]
+        == "vol-data:0\n"
+    )
+
+
+def test_pod_and_volume_listings_name_what_they_cannot_read(
+    run: Run, podman43_store: Path, tmp_path: Path
+) -> None:
+    root, damaged = damaged_copy(podman43_store, tmp_path)
+    top = root / "fsstate"
+    vol = top / L.volume_doc("vol-unused", "config")
+    vol.write_text('{"name": "vol-unused", "lockID": "not a number"')
+    code, out, err = run("pod", "ps", "--format", "{{.Name}}", root=root)
+    assert code == EXIT_PARTIAL and out.split() == ["pod2", "pod1"]  # pod3's config is gone
+    assert any(damaged["pod"] in line for line in err.splitlines())
+    assert any(damaged["config"] in line for line in err.splitlines())  # c-env, a member-less
+    code, out, err = run("volume", "ls", "-q", root=root)
+    assert code == EXIT_PARTIAL and "vol-unused" not in out.split() and len(out.split()) == 5
+    assert err.splitlines() == [line for line in err.splitlines() if str(vol) in line]
+    assert len(err.splitlines()) == 1
