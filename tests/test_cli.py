@@ -177,7 +177,9 @@ def test_volume_ls(loaded: Run) -> None:
 
 
 def test_inspect_resolves_containers_then_pods_then_volumes(loaded: Run) -> None:
-    code, out, err = loaded("inspect", "web-content", "sample-pod", WEB[:10], "redis_apple")
+    code, out, err = loaded(
+        "inspect", "--raw", "web-content", "sample-pod", WEB[:10], "redis_apple"
+    )
     assert code == 0 and err == ""
     data = json.loads(out)
     assert [list(d) for d in data] == [["config", "state"]] * 4
@@ -187,6 +189,9 @@ def test_inspect_resolves_containers_then_pods_then_volumes(loaded: Run) -> None
     with closing(sqlite3.connect(PODMAN_DB)) as conn:
         (text,) = conn.execute("SELECT JSON FROM ContainerConfig WHERE ID = ?", (REDIS,)).fetchone()
     assert list(data[3]["config"].items()) == list(json.loads(text).items())
+    shaped = json.loads(loaded("inspect", "web-content", "sample-pod", WEB[:10])[1])
+    assert [d["Name"] for d in shaped] == ["web-content", "sample-pod", "sample-web"]
+    assert shaped[2]["Id"] == WEB and shaped[2]["State"]["Status"] == "running"
 
 
 def test_inspect_type(loaded: Run) -> None:

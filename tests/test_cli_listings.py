@@ -417,3 +417,93 @@ def test_pod_and_volume_listings_name_what_they_cannot_read(
     assert code == EXIT_PARTIAL and "vol-unused" not in out.split() and len(out.split()) == 5
     assert err.splitlines() == [line for line in err.splitlines() if str(vol) in line]
     assert len(err.splitlines()) == 1
+
+
+# -- inspect ---------------------------------------------------------------------------------
+
+#: The container inspect keys fsstate leaves out, and why (docs/cli.md): the image store's
+#: digest, the storage driver's mounts, netavark's results, the rebuilt host config.
+NOT_IN_THE_STATE = {"ImageDigest", "GraphDriver", "Mounts", "NetworkSettings", "HostConfig"}
+#: ...and, for a container that was started, what Podman reads from the runtime's OCI spec.
+FROM_THE_RUNTIME_SPEC = {"EffectiveCaps", "BoundingCaps", "AppArmorProfile"}
+
+
+def same(ours: Any, podman: Any, path: str = "") -> None:
+    """Every key of ``ours`` is Podman's, in Podman's order, with Podman's value (lists that
+    Podman builds from a Go map compared as sets)."""
+    if isinstance(ours, dict):
+        assert isinstance(podman, dict), path
+        assert [k for k in podman if k in ours] == list(ours), path
+        for key, value in ours.items():
+            same(value, podman[key], f"{path}/{key}")
+    elif path.endswith(("/Dependencies", "/SharedNamespaces")):
+        assert sorted(ours) == sorted(podman), path
+    else:
+        assert ours == podman, path
+
+
+def test_container_inspect_equals_podmans(run: Run) -> None:
+    theirs = json.loads(gzip.decompress((DATA / "varied_inspect_containers.json.gz").read_bytes()))
+    ids = [c["Id"] for c in theirs]
+    code, out, err = run("inspect", "--type", "container", *ids)
+    assert (code, err) == (EXIT_OK, "")
+    ours = json.loads(out)
+    assert len(ours) == len(theirs) == 37
+    for mine, podman in zip(ours, theirs, strict=True):
+        same(mine, podman, podman["Name"])
+        left_out = set(podman) - set(mine)
+        started = podman["State"]["StartedAt"] != "0001-01-01T00:00:00Z"
+        expected = NOT_IN_THE_STATE | (FROM_THE_RUNTIME_SPEC if started else set())
+        assert left_out == expected, podman["Name"]
+        assert len(podman) == (36 if started else 35)  # OCIConfigPath: omitempty
+    plain = next(c for c in ours if c["Name"] == "c-plain")
+    assert plain["Config"]["Env"] and plain["State"]["OciVersion"] == "1.0.2-dev"
+    netns = next(c for c in ours if c["Name"] == "c-netns")
+    assert netns["Dependencies"] == [plain["Id"]]
+
+
+def test_pod_and_volume_inspect_equal_podmans(run: Run) -> None:
+    theirs = podman_rows("varied_pod_inspect.json")
+    code, out, err = run("pod", "inspect", "pod1", "pod2", "pod3")
+    assert (code, err) == (EXIT_OK, "")
+    ours = json.loads(out)
+    for mine, podman in zip(ours, theirs, strict=True):
+        same(mine, podman, podman["Name"])
+        assert set(podman) - set(mine) <= {"InfraConfig"}
+    assert [len(p) for p in ours] == [15, 16, 12]
+    volumes = podman_rows("varied_volume_inspect.json")
+    code, out, _ = run("volume", "inspect", *[v["Name"] for v in volumes])
+    assert code == EXIT_OK and json.loads(out) == volumes
+    # `inspect` finds pods and volumes too, and --raw shows the documents as stored
+    assert json.loads(run("inspect", "pod2", "vol-data")[1]) == [ours[1], volumes[1]]
+    raw = json.loads(run("inspect", "--raw", "vol-data")[1])
+    assert list(raw[0]) == ["config", "state"] and raw[0]["config"]["name"] == "vol-data"
+
+
+def test_inspect_templates(run: Run) -> None:
+    code, out, _ = run(
+        "inspect", "r-exited", "c-user", "--format", "{{.Name}} {{.State.Status}} {{json .Args}}"
+    )
+    assert code == EXIT_OK
+    assert out.splitlines() == [
+        'r-exited exited ["-c","echo hi; exit 3"]',
+        'c-user created ["-c","id"]',
+    ]
+    out = run("inspect", "c-env", "-f", '{{.ID}} {{index .Config.Labels "owner"}}')[1]
+    assert out == "c4aa40d9e68bcbe92a388528f6133578898e142d03306002033ea9a9314da715 me\n"
+    out = run("pod", "inspect", "pod2", "-f", "{{range .Containers}}{{.Name}},{{end}}")[1]
+    assert out == "p2-a,5e1f48b0f213-infra,\n"
+
+
+def test_inspect_of_several_shows_what_it_can(
+    run: Run, podman43_store: Path, tmp_path: Path
+) -> None:
+    root, damaged = damaged_copy(podman43_store, tmp_path)
+    code, out, err = run("inspect", "c-env", "r-exited", "c-plain", root=root)
+    assert code == EXIT_PARTIAL
+    assert [d["Name"] for d in json.loads(out)] == ["c-plain"]
+    lines = err.splitlines()
+    assert len(lines) == 2 and damaged["config"] in lines[0] and damaged["state"] in lines[1]
+    code, out, err = run("inspect", "c-plain", "nothing", "r-exited", root=root)
+    assert code == 3 and [d["Name"] for d in json.loads(out)] == ["c-plain"]
+    assert damaged["state"] in err and "nothing" in err.splitlines()[-1]

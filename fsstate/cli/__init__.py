@@ -23,6 +23,8 @@ module          what lives there
 ``ps``          ``ps`` as Podman's: its JSON keys, template fields, filters and sorting
 ``pods``        ``pod ps`` as Podman's
 ``volumes``     ``volume ls`` as Podman's
+``inspect``     ``inspect``, ``pod inspect``, ``volume inspect`` (``--raw``: as stored)
+``inspect_shapes``  Podman's inspect documents, from what the state holds
 ``report``      ``--format``: JSON, ``table`` templates with headers, tabwriter alignment
 ``gotemplate``  the subset of Go's ``text/template`` that ``--format`` users write
 ``filters``     ``--filter KEY=VALUE`` parsing and matching, as Podman's
@@ -40,7 +42,8 @@ Adding a command takes a few lines: a function ``(ctx, args) -> int`` decorated 
 
 from fsstate.cli import commands as commands  # registers every command in COMMANDS
 from fsstate.cli import edit as edit  # registers ``edit``
-from fsstate.cli import pods as pods  # the listings register themselves too
+from fsstate.cli import inspect as inspect  # the listings register themselves too
+from fsstate.cli import pods as pods
 from fsstate.cli import ps as ps
 from fsstate.cli import volumes as volumes
 from fsstate.cli.app import default_tmp, main

@@ -3,45 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
 
 import fsstate
-from fsstate import FileState, errors, podman, snapshot
+from fsstate import podman, snapshot
 from fsstate.cli import render
 from fsstate.cli.context import Context
 from fsstate.cli.exits import EXIT_ERROR, EXIT_OK
 from fsstate.cli.parser import FORMAT, PROGRESS, arg, command
 
 __all__: list[str] = []  # the commands are reached through fsstate.cli.COMMANDS
-
-
-@command(
-    "inspect",
-    help="show the config and state of containers, pods or volumes as JSON",
-    arguments=[
-        arg("names", nargs="+", metavar="NAME|ID", help="container, pod or volume"),
-        arg(
-            "--type",
-            choices=("all", "container", "pod", "volume"),
-            default="all",
-            help="look only for this kind of object (default: container, then pod, then volume)",
-        ),
-    ],
-)
-def cmd_inspect(ctx: Context, args: argparse.Namespace) -> int:
-    state = ctx.state()
-    found: list[dict[str, Any]] = []
-    missing: errors.NotFoundError | None = None
-    for name in args.names:
-        try:
-            found.append(_inspect_one(state, name, args.type))
-        except errors.NotFoundError as exc:
-            missing = missing or exc
-    ctx.json(found)
-    if missing is not None:
-        raise missing
-    return EXIT_OK
 
 
 @command(
@@ -160,27 +130,3 @@ def cmd_snapshot(ctx: Context, args: argparse.Namespace) -> int:
         ctx.notice(f"not copied (not a regular file; run fsck): {path}")
     ctx.print(f"{result.dest}: {result.files} files, {result.bytes} bytes")
     return EXIT_OK
-
-
-# -- what the commands share -----------------------------------------------------------------
-
-
-def _inspect_one(state: FileState, name: str, kind: str) -> dict[str, Any]:
-    """Resolve ``name`` as a container, then a pod, then a volume (Podman's order)."""
-    finders: tuple[tuple[str, Callable[[str], Any], Callable[[Any], None]], ...] = (
-        ("container", state.lookup_container, state.update_container),
-        ("pod", state.lookup_pod, state.update_pod),
-        ("volume", state.lookup_volume, lambda _vol: None),  # volumes come with their state
-    )
-    for what, lookup, load_state in finders:
-        if kind not in ("all", what):
-            continue
-        try:
-            obj = lookup(name)
-        except errors.NotFoundError:
-            if kind == what:
-                raise
-            continue
-        load_state(obj)
-        return {"config": obj.config, "state": obj.state}
-    raise errors.NotFoundError(f"no container, pod or volume with name or ID {name}")

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from fsstate import FileState, podman
+from fsstate import FileState, cli, podman
 
 from .realpodman import BUSYBOX, Podman
 
@@ -261,3 +261,71 @@ def test_podman_reads_and_writes_the_exported_bolt_state(made: Made, tmp_path: P
         assert [p.name for p in again.all_pods()] == ["pod1"]
         plain = again.lookup_container("c-plain")
         assert len(again.container_in_use(plain)) == 1  # c-netns only
+
+
+def _fsstate(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> Any:
+    """The JSON that ``fsstate --root ROOT/static --tmp ROOT/tmp args`` prints (exit 0)."""
+    capsys.readouterr()
+    code = cli.main(["--root", str(root / "static"), "--tmp", str(root / "tmp"), *args])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, ""), err
+    return json.loads(out)
+
+
+#: Inspect keys fsstate leaves out (docs/cli.md): not in the state, or (for a started
+#: container) in the runtime's copy of its OCI spec.
+_NOT_SHOWN = {"ImageDigest", "GraphDriver", "Mounts", "NetworkSettings", "HostConfig"}
+_RUNTIME_SPEC = {"EffectiveCaps", "BoundingCaps", "AppArmorProfile"}
+
+
+def _shown_as_podman(ours: Any, theirs: Any, at: str) -> list[str]:
+    """Where a key fsstate prints differs from Podman's value, or is not Podman's."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        extra = [f"{at}.{k}: not Podman's" for k in ours if k not in theirs]
+        return extra + [
+            line
+            for k in ours
+            if k in theirs
+            for line in _shown_as_podman(ours[k], theirs[k], f"{at}.{k}")
+        ]
+    if at.rsplit(".", 1)[-1] in MAP_ORDER and isinstance(ours, list) and isinstance(theirs, list):
+        ours, theirs = sorted(ours), sorted(theirs)
+    return [] if ours == theirs else [f"{at}: {ours!r} != {theirs!r}"]
+
+
+def test_fsstate_listings_print_what_podman_prints(
+    made: Made, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``fsstate ps -a``, ``pod ps``, ``volume ls`` (``--format json``) of the imported state
+    equal Podman's, relative times aside; ``inspect``, ``pod inspect`` and ``volume inspect``
+    print Podman's value for every key they print, and leave out only the documented keys."""
+    v = made.views
+    assert (
+        cli.main(
+            [
+                "--root",
+                str(tmp_path / "static"),
+                "--tmp",
+                str(tmp_path / "tmp"),
+                "import-podman",
+                str(made.pm.bolt_path),
+            ]
+        )
+        == 0
+    )
+    ps = _fsstate(capsys, tmp_path, "ps", "-a", "--format", "json")
+    assert _differences(_steady(ps), _steady(v.ps)) == []  # ns1's container too, as Podman
+    assert _differences(_fsstate(capsys, tmp_path, "pod", "ps", "--format", "json"), v.pod_ps) == []
+    assert _fsstate(capsys, tmp_path, "volume", "ls", "--format", "json") == v.volume_ls
+    ids = [c["Id"] for c in v.inspect]
+    inspected = _fsstate(capsys, tmp_path, "inspect", "--type", "container", *ids)
+    for ours, theirs in zip(inspected, v.inspect, strict=True):
+        assert _shown_as_podman(ours, theirs, theirs["Name"]) == []
+        started = theirs["State"]["StartedAt"] != "0001-01-01T00:00:00Z"
+        assert set(theirs) - set(ours) == _NOT_SHOWN | (_RUNTIME_SPEC if started else set())
+    pods = _fsstate(capsys, tmp_path, "pod", "inspect", *[p["Id"] for p in v.pod_inspect])
+    for ours, theirs in zip(pods, v.pod_inspect, strict=True):
+        assert _shown_as_podman(ours, theirs, theirs["Name"]) == []
+        assert set(theirs) - set(ours) <= {"InfraConfig"}
+    names = [vol["Name"] for vol in v.volume_inspect]
+    assert _fsstate(capsys, tmp_path, "volume", "inspect", *names) == v.volume_inspect
