@@ -230,6 +230,7 @@ def test_go_templates(run: Run) -> None:
     ]
     out = run("ps", "-f", "pod=pod1", "--format", "{{.Names}}:{{if .IsInfra}}infra{{end}}")[1]
     assert out.split() == ["278397380ce5-infra:infra", "p1-a:"]
+    assert run("ps", "-a", "--format", "table")[1] == run("ps", "-a")[1]
     code, out, err = run("ps", "-a", "--format", "{{.Nope}}")
     assert code == EXIT_INVALID and out == "" and "can't evaluate field Nope" in err
 

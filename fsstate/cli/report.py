@@ -69,7 +69,8 @@ def emit(
     template), the JSON ``docs`` and template ``data`` of each object in order, the header
     ``overrides`` (field → header). Errors: :class:`~fsstate.errors.InvalidArgumentError` for a
     template that does not parse or run (nothing is printed then)."""
-    fmt = default if fmt is None else fmt
+    if fmt is None or (fmt.strip() == "table" and default.startswith("table")):
+        fmt = default  # Podman: a bare "table" is the default table
     if fmt.strip() == "json":
         ctx.json(list(docs))
         return
