@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,9 @@ class Made:
     pm: Podman
     views: Views
     api_exec_id: str
+    #: A copy of Podman's bolt_state.db as it was when :attr:`views` were taken (a later test
+    #: puts an exported state in Podman's place and changes it).
+    bolt_copy: Path
 
 
 def views(pm: Podman) -> Views:
@@ -90,7 +94,10 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Made]:
     try:
         pm.import_busybox()
         api_exec_id = _make_state(pm)
-        yield Made(pm, views(pm), api_exec_id)
+        shown = views(pm)
+        copy = pm.base / "bolt_state.db.as-shown"
+        shutil.copyfile(pm.bolt_path, copy)
+        yield Made(pm, shown, api_exec_id, copy)
     finally:
         pm.cleanup()
 
@@ -308,7 +315,7 @@ def test_fsstate_listings_print_what_podman_prints(
                 "--tmp",
                 str(tmp_path / "tmp"),
                 "import-podman",
-                str(made.pm.bolt_path),
+                str(made.bolt_copy),
             ]
         )
         == 0
