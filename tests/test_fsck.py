@@ -4,9 +4,11 @@ to the administrator), and a second ``check`` is clean; damage stays local to on
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,7 @@ import fsstate
 from fsstate import FileState, check, cli, errors, fsck, repair
 from fsstate.fsck import Code, Finding, Report
 from fsstate.store import layout as L
+from fsstate.store.journal import Generation
 
 
 def found(report: Report) -> list[Expected]:
@@ -272,6 +275,34 @@ def test_check_does_not_write_format(static: Path, store: Path) -> None:
     (store / L.FORMAT).unlink()
     check(static)
     assert not (store / L.FORMAT).exists()
+
+
+def test_an_emptied_format_with_records_to_replay_is_reported_alone_and_repaired(
+    tmp_path: Path,
+) -> None:
+    """A power loss empties FORMAT and loses a write the journal still holds: check reports
+    the FORMAT and the records (not the index entry the replay brings back), writes nothing;
+    repair rewrites FORMAT, replays the journal, and leaves a clean store."""
+    static = tmp_path / "static"
+    with FileState(static, tmp_path / "tmp") as st:
+        st.add_container(new_container(1))
+    store = static / L.STORE_DIR
+    name = store / L.INDEX_DIR / "names" / "test1"
+    entry = name.read_bytes()
+    name.unlink()  # the add's write, lost
+    gen = Generation.decode((store / L.GENERATION).read_bytes())
+    (store / L.GENERATION).write_bytes(replace(gen, incarnation="another-boot").encode())
+    (store / L.FORMAT).write_bytes(b"")
+    report = check(static)
+    assert found(report) == [Expected(Code.UNKNOWN_FORMAT, L.FORMAT)]
+    assert re.search(r"empty, and the journal holds records \d+-\d+", report.findings[0].message)
+    assert (store / L.FORMAT).read_bytes() == b"" and not name.exists()
+    fixed = repair(report)
+    assert [(f.code, f.path, f.action) for f in fixed.findings] == [
+        (Code.UNKNOWN_FORMAT, L.FORMAT, "wrote 'fsstate-layout 1'")
+    ]
+    assert name.read_bytes() == entry
+    assert check(static).findings == ()
 
 
 def test_check_waits_for_the_lock(static: Path) -> None:

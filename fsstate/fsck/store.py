@@ -3,6 +3,10 @@
 A tree that opens as a :class:`~fsstate.store.storage.FileStorage` is locked through it (so the
 journal is replayed first and the recovered tree is checked); one that does not is locked
 through the lock file, or — when that file is hostile — not at all, and the scan says why.
+A tree that does not open only for a missing, empty or NUL-filled FORMAT (a power loss can
+empty it) while its journal holds records is not scanned: opening it would replay them, so
+what the scan found would be stale. Its one finding says so; ``repair`` rewrites FORMAT, and
+its next round opens the store (replaying them) and checks the tree as replayed.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fsstate.errors import CorruptDocumentError, LockTimeoutError, NoSuchStoreError
 from fsstate.fsck.findings import Code, Finding, finding
 from fsstate.fsck.scan import ProgressFn, Scan
 from fsstate.store import fsio
 from fsstate.store import layout as L
+from fsstate.store.journal import Journal
 from fsstate.store.lock import StoreLock
 from fsstate.store.storage import FileStorage
 
@@ -28,18 +33,20 @@ FORMAT_LINE = f"fsstate-layout {L.FORMAT_VERSION}\n".encode()
 class Store:
     """A store opened for fsck: the directory's descriptor, and the FileStorage when the tree
     opens as one (else the lock file is locked directly, or — when the lock file itself is
-    hostile — nothing is). ``fatal`` findings mean: look no further."""
+    hostile — nothing is). ``fatal`` findings mean: look no further; ``deferred``: look no
+    further until FORMAT is rewritten and the journal replayed (module docstring)."""
 
     root: str
     fd: int
     fs: FileStorage | None
     fatal: list[Finding] = field(default_factory=list)
     early: list[Finding] = field(default_factory=list)
+    deferred: bool = False
 
     def scan(self, progress: ProgressFn | None = None) -> Scan:
         scan = Scan(self.root, self.fd, progress)
         scan.findings.extend(self.fatal or self.early)
-        if not self.fatal:
+        if not (self.fatal or self.deferred):
             scan.run()
         return scan
 
@@ -80,6 +87,15 @@ def locked(static_dir: str | os.PathLike[str], timeout: float) -> Iterator[Store
             if lock is not None:
                 stack.callback(lock.close)
                 stack.enter_context(lock)
+            held = _journal_records(root) if fmt is not None else None
+            if fmt is not None and held is not None:
+                msg = (
+                    f"{fmt.message}, and the journal holds records {held[0]}-{held[1]}, which "
+                    "opening the store replays: repair rewrites FORMAT, then the tree is "
+                    "checked as replayed"
+                )
+                yield Store(root, fd, None, early=[replace(fmt, message=msg)], deferred=True)
+                return
         early = [f for f in (fmt, journal) if f is not None]
         if fs is not None and fs.unapplied is not None:
             early.append(finding(Code.UNAPPLIED_RECORD, L.JOURNAL, fs.unapplied))
@@ -102,6 +118,29 @@ def _open_storage(
         return None, None  # a hostile journal or generation file: the scan says which
     except OSError:
         return None, None
+
+
+def _journal_records(root: str) -> tuple[int, int] | None:
+    """The first and last numbers of the records the journal holds from its start — what
+    opening the store replays after a reboot — read without writing; ``None`` when it holds
+    none or cannot be read (a hostile or missing journal file: the scan says so)."""
+    try:
+        tree = fsio.Tree(root)
+    except OSError:
+        return None
+    try:
+        journal = Journal(tree, read_only=True)
+    except CorruptDocumentError:
+        tree.close()
+        return None
+    try:
+        numbers = [record.number for record in journal.records(0, None)]
+    except OSError:
+        numbers = []
+    finally:
+        journal.close()
+        tree.close()
+    return (numbers[0], numbers[-1]) if numbers else None
 
 
 def _format(fd: int) -> tuple[Finding | None, bool]:
