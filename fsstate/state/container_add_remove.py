@@ -115,7 +115,8 @@ class ContainerAddRemoveMethods(StateBase):
                 raise NoSuchVolumeError(
                     f"container {cid} mounts volume {volume}, which does not exist", name=volume
                 )
-        cat.add_container(ctr, networks)
+        # Under "sqlite" the config's own list is the live one (NEWEST): no side document.
+        cat.add_container(ctr, None if self._rules.networks_in_config else networks)
 
     def _check_dependency(self, cat: Catalog, ctr: Container, dep: str, pod: Pod | None) -> None:
         cid = ctr.id

@@ -15,6 +15,7 @@ from typing import Any
 
 from fsstate.errors import InvalidArgumentError, NoSuchNetworkError
 from fsstate.model import DBConfig
+from fsstate.state import network_options
 from fsstate.status import ContainerStatus as S
 
 __all__ = [
@@ -30,16 +31,18 @@ __all__ = [
 #: NetworkConnect).
 DEFAULT_NETWORK = "podman"
 
-#: Networks document: network name → alias list, or None when the network has no alias list
-#: (Bolt: no alias sub-bucket for it; it is left out of get_all_network_aliases).
-Networks = dict[str, list[str] | None]
+#: Networks document, in setup order: network name → alias list, or None when the network has
+#: no alias list (Bolt: no alias sub-bucket for it; it is left out of get_all_network_aliases),
+#: or the network's PerNetworkOptions object (:mod:`fsstate.state.network_options`).
+Networks = dict[str, list[str] | dict[str, Any] | None]
 
 
 def initial_networks(cid: str, config: Mapping[str, Any]) -> Networks | None:
     """The networks document for a container being added, or ``None`` for "no live list".
 
-    Sources, first present wins (Decision 8): SEED ``networks`` + ``network_alises``; Podman
-    4/5 ``newNetworks`` (each entry's ``aliases``); Podman 6 ``orderedNetworks``.
+    Sources, first present wins (Decision 8): SEED ``networks`` + ``network_alises`` (alias
+    lists); else Podman 6 ``orderedNetworks`` (in its order) or Podman 4/5 ``newNetworks`` (by
+    name), each network with its whole PerNetworkOptions object.
 
     Raises, in order (§1.2 shared insert steps 5–6): :class:`InvalidArgumentError` for an
     empty network name; :class:`NoSuchNetworkError` for an alias key not among the networks.
@@ -58,14 +61,12 @@ def initial_networks(cid: str, config: Mapping[str, Any]) -> Networks | None:
         if config.get("networks") is None:
             return None
         return {n: list(aliases[n]) if n in aliases else None for n in names}
-    if isinstance(config.get("newNetworks"), Mapping):
-        new = config["newNetworks"]
-        _no_empty(cid, list(new))
-        return {n: _aliases_of(opts) for n, opts in new.items()}
-    if isinstance(config.get("orderedNetworks"), list):
-        ordered = [e for e in config["orderedNetworks"] if isinstance(e, Mapping)]
-        _no_empty(cid, [str(e.get("name", "")) for e in ordered])
-        return {str(e["name"]): _aliases_of(e) for e in ordered}
+    if isinstance(config.get("newNetworks"), Mapping) or isinstance(
+        config.get("orderedNetworks"), list
+    ):
+        listed = network_options.from_config(config) or []
+        _no_empty(cid, [name for name, _ in listed])
+        return dict(listed)
     return None
 
 
@@ -74,12 +75,6 @@ def seed_networks(config: Mapping[str, Any]) -> Networks:
     or the default network when that list is empty (§1.2 NetworkConnect)."""
     names = [n for n in config.get("networks") or [] if isinstance(n, str) and n]
     return dict.fromkeys(names or [DEFAULT_NETWORK])
-
-
-def _aliases_of(opts: Any) -> list[str] | None:
-    if isinstance(opts, Mapping) and isinstance(opts.get("aliases"), list):
-        return [a for a in opts["aliases"] if isinstance(a, str)]
-    return None
 
 
 def _no_empty(cid: str, names: list[str]) -> None:

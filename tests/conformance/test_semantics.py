@@ -365,12 +365,13 @@ def test_non_bridge_container_has_no_networks(
 ) -> None:
     """NEWEST GetNetworks returns nothing for a container not in bridge mode, before even
     looking it up (sq:916-919): a host/none/shared-netns container gets no error."""
-    ctr = make_container(1, networks=["podman"])
+    ctr = make_container(1, orderedNetworks=[{"name": "podman", "aliases": ["a"]}])
     if mode is not None:
         ctr.config["networkMode"] = mode
     state.add_container(ctr)
     assert state.get_networks(ctr) == []
     assert state.get_all_network_aliases(ctr) == {}
+    assert state.get_network_options(ctr) == {}
     assert state.get_networks(make_container(2, networkMode="host")) == []  # never stored
 
 
@@ -379,8 +380,8 @@ def test_bridge_container_keeps_its_networks_and_reconnect_is_network_connected(
     state: FileState, make_container: Callable[..., Container]
 ) -> None:
     """A bridge container lists its networks; joining one again is ErrNetworkConnected
-    (NEWEST sqi:600-606), which a NEWEST runtime treats as a no-op."""
-    ctr = make_container(1, networks=["podman"], networkMode="bridge")
+    (NEWEST sqi:612-613), which a NEWEST runtime treats as a no-op."""
+    ctr = make_container(1, orderedNetworks=[{"name": "podman"}], networkMode="bridge")
     state.add_container(ctr)
     assert state.get_networks(ctr) == ["podman"]
     expect_exact(errors.NetworkConnectedError, state.network_connect, ctr, "podman")
