@@ -249,7 +249,8 @@ def test_import_bolt_by_magic(run: Run) -> None:
     assert code == 0 and "(bolt)" in out and "and 1 exit codes" in out and "skipped" not in out
 
 
-def test_rename_pods_on_clash(run: Run, tmp_path: Path) -> None:
+def clashing_db(tmp_path: Path) -> Path:
+    """podman-db.sql with pod ``pod_lab`` renamed ``jenkins``, a container's name."""
     db = tmp_path / "clash.sql"
     shutil.copyfile(PODMAN_DB, db)
     with closing(sqlite3.connect(db)) as conn:
@@ -258,6 +259,32 @@ def test_rename_pods_on_clash(run: Run, tmp_path: Path) -> None:
             "WHERE Name = 'pod_lab'"
         )
         conn.commit()
+    return db
+
+
+def test_import_db_makes_a_sqlite_store_and_keeps_names(
+    run: Run, root: Path, tmp_path: Path
+) -> None:
+    """A db.sql makes a "sqlite" store: a pod and a container of one name are taken as they
+    are (API.md, Today's Podman)."""
+    code, out, _ = run("import-podman", str(clashing_db(tmp_path)))
+    assert code == 0 and "renamed" not in out
+    with FileState(root, tmp_path / "tmp") as state:
+        assert state.semantics == "sqlite"
+        assert state.lookup_pod("jenkins").name == "jenkins"
+        assert state.lookup_container("jenkins").name == "jenkins"
+
+
+def test_import_bolt_makes_a_bolt_store(run: Run, root: Path, tmp_path: Path) -> None:
+    assert run("import-podman", str(OSV_BOLT))[0] == 0
+    with FileState(root, tmp_path / "tmp") as state:
+        assert state.semantics == "bolt"
+
+
+def test_rename_pods_on_clash(run: Run, root: Path, tmp_path: Path) -> None:
+    """Into a "bolt" store (one name registry) a clash is refused, or the pod renamed."""
+    FileState(root, tmp_path / "tmp", semantics="bolt").close()
+    db = clashing_db(tmp_path)
     code, _, err = run("import-podman", str(db))
     assert code == 5
     one_line_error(err, "jenkins", str(db))

@@ -8,9 +8,11 @@ state in ``shared/podman-real/podman43/`` and by the real Podman opening the res
   ``exit-code`` and ``exit-code-time-stamp`` (container ID → code, → time stamp) and
   ``runtime-config``, all present even when empty
   (Podman creates them on open anyway);
-* ``ctr/<id>``: ``config`` (the ContainerConfig without ``newNetworks``), ``state`` (without
+* ``ctr/<id>``: ``config`` (the ContainerConfig without ``newNetworks`` and
+  ``orderedNetworks``), ``state`` (without
   ``netns``), ``netns`` (when the state has one), ``pod-id``, ``namespace``, the sub-buckets
-  ``networks`` (network → PerNetworkOptions JSON, when the container has networks),
+  ``networks`` (network → PerNetworkOptions JSON, the live list, when the container has
+  networks),
   ``dependencies`` (the IDs of the containers that depend on this one → their names; always
   present, Podman refuses to remove a container without it) and ``exec`` (its sessions);
 * ``pod/<id>``: ``config``, ``state``, ``namespace``, sub-bucket ``containers`` (ID → name);
@@ -30,6 +32,7 @@ from fsstate.podman.bolt_write import build, save
 from fsstate.podman.export import StoreCopy, export_file, read_store
 from fsstate.podman.gojson import go_json
 from fsstate.podman.plan import Problems, ProgressFn, StrPath, dependency_order, ticker
+from fsstate.state import network_options
 
 if TYPE_CHECKING:
     from fsstate.state import FileState
@@ -126,16 +129,16 @@ def bolt_tree(copy: StoreCopy, progress: ProgressFn | None = None) -> Buckets:
             dependents.setdefault(dep, {})[ctr.id.encode()] = ctr.name.encode()
     for ctr in ordered:
         cid, name = ctr.id.encode(), ctr.name.encode()
-        config = {k: v for k, v in ctr.config.items() if k != "newNetworks"}
+        config = {k: v for k, v in ctr.config.items() if k not in _NETWORK_KEYS}
         state = {k: v for k, v in ctr.state.items() if k != "netns"}
         bucket: Buckets = {
             b"config": _json(config),
             b"state": _json(state),
             b"dependencies": dependents.get(ctr.id, {}),
         }
-        networks = ctr.config.get("newNetworks")
-        if isinstance(networks, dict) and networks:
-            bucket[b"networks"] = {net.encode(): _json(o) for net, o in networks.items()}
+        networks = network_options.from_config(ctr.config)
+        if networks:
+            bucket[b"networks"] = {net.encode(): _json(o) for net, o in networks}
         netns = ctr.state.get("netns")
         if isinstance(netns, str) and netns:
             bucket[b"netns"] = netns.encode()
@@ -155,6 +158,10 @@ def bolt_tree(copy: StoreCopy, progress: ProgressFn | None = None) -> Buckets:
         top[b"exit-code"][ctr_id.encode()] = str(code).encode()
         top[b"exit-code-time-stamp"][ctr_id.encode()] = _go_time_text(when)
     return top
+
+
+#: Config keys that go to the ``networks`` sub-bucket instead (Podman 4.x keeps its list there).
+_NETWORK_KEYS = ("newNetworks", "orderedNetworks")
 
 
 def _go_time_text(when: datetime) -> bytes:

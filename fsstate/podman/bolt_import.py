@@ -85,6 +85,12 @@ def _go_time(text: str) -> datetime | None:
         return None
 
 
+def put_new_networks(config: dict[str, Any], networks: dict[str, Any]) -> None:
+    """Set ``config["newNetworks"]`` to ``networks`` (name → PerNetworkOptions), a new key
+    at Go's position for it (``ContainerNetworkConfig``)."""
+    _insert_before(config, "newNetworks", networks, _AFTER_NEW_NETWORKS)
+
+
 def _insert_before(doc: dict[str, Any], key: str, value: Any, before: Iterable[str]) -> None:
     """Set ``doc[key]``; a new key goes before the first of ``before`` present (Go order)."""
     if key in doc:
@@ -225,7 +231,7 @@ class _BoltSource:
         for where, bucket, config, state in self._objects(b"ctr", "id", state_required=True):
             networks = self._networks(bucket, where)
             if networks:
-                _insert_before(config, "newNetworks", networks, _AFTER_NEW_NETWORKS)
+                put_new_networks(config, networks)
             netns = bucket.get(b"netns")
             if netns and not state.get("netns"):  # legacy key, read only as a fallback
                 _insert_before(state, "netns", self._text(netns, where), _AFTER_NETNS)

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from fsstate.errors import InternalError, InvalidArgumentError
+from fsstate.errors import InternalError, InvalidArgumentError, NoSuchNetworkError
 from fsstate.model import Container, DBConfig, ExecSession, Pod, Volume
+from fsstate.podman.bolt_import import put_new_networks
 from fsstate.podman.gojson import go_json
 from fsstate.podman.plan import Problems, ProgressFn, StrPath, dependency_order, ticker
 from fsstate.podman.tables import INSERT_EXIT_CODE, INSERT_STATE, SCHEMA_VERSION, TABLES
+from fsstate.state import network_options, rules
 from fsstate.store import fsio
 
 if TYPE_CHECKING:
@@ -100,8 +102,34 @@ def read_store(state: FileState) -> StoreCopy:
         for ctr in containers:
             state.update_container(ctr)
             sessions += [ExecSession(s, ctr.id) for s in state.get_container_exec_sessions(ctr)]
+            _live_networks_into_config(state, ctr)
         exit_codes = state.all_exit_codes()
         return StoreCopy(state.get_db_config(), volumes, pods, containers, sessions, exit_codes)
+
+
+def _live_networks_into_config(state: FileState, ctr: Container) -> None:
+    """Under ``"bolt"`` the live network list is a document of its own: when connects,
+    modifies or disconnects have made it differ from the list the config gives, put it in the
+    config, so both writers export what the store holds: as ``newNetworks`` (the map Podman
+    4.x and 5.x read) and as ``orderedNetworks`` (the list Podman 6 reads first, keeping the
+    setup order; older Podman ignores the key). The 2020 keys ``networks`` and
+    ``network_alises`` go then: they name the list the container was created with, which a
+    reader would take over ``newNetworks`` (API.md Decision 8). Under ``"sqlite"`` the config
+    is the live list already."""
+    if state.semantics != "bolt":
+        return
+    try:
+        live = state.get_network_options(ctr)
+    except NoSuchNetworkError:
+        return  # no live list: the config says it all
+    born = rules.initial_networks(ctr.id, ctr.config) or {}
+    if list(live.items()) == [(n, network_options.options_of(e)) for n, e in born.items()]:
+        return
+    for stale in ("networks", "network_alises"):
+        ctr.config.pop(stale, None)
+    put_new_networks(ctr.config, live)
+    ordered = network_options.with_list(ctr.config, list(live.items()))["orderedNetworks"]
+    ctr.config["orderedNetworks"] = ordered
 
 
 def _write_sqlite(tmp: str, copy: StoreCopy, progress: ProgressFn | None) -> None:

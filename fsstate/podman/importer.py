@@ -95,11 +95,14 @@ def import_bolt(
 def _apply(
     plan: ImportPlan, state: FileState, rename: bool, progress: ProgressFn | None
 ) -> ImportReport:
-    ordered = check(plan, rename)
     report = ImportReport(plan.path, plan.format, skipped=plan.skipped, warnings=plan.warnings)
     try:
-        with state.transaction():
-            _add_all(plan, ordered, state, rename, report, progress)
+        # A new store follows the file's semantics (API.md, Today's Podman).
+        with state._import_transaction(plan.format):
+            # Under "sqlite" containers and pods have separate names: nothing clashes.
+            shared_names = state.semantics == "bolt"
+            ordered = check(plan, rename or not shared_names)
+            _add_all(plan, ordered, state, rename and shared_names, report, progress)
     except StateError as exc:
         if plan.path in str(exc):
             raise

@@ -171,6 +171,31 @@ class StateBase:
         with self._catalog():
             yield self
 
+    @contextmanager
+    def _import_transaction(self, semantics: str) -> Iterator[Self]:
+        """:meth:`transaction` for a Podman import of a file of ``semantics``' kind (API.md,
+        Today's Podman: a ``db.sql`` makes a ``"sqlite"`` store, a ``bolt_state.db`` a
+        ``"bolt"`` one). A store that is still new (no pin, nothing stored, opened without an
+        explicit semantics) follows ``semantics`` inside the block and its commit pins it, even
+        when nothing else is written; any other store keeps its own. If the block raises, the
+        store is left as it was, new store included."""
+        self._check_open()
+        adopt = not self._settled and self._requested is None and self._txn is None
+        if adopt:
+            self._requested = by_name(semantics)
+        try:
+            with self._catalog() as cat:
+                yield self
+                if adopt and not self._settled:
+                    write_semantics(cat, self._rules)
+        except BaseException:
+            if adopt and not self._settled:
+                self._requested, self._rules = None, BOLT
+            raise
+        finally:
+            if adopt:
+                self._requested = None
+
     def _run(self, fn: Callable[[Catalog], T]) -> T:
         with self._catalog() as cat:
             return fn(cat)

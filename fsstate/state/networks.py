@@ -103,10 +103,18 @@ class NetworkMethods(StateBase):
         """Network → Podman's PerNetworkOptions JSON (``static_ips``, ``aliases``,
         ``static_mac``, ``interface_name``, ``options``; absent keys omitted), in setup order
         (NEWEST GetNetworks, sq:907-934). Under ``"bolt"`` a network joined the 2020 way has
-        only its ``aliases`` (none when empty). Errors: as :meth:`get_networks` (so ``{}`` for
-        a non-bridge container under ``"sqlite"``)."""
+        only its ``aliases`` (none when empty). A container whose ``networkMode`` is not
+        ``bridge`` (absent included: host, none, another container's namespace) has none:
+        ``{}``, before the existence check, as Podman's GetNetworks of this shape gives it in
+        both of its states (``spec/podman-state.md`` FINAL-BOLT GetNetworks, Podman 4.3
+        ``boltdb_state.go:1073-1076``; NEWEST sq:916-919). Errors, in order:
+        :class:`StateClosedError`, :class:`ContainerRemovedError`,
+        :class:`NamespaceMismatchError` (``"bolt"``), :class:`NoSuchContainerError` (+inv),
+        :class:`NoSuchNetworkError` (``"bolt"``: a bridge container without a live list)."""
         self._live(ctr)
-        if self._no_networks(ctr):
+        if self._rules.namespaces:
+            self._ns_check(f"container {ctr.id}", ctr.namespace)
+        if ctr.config.get("networkMode") != "bridge":
             return {}
 
         def get(cat: Catalog) -> dict[str, dict[str, Any]]:

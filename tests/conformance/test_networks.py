@@ -31,12 +31,16 @@ Nets = list[tuple[str, list[str] | None]]
 
 
 def on_networks(semantics: str, nets: Nets) -> dict[str, Any]:
-    """Config keys that join ``nets`` (name, aliases or None) in this order: SEED
-    ``networks`` + ``network_alises`` under "bolt"; ``orderedNetworks`` in ``bridge`` mode
-    under "sqlite"."""
+    """Config keys that join ``nets`` (name, aliases or None) in this order, in ``bridge``
+    mode: SEED ``networks`` + ``network_alises`` under "bolt"; ``orderedNetworks`` under
+    "sqlite"."""
     if semantics == "bolt":
         aliases = {n: a for n, a in nets if a is not None}
-        return {"networks": [n for n, _ in nets], "network_alises": aliases}
+        return {
+            "networkMode": "bridge",
+            "networks": [n for n, _ in nets],
+            "network_alises": aliases,
+        }
     ordered = [{"name": n} if a is None else {"name": n, "aliases": a} for n, a in nets]
     return {"networkMode": "bridge", "orderedNetworks": ordered}
 
@@ -300,6 +304,37 @@ def test_ordered_networks_win_over_new_networks(
     )
     state.add_container(ctr)
     assert state.get_networks(ctr) == ["o"]
+
+
+@pytest.mark.parametrize("mode", ["host", "none", "container:" + "1" * 32, None])
+def test_non_bridge_container_has_no_network_options(
+    state: FileState,
+    semantics: str,
+    make_container: Callable[..., Container],
+    mode: str | None,
+) -> None:
+    """get_network_options of a host/none/shared-netns container (no ``networkMode`` key
+    counts too, as Podman writes none for them) is ``{}``, no error, even when it is not
+    stored: Podman's GetNetworks of that shape, Bolt 4.x and NEWEST alike."""
+    ctr = make_container(1, orderedNetworks=[{"name": "podman"}])
+    if mode is not None:
+        ctr.config["networkMode"] = mode
+    assert state.get_network_options(ctr) == {}  # not stored
+    state.add_container(ctr)
+    assert state.get_network_options(ctr) == {}
+    assert ctr.valid is True
+
+
+@bolt_only
+def test_network_options_namespace_checked_before_mode(
+    state: FileState, make_container: Callable[..., Container]
+) -> None:
+    """Under "bolt" the namespace check comes before the mode (Podman 4.3
+    boltdb_state.go:1069-1076)."""
+    ctr = make_container(1, namespace="ns2", networkMode="host")
+    state.add_container(ctr)
+    state.set_namespace("ns1")
+    expect_exact(errors.NamespaceMismatchError, state.get_network_options, ctr)
 
 
 def test_no_network_keys(state: FileState, semantics: str, bare: Container) -> None:
