@@ -20,7 +20,7 @@ from conftest import new_container, new_pod
 
 from fsstate import Container, FileState, errors, podman
 
-STATIC = {
+STATIC: dict[str, Any] = {
     "static_ips": ["10.89.0.7"],
     "aliases": ["web", "www"],
     "static_mac": "02:42:ac:11:00:07",
@@ -48,7 +48,7 @@ def changed_networks(state: FileState) -> Container:
     return ctr
 
 
-EXPECTED = [
+EXPECTED: list[tuple[str, dict[str, Any]]] = [
     ("c", {}),
     ("a", {"aliases": ["x", "y"], "interface_name": "eth1"}),
     ("d", STATIC),
