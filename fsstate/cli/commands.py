@@ -22,7 +22,9 @@ __all__: list[str] = []  # the commands are reached through fsstate.cli.COMMANDS
         arg(
             "--rename-pods-on-clash",
             action="store_true",
-            help="rename a pod that shares its name with a container to <name>-pod",
+            help="into a bolt store: rename a pod that shares its name with a container to "
+            "<name>-pod (a new store takes the file's semantics: db.sql makes a sqlite store, "
+            "where such names do not clash)",
         ),
         *PROGRESS,
     ],

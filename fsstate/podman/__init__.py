@@ -12,8 +12,10 @@ Podman keeps its libpod State in one of two files (``spec/podman-db-format.md``)
 
 Import runs in two phases. First the file is read and checked completely into an
 :class:`~.plan.ImportPlan` without touching the store: every document parsed, every reference
-resolved, every name clash found. Then everything is added inside one
-``state.transaction()``, so the target store gets all of it or none of it. The source file is
+resolved, every name clash found. Then everything is added inside one transaction, so the
+target store gets all of it or none of it; a new store takes the file's semantics (a ``db.sql``
+makes a ``"sqlite"`` store, a ``bolt_state.db`` a ``"bolt"`` one: API.md, Today's Podman) and
+a "bolt" store's live networks go out with the containers. The source file is
 opened read-only (SQLite ``mode=ro``; the Bolt reader opens it ``rb``) and never changes.
 
 JSON documents travel as parsed dicts, which keep their key order, and are written back the way

@@ -51,6 +51,12 @@ def import_db(
 ) -> ImportReport:
     """Add everything in Podman's ``db.sql`` to ``state``, all or nothing.
 
+    A new store (no pin, nothing stored, opened without ``semantics=``) becomes a
+    ``"sqlite"`` store, pinned by the import's commit, as the file is Podman's SQLite state;
+    a store already pinned keeps its semantics (API.md, Today's Podman). Under ``"sqlite"``
+    containers and pods have names of their own: a pod and a container of one name are taken
+    as they are, and ``rename_pods_on_clash`` changes nothing.
+
     Adds every volume (config and state), pod, container (config and state; depended-on
     containers first), exec-session registration and exit code (``ContainerExitCode``, with
     its time stamp), and pins the file's DBConfig with ``state.validate_db_config``. The file
@@ -59,8 +65,9 @@ def import_db(
     Errors (nothing is added when any is raised):
 
     * :class:`InvalidArgumentError` — the file is missing or not a SQLite file, is not a
-      Podman database, has a schema version other than 1, or a container and a pod share a
-      name and ``rename_pods_on_clash`` is false (the message names both objects).
+      Podman database, has a schema version other than 1, or (into a ``"bolt"`` store) a
+      container and a pod share a name and ``rename_pods_on_clash`` is false (the message
+      names both objects).
     * :class:`CorruptDocumentError` — the file is truncated or damaged, a JSON column does not
       parse (the message names the table and row), or rows point at objects that are missing.
     * :class:`LockTimeoutError` — Podman held the database locked for the whole busy timeout.
@@ -78,7 +85,7 @@ def import_bolt(
     rename_pods_on_clash: bool = False,
     progress: ProgressFn | None = None,
 ) -> ImportReport:
-    """:func:`import_db` for a legacy ``bolt_state.db``.
+    """:func:`import_db` for a legacy ``bolt_state.db``; a new store becomes ``"bolt"``.
 
     Reads the ``ctr``, ``pod``, ``vol``, ``exec`` and ``runtime-config`` buckets; the networks
     of each container (its ``networks`` sub-bucket) go back into its config as
