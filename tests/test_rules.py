@@ -25,20 +25,24 @@ ZERO = "0001-01-01T00:00:00Z"
         ({"networks": ["a", "b"], "network_alises": {"b": ["x"]}}, {"a": None, "b": ["x"]}),
         ({"networks": None, "network_alises": {}}, None),
         ({"networks": [], "network_alises": {}}, {}),
+        # Podman 4+ keys: each network's whole PerNetworkOptions; newNetworks by name.
         (
-            {"newNetworks": {"n1": {"aliases": ["web"]}, "n2": {"interface_name": "eth1"}}},
-            {"n1": ["web"], "n2": None},
+            {"newNetworks": {"n2": {"interface_name": "eth1"}, "n1": {"aliases": ["web"]}}},
+            {"n1": {"aliases": ["web"]}, "n2": {"interface_name": "eth1"}},
         ),
         (
-            {"orderedNetworks": [{"name": "o1", "aliases": ["a"]}, {"name": "o2"}]},
-            {"o1": ["a"], "o2": None},
+            {"orderedNetworks": [{"name": "o2", "aliases": ["a"]}, {"name": "o1"}]},
+            {"o2": {"aliases": ["a"]}, "o1": {}},
         ),
-        # SEED keys win over the newer ones when both are present.
+        # orderedNetworks wins over newNetworks (NEWEST sq:929); SEED keys over both.
+        ({"orderedNetworks": [{"name": "o"}], "newNetworks": {"n": {}}}, {"o": {}}),
         ({"networks": ["a"], "newNetworks": {"n": {}}}, {"a": None}),
     ],
 )
 def test_initial_networks(config: dict[str, Any], expected: rules.Networks | None) -> None:
-    assert rules.initial_networks(CID, config) == expected
+    got = rules.initial_networks(CID, config)
+    assert got == expected
+    assert list(got or {}) == list(expected or {})  # in setup order
 
 
 def test_an_alias_for_a_network_not_joined_is_no_such_network() -> None:

@@ -72,6 +72,29 @@ def cmd_export_podman(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command(
+    "migrate",
+    help="convert the store to the other semantics in one commit (podman system migrate "
+    "--migrate-db); refused to bolt while a pod and a container share a name",
+    arguments=[
+        arg(
+            "--semantics",
+            choices=("sqlite", "bolt"),
+            required=True,
+            help="sqlite: today's Podman (SQLite state); bolt: the 2020 Bolt state",
+        )
+    ],
+)
+def cmd_migrate(ctx: Context, args: argparse.Namespace) -> int:
+    state = ctx.state()
+    before = state.semantics
+    if state.migrate(args.semantics):
+        ctx.print(f"migrated {ctx.root} from {before} to {args.semantics} semantics")
+    else:
+        ctx.print(f"{ctx.root} already follows {args.semantics} semantics")
+    return EXIT_OK
+
+
 @command("init", help="create an empty store (the only command but import-podman that creates)")
 def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
     ctx.state(refreshing=True, create=True)

@@ -21,7 +21,8 @@ has written nothing.
 * ``exec_sessions.py`` — exec-session registrations (§2.7);
 * ``exit_codes.py`` — exit codes that outlive their containers (NEWEST);
 * ``pods.py`` — pods (§2.5);
-* ``volumes.py`` — named volumes (§2.6).
+* ``volumes.py`` — named volumes (§2.6);
+* ``migration.py`` — ``migrate``: the store from one semantics to the other in one commit.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from fsstate.state.containers import ContainerMethods
 from fsstate.state.exec_sessions import ExecSessionMethods
 from fsstate.state.exit_codes import ExitCodeMethods
 from fsstate.state.lifecycle import LifecycleMethods
+from fsstate.state.migration import MigrationMethods
 from fsstate.state.networks import NetworkMethods
 from fsstate.state.pods import PodMethods
 from fsstate.state.volumes import VolumeMethods
@@ -47,6 +49,7 @@ class FileState(
     ExitCodeMethods,
     PodMethods,
     VolumeMethods,
+    MigrationMethods,
 ):
     """Podman's State kept as plain JSON files under ``<static_dir>/fsstate``.
 

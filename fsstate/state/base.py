@@ -87,6 +87,7 @@ class StateBase:
         self._txn: Txn | None = None
         self._requested = requested
         self._rules, self._settled = BOLT, False
+        self._pin_seen: bytes | None = None  # semantics.json as last settled
         try:
             with self._catalog() as cat:  # settles the semantics; pins an explicit one
                 self._check_index(cat)
@@ -143,8 +144,10 @@ class StateBase:
                     raise
                 return
             txn = Txn(self._storage)
-            if not self._settled:
+            pin = txn.read(L.SEMANTICS)  # a cached read unless someone committed meanwhile
+            if not self._settled or pin != self._pin_seen:  # new, or migrated by anyone
                 self._rules, self._settled = settle(Catalog(txn), self._requested)
+                self._pin_seen = pin
             self._txn = txn
             try:
                 cat = Catalog(txn, self._rules)
