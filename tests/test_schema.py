@@ -257,7 +257,9 @@ WRONG: list[tuple[str, dict[str, Any], tuple[str | int, ...], Any, str]] = [
     ("exec-session", MINIMAL["exec-session"], ("containerId",), None, "/containerId"),
     *[("db-config", {}, (key,), 1, f"/{key}") for key in DBConfig.field_names()],
     ("networks", {"podman": None}, ("podman",), "a", "/podman"),
-    ("networks", {"podman": None}, ("podman",), {}, "/podman"),
+    ("networks", {"podman": None}, ("podman",), 1, "/podman"),
+    ("networks", {"podman": None}, ("podman",), {"aliases": "a"}, "/podman/aliases"),
+    ("networks", {"podman": None}, ("podman",), {"options": {"mtu": 1}}, "/podman/options/mtu"),
     ("networks", {"podman": None}, ("podman",), ["a", 1], "/podman/1"),
 ]
 
