@@ -50,7 +50,10 @@ sys.exit(int(os.environ.get("EDIT_EXIT", "0")))
 
 @pytest.fixture
 def static(tmp_path: Path) -> Path:
+    """podman-db.sql imported into a "bolt" store (one name registry, networks.json); a new
+    store would take the file's "sqlite" semantics."""
     static = tmp_path / "root"
+    FileState(static, tmp_path / "tmp", semantics="bolt").close()
     run_cli(tmp_path, "import-podman", str(DATA / "podman-db.sql"), check=True)
     return static
 
