@@ -195,6 +195,22 @@ def test_other_openers_follow(tmp_path: Path) -> None:
     assert files(tmp_path) == before
 
 
+def test_a_lock_free_reader_follows_a_migration(tmp_path: Path) -> None:
+    """A reader whose earlier reads ran lock-free (and so hold a warm cache) reads by the new
+    rules at its next call after another opener migrates: the pin is checked on that path too."""
+    st = bolt_store(tmp_path)
+    web = st.container(container_id(1))
+    reader = store(tmp_path)
+    assert reader.get_networks(web) == st.get_networks(web)  # warm, lock-free
+    assert reader.semantics == "bolt"
+    st.migrate("sqlite")
+    fresh = store(tmp_path)
+    assert fresh.semantics == "sqlite"
+    want = fresh.get_networks(fresh.container(web.id))
+    assert reader.get_networks(reader.container(web.id)) == want
+    assert reader.semantics == "sqlite"
+
+
 def test_bad_calls(tmp_path: Path) -> None:
     st = bolt_store(tmp_path)
     before = files(tmp_path)

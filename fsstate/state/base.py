@@ -208,7 +208,8 @@ class StateBase:
         (:meth:`FileStorage.attempt <fsstate.store.storage.FileStorage.attempt>`), else as
         :meth:`_run`. Its answer, or the error it raised, stands when the generation did not
         move meanwhile; else it is tried again (:data:`_ATTEMPTS` in all), then run under the
-        lock, with the ``valid`` flag of each ``passed`` object put back as it was after each
+        lock (at once when the pinned semantics changed: the lock path settles them), with the
+        ``valid`` flag of each ``passed`` object put back as it was after each
         try (the only thing a read may change)."""
         valid = [obj.valid for obj in passed]
         for _ in range(_ATTEMPTS if self._settled else 0):
@@ -216,8 +217,11 @@ class StateBase:
             if attempt is None:
                 break
             with attempt:
+                txn = Txn(attempt)
+                if txn.read(L.SEMANTICS) != self._pin_seen:
+                    break  # migrated by another process: the lock path settles the rules anew
                 try:
-                    result = fn(Catalog(Txn(attempt), self._rules))
+                    result = fn(Catalog(txn, self._rules))
                 except Exception:
                     if attempt.holds():
                         raise
