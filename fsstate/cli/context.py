@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import IO, Any
 
 from fsstate import FileState, podman
@@ -46,10 +45,6 @@ class Context:
 
     def json(self, data: Any) -> None:
         self.print(render.json_text(data))
-
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        for line in render.table(header, rows):
-            self.print(line)
 
     def progress(self) -> podman.ProgressFn | None:
         """The ``progress`` callback for a long command, ``None`` when nothing is shown."""

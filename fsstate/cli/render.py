@@ -5,7 +5,7 @@ functions, no I/O."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from fsstate import Container, Pod
@@ -22,19 +22,11 @@ __all__ = [
     "json_text",
     "pod_status",
     "state_name",
-    "table",
 ]
 
 
 def json_text(data: Any) -> str:
     return json.dumps(data, indent=4, ensure_ascii=False)
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> Iterator[str]:
-    """Columns padded to their widest cell, two spaces apart, like Podman's tables."""
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        yield "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
 
 
 def container_status(ctr: Container) -> ContainerStatus:
