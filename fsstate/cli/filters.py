@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from fsstate import errors
+from fsstate.cli.parser import Arg, arg
 
 __all__ = ["Filters", "labels_match", "parse", "regex_any"]
 
@@ -63,3 +64,16 @@ def labels_match(labels: Mapping[str, Any] | None, specs: Sequence[str]) -> bool
 
 def all_of(tests: Iterable[Callable[[], bool]]) -> bool:
     return all(test() for test in tests)
+
+
+def filter_arg(allowed: Sequence[str], what: str) -> Arg:
+    """The ``-f/--filter KEY=VALUE`` option of a listing of ``what``, as Podman's (repeatable;
+    parsed by :func:`parse`)."""
+    return arg(
+        "-f",
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"only {what} that match ({', '.join(allowed)}); repeatable",
+    )

@@ -14,8 +14,9 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
+
+from fsstate.podman.gojson import GO_TIME, parse_go_time
 
 __all__ = ["GO_ZERO", "GO_ZERO_UNIX", "go_string", "go_time", "human_duration", "unix"]
 
@@ -23,20 +24,12 @@ __all__ = ["GO_ZERO", "GO_ZERO_UNIX", "go_string", "go_time", "human_duration", 
 GO_ZERO = datetime(1, 1, 1, tzinfo=UTC)
 GO_ZERO_UNIX = -62135596800
 
-_GO_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
-
 
 def go_time(text: object) -> datetime:
     """``text``, a Go ``time.MarshalText``, as an aware datetime (nanoseconds cut to
     microseconds); :data:`GO_ZERO` when it is not one (a stored value may be anything)."""
-    m = _GO_TIME.fullmatch(text) if isinstance(text, str) else None
-    if m is None:
-        return GO_ZERO
-    base, frac, zone = m.groups()
-    try:
-        return datetime.fromisoformat(f"{base}.{(frac or '0')[:6]:0<6}{zone}")
-    except ValueError:
-        return GO_ZERO
+    when = parse_go_time(text) if isinstance(text, str) else None
+    return GO_ZERO if when is None else when
 
 
 def unix(text: object) -> int:
@@ -50,7 +43,7 @@ def unix(text: object) -> int:
 def go_string(text: object) -> str:
     """Go's ``Time.String()`` of the stored time ``text``: ``2006-01-02 15:04:05.999999999
     -0700 MST`` (trailing zeros of the fraction dropped; UTC shown as ``+0000 UTC``)."""
-    m = _GO_TIME.fullmatch(text) if isinstance(text, str) else None
+    m = GO_TIME.fullmatch(text) if isinstance(text, str) else None
     if m is None:
         return "0001-01-01 00:00:00 +0000 UTC"
     base, frac, zone = m.groups()

@@ -138,23 +138,14 @@ def _state(ctr: Container, spec: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _dependencies(ctr: Container) -> list[str]:
-    """libpod ``Container.Dependencies()``: the namespace containers, then the generic
-    dependencies, each once (Podman's order is a Go map's: here sorted)."""
-    cfg = ctr.config
-    keys = (
-        "ipcNsCtr",
-        "mountNsCtr",
-        "netNsCtr",
-        "pidNsCtr",
-        "userNsCtr",
-        "utsNsCtr",
-        "cgroupNsCtr",
-    )
-    found = {cfg[k] for k in keys if isinstance(cfg.get(k), str) and cfg[k]}
-    deps = cfg.get("dependencyCtrs") or cfg.get("Dependencies")
-    if isinstance(deps, list):
-        found.update(str(d) for d in deps if d)
-    return sorted(found)
+    """libpod ``Container.Dependencies()``: the namespace containers and the generic
+    dependencies (:meth:`Container.dependencies`, plus Podman's own ``dependencyCtrs`` key),
+    each once (Podman's order is a Go map's: here sorted)."""
+    deps = set(ctr.dependencies())
+    generic = ctr.config.get("dependencyCtrs")
+    if isinstance(generic, list):
+        deps.update(str(d) for d in generic if d)
+    return sorted(deps)
 
 
 def _hostname(ctr: Container, lookup: Lookup, depth: int = 0) -> str | None:

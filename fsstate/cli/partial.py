@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fsstate import errors
+from fsstate import Container, FileState, errors
 from fsstate.cli.context import Context
 from fsstate.cli.exits import EXIT_OK, EXIT_PARTIAL
 
-__all__ = ["finish"]
+__all__ = ["finish", "networks"]
 
 
 def finish(ctx: Context, skipped: Sequence[errors.StateError]) -> int:
@@ -30,3 +30,20 @@ def finish(ctx: Context, skipped: Sequence[errors.StateError]) -> int:
             seen.add(line)
             print(line, file=ctx.err)
     return EXIT_PARTIAL if skipped else EXIT_OK
+
+
+def networks(
+    state: FileState, ctr: Container | None, skipped: list[errors.CorruptDocumentError]
+) -> list[str]:
+    """The networks ``ctr`` joined, as a listing shows them: none for no container or one
+    without its own list (in another's network namespace, ``host``, ``none``), as Podman's
+    listings; a damaged document shows none and is added to ``skipped``."""
+    if ctr is None:
+        return []
+    try:
+        return state.get_networks(ctr)
+    except errors.NotFoundError:
+        return []
+    except errors.CorruptDocumentError as exc:
+        skipped.append(exc)
+        return []

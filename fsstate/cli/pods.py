@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fsstate import Container, FileState, Pod, errors
+from fsstate import Container, Pod, errors
 from fsstate.cli import filters as F
 from fsstate.cli import partial, render, report
 from fsstate.cli.context import Context
@@ -128,14 +128,7 @@ def _default_format(args: argparse.Namespace) -> str:
         arg("--ctr-ids", action="store_true", help="show the members' IDs"),
         arg("--ctr-names", action="store_true", help="show the members' names"),
         arg("--ctr-status", action="store_true", help="show the members' statuses"),
-        arg(
-            "-f",
-            "--filter",
-            action="append",
-            default=[],
-            metavar="KEY=VALUE",
-            help=f"only pods that match ({', '.join(POD_FILTERS)}); repeatable",
-        ),
+        F.filter_arg(POD_FILTERS, "pods"),
         arg("--format", metavar="FORMAT", help="json, a Go template, or 'table' and one"),
         arg("-l", "--latest", action="store_true", help="the newest pod only"),
         arg("--no-trunc", action="store_true", help="full IDs"),
@@ -171,7 +164,7 @@ def cmd_pod_ps(ctx: Context, args: argparse.Namespace) -> int:
             skipped.append(exc)
             continue
         mine = members.get(pod.id, [])
-        doc = pod_doc(pod, mine, _infra_networks(state, by_id.get(render.infra_id(pod)), skipped))
+        doc = pod_doc(pod, mine, partial.networks(state, by_id.get(render.infra_id(pod)), skipped))
         if _matches(doc, wanted):
             docs.append(doc)
     docs = _sorted(docs, args.sort)
@@ -191,20 +184,6 @@ def cmd_pod_ps(ctx: Context, args: argparse.Namespace) -> int:
             noheading=args.noheading,
         )
     return partial.finish(ctx, skipped)
-
-
-def _infra_networks(
-    state: FileState, infra: Container | None, skipped: list[errors.CorruptDocumentError]
-) -> list[str]:
-    if infra is None:
-        return []
-    try:
-        return state.get_networks(infra)
-    except errors.NotFoundError:
-        return []
-    except errors.CorruptDocumentError as exc:
-        skipped.append(exc)
-        return []
 
 
 def _sorted(docs: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

@@ -214,14 +214,7 @@ def _default_format(pod: bool) -> str:
     help="list containers (only running ones unless --all), as podman ps",
     arguments=[
         arg("-a", "--all", action="store_true", help="show all containers"),
-        arg(
-            "-f",
-            "--filter",
-            action="append",
-            default=[],
-            metavar="KEY=VALUE",
-            help=f"only containers that match ({', '.join(PS_FILTERS)}); repeatable",
-        ),
+        F.filter_arg(PS_FILTERS, "containers"),
         arg(
             "--format",
             metavar="FORMAT",
@@ -260,7 +253,7 @@ def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
         items.append(
             PsItem(
                 ctr,
-                _networks(state, ctr, skipped),
+                partial.networks(state, ctr, skipped),
                 _ports(ctr, by_id),
                 pod_names.get(ctr.pod_id, "") if args.pod else "",
             )
@@ -308,20 +301,6 @@ def _sort_text(doc: Mapping[str, Any], key: str) -> str:
     return str(doc[{"id": "Id", "image": "Image"}.get(key, "State")])
 
 
-def _networks(
-    state: FileState, ctr: Container, skipped: list[errors.CorruptDocumentError]
-) -> list[str]:
-    """The networks ``ctr`` joined, sorted; none for a container without its own list (one in
-    another's network namespace, ``host``, ``none``), as Podman's ps shows."""
-    try:
-        return state.get_networks(ctr)
-    except errors.NotFoundError:
-        return []
-    except errors.CorruptDocumentError as exc:
-        skipped.append(exc)
-        return []
-
-
 def _ports(ctr: Container, by_id: Mapping[str, Container]) -> list[Any] | None:
     """libpod ``Container.PortMappings()``: those of the container whose network namespace
     ``ctr`` joined (``netNsCtr``, followed), else its own ``newPortMappings``; null when
@@ -365,7 +344,7 @@ def _matches(
                 v.isdigit() and int(v) == _int(ctr.state.get("exitCode")) for v in values
             )
         elif key == "network":
-            nets = _networks(state, ctr, skipped)
+            nets = partial.networks(state, ctr, skipped)
             ok = any(v in nets for v in values)
         elif key == "volume":
             ok = _volume_matches(ctr, values)

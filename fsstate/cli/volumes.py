@@ -69,14 +69,7 @@ def volume_doc(vol: Volume) -> dict[str, Any]:
     help="list volumes, as podman volume ls",
     aliases=["list"],
     arguments=[
-        arg(
-            "-f",
-            "--filter",
-            action="append",
-            default=[],
-            metavar="KEY=VALUE",
-            help=f"only volumes that match ({', '.join(VOLUME_FILTERS)}); repeatable",
-        ),
+        F.filter_arg(VOLUME_FILTERS, "volumes"),
         arg("--format", metavar="FORMAT", help="json, a Go template, or 'table' and one"),
         arg("--noheading", action="store_true", help="no header row"),
         arg("-q", "--quiet", action="store_true", help="print the names only"),

@@ -10,14 +10,13 @@ The file is opened ``rb`` and never changes.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fsstate.errors import CorruptDocumentError, InvalidArgumentError
 from fsstate.model import Container, DBConfig, ExecSession, Pod, Volume
-from fsstate.podman.gojson import parse_object
+from fsstate.podman.gojson import parse_go_time, parse_object
 from fsstate.podman.plan import ImportPlan
 from fsstate.podman.sniff import detect_format
 
@@ -67,22 +66,6 @@ _RUNTIME_CONFIG = (
     ("graph_driver", b"graph-driver-name"),
     ("volume_path", b"volume-path"),
 )
-
-
-_GO_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
-
-
-def _go_time(text: str) -> datetime | None:
-    """A Go ``time.MarshalText`` (RFC 3339 with up to nanoseconds) as an aware datetime, to
-    the microsecond; ``None`` when it is not one."""
-    m = _GO_TIME.fullmatch(text)
-    if m is None:
-        return None
-    base, frac, zone = m.groups()
-    try:
-        return datetime.fromisoformat(f"{base}.{(frac or '0')[:6]:0<6}{zone}")
-    except ValueError:
-        return None
 
 
 def put_new_networks(config: dict[str, Any], networks: dict[str, Any]) -> None:
@@ -162,7 +145,9 @@ class _BoltSource:
             raw_stamp = stamps.get(raw_id)
             when: datetime | None = datetime.fromtimestamp(0, UTC)
             if raw_stamp is not None:
-                when = _go_time(self._text(raw_stamp, f"bucket exit-code-time-stamp, key {cid}"))
+                when = parse_go_time(
+                    self._text(raw_stamp, f"bucket exit-code-time-stamp, key {cid}")
+                )
             if when is None:
                 raise self._corrupt(f"bucket exit-code-time-stamp, key {cid}: {raw_stamp!r}")
             self.plan.exit_codes.append((cid, code, when))

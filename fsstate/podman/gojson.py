@@ -8,6 +8,8 @@ Documents travel as parsed dicts, which keep their key order, so a document surv
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from typing import Any
 
 from fsstate.errors import CorruptDocumentError
@@ -55,3 +57,20 @@ def parse_object(raw: object, path: str, where: str) -> dict[str, Any]:
             where=where,
         )
     return doc
+
+
+#: Go's ``time.MarshalText``: RFC 3339 with up to nanoseconds (groups: base, fraction, zone).
+GO_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
+
+
+def parse_go_time(text: str) -> datetime | None:
+    """A Go ``time.MarshalText`` (RFC 3339 with up to nanoseconds) as an aware datetime, to
+    the microsecond; ``None`` when it is not one."""
+    m = GO_TIME.fullmatch(text)
+    if m is None:
+        return None
+    base, frac, zone = m.groups()
+    try:
+        return datetime.fromisoformat(f"{base}.{(frac or '0')[:6]:0<6}{zone}")
+    except ValueError:
+        return None
