@@ -21,10 +21,11 @@ whereas two renames leave a moment with no ``index/`` at all, and Linux offers n
 exchange of directories from Python; (2) the commit advances the generation, so every other
 process drops its cache of the old index, which a rename behind the journal's back would not
 do; (3) only the difference is written, so repairing one entry of a large store costs one entry.
-Every repair's commit also holds :data:`_ADVANCE`, an operation that changes no file, so
-there is a record and the generation advances even when only quarantined files changed. (It
-once rewrote FORMAT for that: a power loss before the checkpoint could then leave a torn
-FORMAT, which a store refuses to open before it replays the journal that would mend it.)
+Every repair's commit also holds :data:`~fsstate.store.storage.NO_CHANGE`, an operation
+that changes no file, so there is a record and the generation advances even when only
+quarantined files changed. (It once rewrote FORMAT for that: a power loss before the
+checkpoint could then leave a torn FORMAT, which a store refuses to open before it replays
+the journal that would mend it.)
 
 Findings that need a person (a dependency, pod or volume that is truly gone, a name held
 twice, a newer layout) are left alone and returned with ``repairable=False``.
@@ -56,7 +57,7 @@ from fsstate.store import codec, fsio
 from fsstate.store import layout as L
 from fsstate.store.journal import Journal, Op
 from fsstate.store.lock import DEFAULT_TIMEOUT
-from fsstate.store.storage import FileStorage
+from fsstate.store.storage import NO_CHANGE, FileStorage
 
 __all__ = ["repair"]
 
@@ -64,8 +65,6 @@ __all__ = ["repair"]
 _ROUNDS = 8
 #: The order of the file-level fixes within a round (moves first, then these).
 _ORDER = {Repair.DELETE: 1, Repair.REMOVE_DIRECTORY: 2, Repair.SET_MODE: 3}
-#: Deletes a temporary file no process ever makes (pid 0): a record that changes nothing.
-_ADVANCE: Op = ("del", L.temp_name(0, 0))
 #: A container with a freshly written state is "configured": Podman creates it again on start.
 _FRESH_CONTAINER_STATE = {"state": ContainerStatus.CONFIGURED.value}
 
@@ -194,7 +193,7 @@ class _Fixer:
             self.done.extend(rebuilt)
         if not ops and not self.done:
             return False
-        fs.commit([*ops, _ADVANCE])
+        fs.commit([*ops, NO_CHANGE])
         return True
 
 

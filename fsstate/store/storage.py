@@ -78,13 +78,13 @@ from fsstate.store.layout import (
 )
 from fsstate.store.lock import DEFAULT_TIMEOUT, StoreLock
 
-__all__ = ["FileStorage", "MemoryStorage", "ReadAttempt", "Reader", "Storage"]
+__all__ = ["NO_CHANGE", "FileStorage", "MemoryStorage", "ReadAttempt", "Reader", "Storage"]
 
 log = logging.getLogger(__name__)
 
 _FORMAT_LINE = f"fsstate-layout {FORMAT_VERSION}\n".encode()
 #: A record that changes no file: deletes a temporary file no process ever makes (pid 0).
-_NO_CHANGE: Op = ("del", temp_name(0, 0))
+NO_CHANGE: Op = ("del", temp_name(0, 0))
 #: How often a lock-free read looks again at a line that says ``installing`` (or does not
 #: hold), and how long it sleeps in between, before it takes the lock.
 _SPINS, _SPIN_SLEEP = 20, 0.0001
@@ -434,7 +434,7 @@ class FileStorage:
             # (With a record unapplied, no reader runs lock-free, and applying it moves the
             # generation later.)
             if changed and self._gen.number == number and self.unapplied is None:
-                self.commit([_NO_CHANGE])
+                self.commit([NO_CHANGE])
             else:
                 self._write_generation(self._gen)
 
