@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Callable, Iterable
-from importlib import resources
-from importlib.resources.abc import Traversable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fsstate.errors import InvalidArgumentError
+from fsstate.store import fsio
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -72,14 +71,22 @@ def _go_integer(checker: object, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-def _schema_dir() -> Traversable:
-    try:
-        return resources.files("fsstate.schemas")
-    except ModuleNotFoundError:
-        # setuptools' editable install cannot import a namespace package mapped through
-        # package-dir (https://github.com/pypa/setuptools/issues/4943); a source checkout
-        # keeps the files beside the package.
-        return Path(__file__).resolve().parents[2] / "schemas"
+def _schema_bytes(kind: str) -> bytes:
+    """The file ``<kind>.json`` of the package data ``fsstate.schemas``: read by path where it
+    is a directory — installed beside ``fsstate/state/``, or ``schemas/`` of a source checkout
+    (setuptools' editable install cannot import a namespace package mapped through
+    package-dir, https://github.com/pypa/setuptools/issues/4943) — so a first read does not
+    import :mod:`importlib.resources` (4–7 ms; benchmarks/README.md); through it otherwise (a
+    zip)."""
+    name = f"{kind}.json"
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for directory in (package, os.path.dirname(package)):
+        path = os.path.join(directory, "schemas", name)
+        if fsio.is_file(path):
+            return fsio.read_file(path)
+    from importlib import resources
+
+    return resources.files("fsstate.schemas").joinpath(name).read_bytes()
 
 
 @functools.cache
@@ -88,9 +95,7 @@ def document(kind: str) -> dict[str, Any]:
     ``kind`` is not one of :data:`KINDS`."""
     if kind not in KINDS:
         raise KeyError(f"unknown document kind {kind!r}")
-    loaded: dict[str, Any] = json.loads(
-        _schema_dir().joinpath(f"{kind}.json").read_text(encoding="utf-8")
-    )
+    loaded: dict[str, Any] = json.loads(_schema_bytes(kind))
     return loaded
 
 

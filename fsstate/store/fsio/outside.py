@@ -6,8 +6,6 @@ written, fsynced and published under its name), the copy ``fsstate edit`` hands 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
 from fsstate.store.fsio.calls import (
     _DIR_FLAGS,
@@ -81,6 +79,8 @@ def rename(src: str, dst: str) -> None:
 
 def remove_tree(path: str) -> None:
     """Remove ``path`` and everything below it, as far as possible (cleaning up a failure)."""
+    import shutil  # not at import: a program that takes no snapshot need not load it
+
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -93,8 +93,15 @@ def is_dir(path: str) -> bool:
     return os.path.isdir(path)
 
 
+def is_file(path: str) -> bool:
+    """Whether ``path`` is a regular file (symlinks followed): a package data file."""
+    return os.path.isfile(path)
+
+
 def new_temp_file(directory: str, prefix: str, suffix: str) -> str:
     """The path of a new, empty 0600 file in ``directory`` with a unique name."""
+    import tempfile  # not at import, as shutil above
+
     fd, path = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
     os.close(fd)
     return path

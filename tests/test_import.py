@@ -1,0 +1,65 @@
+"""What a fresh interpreter loads (issue 10): ``import fsstate`` and a read of a store leave the
+heavy modules unloaded — JSON Schema (only a write's failed check or fsck needs it), the checker,
+the command line, the Podman importers, tqdm — so a command-line call does not pay for them.
+Each case runs in a new interpreter and reads its ``sys.modules``; no timing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from fsstate import Container, FileState
+
+#: Loaded only by what needs them: a write's failed schema check or fsck (jsonschema), fsck,
+#: the command line (with tqdm), the Podman importers and exporters, a snapshot.
+HEAVY = (
+    "jsonschema",
+    "fastjsonschema",
+    "fsstate.fsck",
+    "fsstate.cli",
+    "fsstate.podman",
+    "tqdm",
+    "fsstate.store.snapshot",
+    "importlib.resources",
+)
+
+
+def loaded_after(code: str, *args: str) -> set[str]:
+    """The modules of :data:`HEAVY` (and ``filelock``) that ``code`` left loaded in a new
+    interpreter."""
+    probe = (
+        f"{code}\nimport json, sys\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('jsonschema', 'fastjsonschema', 'fsstate', 'tqdm', 'filelock', 'importlib'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *args], check=True, capture_output=True, text=True
+    ).stdout
+    names = set(json.loads(out))
+    return {h for h in (*HEAVY, "filelock") if h in names}
+
+
+def test_import_fsstate_loads_none_of_the_heavy_modules() -> None:
+    assert loaded_after("import fsstate") == set()
+
+
+def test_public_names_still_import_from_fsstate() -> None:
+    loaded = loaded_after(
+        "from fsstate import check, repair, snapshot, FileState, Container, errors\n"
+        "assert callable(check) and callable(repair) and callable(snapshot)"
+    )
+    assert loaded == {"fsstate.fsck", "fsstate.store.snapshot"}
+
+
+def test_a_lookup_in_a_new_interpreter_loads_no_schema_validator(tmp_path: Path) -> None:
+    with FileState(tmp_path / "static", tmp_path / "tmp") as state:
+        state.add_container(Container({"id": "a" * 64, "name": "web", "lockID": 1}, {}))
+    code = (
+        "import sys\nfrom fsstate import FileState\n"
+        "with FileState(sys.argv[1], sys.argv[2]) as s:\n"
+        "    assert s.lookup_container('web').id == 'a' * 64\n"
+    )
+    loaded = loaded_after(code, str(tmp_path / "static"), str(tmp_path / "tmp"))
+    assert not loaded & {"jsonschema", "fastjsonschema", "importlib.resources", "fsstate.fsck"}
