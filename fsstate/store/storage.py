@@ -659,7 +659,10 @@ class FileStorage:
         too — leave the record in force: it is applied when the disk allows, by the next
         call, and until then the store reads as it is and commits wait (:attr:`unapplied`;
         fsck reports it); so is a record whose voiding cannot be synced (EIO), after a
-        reboot. :class:`OSError` (EAGAIN) naming the journal while a record is unapplied."""
+        reboot. Once installed the commit has happened: failing to write the generation file
+        then (EIO; EDQUOT on a copy-on-write file system) is logged, not raised, and the next
+        lock holder replays the record. :class:`OSError` (EAGAIN) naming the journal while a
+        record is unapplied."""
         if not ops:
             return
         self.lock.verify()  # LockNotHeldError, before anything is written
@@ -691,8 +694,22 @@ class FileStorage:
         staged.finish()
         before = self._gen.encode()
         gen = Generation(number, end, self._incarnation)
-        self._write_generation(gen)
-        self._gen = gen
+        self._gen = gen  # a second commit in this lock hold follows this record, not overwrites it
+        try:
+            self._write_generation(gen)
+        except OSError as exc:
+            # The commit happened: its record is durable and installed, so this call must not
+            # raise. The generation file still says ``installing`` the record before it: lock-free
+            # readers take the lock, and the next lock holder replays this record (harmless:
+            # replay_plan) and writes the generation. Until then nothing here is cached.
+            self._drop_cache()
+            log.warning(
+                "%s: generation not written after record %d (%s); the next lock holder replays it",
+                self.journal.path,
+                number,
+                exc.strerror or exc,
+            )
+            return
         self._carry_over(before, ops)
         if self.journal.size() > self._steady_size():
             self._shrink()
