@@ -10,7 +10,8 @@ unlinks, makes or removes a directory, or opens); just before the ``n``-th, the 
 file system down, so that call and all after it meet EIO. The file system is then unmounted and
 mounted again (ext4 replays its journal) and a fresh opener reads the store.
 
-For n = 1, 2, … until the call gets through without meeting the shutdown: a call that
+The call is run once without failing, which counts its calls, then once failing at each
+(an import, hundreds long: at a spread of them and at every one near a sync): a call that
 returned must have happened; one that raised must raise :class:`OSError` EIO and must not have
 happened — except where the store says otherwise in the exception's note: a record past its
 commit point that could be neither installed nor taken back stays in force and is applied by
@@ -32,6 +33,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import new_container
@@ -59,7 +61,7 @@ CHILD = textwrap.dedent(
     SHUTDOWN, NOLOGFLUSH = 0x8004587D, 2  # EXT4_IOC_SHUTDOWN, EXT4_GOING_FLAGS_NOLOGFLUSH
     COUNTED = {"open", "write", "pwrite", "fsync", "fdatasync", "ftruncate", "rename",
                "replace", "link", "unlink", "mkdir", "rmdir"}
-    seen = {"armed": False, "calls": 0, "fired": False}
+    seen = {"armed": False, "calls": 0, "fired": False, "names": []}
 
     def shut_down():
         fd = os.open(static, os.O_RDONLY | os.O_DIRECTORY)
@@ -77,6 +79,7 @@ CHILD = textwrap.dedent(
             def counted(*args, **kwargs):
                 if seen["armed"]:
                     seen["calls"] += 1
+                    seen["names"].append(name)
                     if seen["calls"] == at:
                         shut_down()
                 return attr(*args, **kwargs)
@@ -113,7 +116,7 @@ CHILD = textwrap.dedent(
                    notes=getattr(exc, "__notes__", []), message=str(exc),
                    where=[f"{frame.name}: {frame.line}" for frame in frames])
     seen["armed"] = False
-    out.update(fired=seen["fired"], calls=seen["calls"])
+    out.update(fired=seen["fired"], calls=seen["names"])
     print(json.dumps(out), flush=True)
     os._exit(0)  # the file system is gone: closing would only meet EIO again
     """
@@ -124,6 +127,10 @@ CHILD = textwrap.dedent(
 #: its record could be neither installed nor taken back, or was taken back but voiding it
 #: could not be synced (docs/layout.md).
 IN_FORCE = ("(free space or fix the device; run fsstate fsck)", "it may still be replayed")
+
+
+#: What a fresh opener finds: the tree (``test_full_disk.tree``) and the containers' IDs.
+Found = tuple[dict[str, bytes | None], list[str]]
 
 
 def _run(*cmd: str) -> None:
@@ -154,7 +161,7 @@ class Disk:
     def state(self) -> FileState:
         return FileState(self.mnt / "static", self.run)
 
-    def fresh(self) -> tuple[dict[str, bytes | None], list[str]]:
+    def fresh(self) -> Found:
         """After a remount: what a fresh opener (recovery included) finds, the tree and the
         IDs of the containers."""
         with self.state() as state:
@@ -171,10 +178,26 @@ def disk(tmp_path: Path) -> Iterator[Disk]:
         subprocess.run(["umount", str(made.mnt)], check=False, capture_output=True)
 
 
-def eio_at_every_step(disk: Disk, setup: list[int], call: str) -> int:
-    """Set up the store (containers ``setup``) on the pristine image, then for n = 1, 2 …
-    run ``call`` in a child that shuts the file system down before its n-th counted call,
-    and check what a fresh opener finds after a remount. Returns the steps that raised."""
+def steps(calls: list[str], stride: int) -> list[int]:
+    """The steps (1-based counted calls) to fail at: every one when ``stride`` is 1; else
+    every ``stride``-th, the first and last five, and the three before and after each sync
+    (where a commit point, a checkpoint or a voiding is)."""
+    if stride == 1:
+        return list(range(1, len(calls) + 1))
+    chosen = {*range(1, 6), *range(len(calls) - 4, len(calls) + 1)}
+    chosen.update(range(stride, len(calls) + 1, stride))
+    for i, name in enumerate(calls, 1):
+        if name in ("fsync", "fdatasync"):
+            chosen.update(range(i - 3, i + 4))
+    return sorted(n for n in chosen if 1 <= n <= len(calls))
+
+
+def eio_at_every_step(disk: Disk, setup: list[int], call: str, stride: int = 1) -> int:
+    """Set up the store (containers ``setup``) on the pristine image, run ``call`` once
+    without failing (its counted calls, and the store it leaves), then for each of
+    :func:`steps` run it in a child that shuts the file system down before that counted
+    call, and check what a fresh opener finds after a remount. Returns the steps that
+    raised."""
     disk.mount(disk.pristine)
     with disk.state() as state:
         for n in setup:
@@ -184,43 +207,17 @@ def eio_at_every_step(disk: Disk, setup: list[int], call: str) -> int:
     before = disk.fresh()
     disk.umount()
     raised, results = 0, []
-    for at in range(1, 2000):
-        shutil.copyfile(disk.pristine, disk.image)
-        disk.mount(disk.image)
-        child = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                CHILD,
-                str(disk.mnt / "static"),
-                str(disk.run),
-                str(at),
-                call,
-                str(TESTS),
-                str(PODMAN_DB),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert child.returncode == 0, child.stderr
-        out = json.loads(child.stdout.splitlines()[-1])
-        disk.umount()
-        disk.mount(disk.image)  # ext4 replays its own journal
-        found = disk.fresh()
-        disk.umount()
+    out, after = _step(disk, 0, call)
+    assert (out["outcome"], out["fired"]) == ("returned", False), out
+    assert after != before
+    for at in steps(out["calls"], stride):
+        out, found = _step(disk, at, call)
         results.append((out, found))
-        if not out["fired"]:
-            assert out["outcome"] == "returned", out
-            after = found
-            break
+        assert out["fired"], out
         if out["outcome"] == "raised":
             raised += 1
             assert (out["type"], out["errno"]) == ("OSError", errno.EIO), out
-    else:
-        pytest.fail("never got through")
-    assert after != before
-    for out, found in results[:-1]:
+    for out, found in results:
         if out["outcome"] == "returned":
             assert found == after, out  # it returned: it happened
         elif any(note.endswith(IN_FORCE) for note in out["notes"]):
@@ -231,6 +228,24 @@ def eio_at_every_step(disk: Disk, setup: list[int], call: str) -> int:
             )
             assert found == before, json.dumps([out, changed])  # it raised: it did not happen
     return raised
+
+
+def _step(disk: Disk, at: int, call: str) -> tuple[dict[str, Any], Found]:
+    """Run ``call`` on a fresh copy of the pristine image, failing at counted call ``at``
+    (0: never); what the child said, and what a fresh opener finds after a remount."""
+    shutil.copyfile(disk.pristine, disk.image)
+    disk.mount(disk.image)
+    args = [str(disk.mnt / "static"), str(disk.run), str(at), call, str(TESTS), str(PODMAN_DB)]
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=False
+    )
+    assert child.returncode == 0, child.stderr
+    out: dict[str, Any] = json.loads(child.stdout.splitlines()[-1])
+    disk.umount()
+    disk.mount(disk.image)  # ext4 replays its own journal
+    found = disk.fresh()
+    disk.umount()
+    return out, found
 
 
 def test_add_container(disk: Disk) -> None:
@@ -246,4 +261,6 @@ def test_transaction(disk: Disk) -> None:
 
 
 def test_import(disk: Disk) -> None:
-    assert eio_at_every_step(disk, [], "import") > 0
+    """An import is one commit of hundreds of calls (452 here): every 15th, and every one
+    near a sync."""
+    assert eio_at_every_step(disk, [], "import", stride=15) > 0
