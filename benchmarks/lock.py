@@ -190,33 +190,58 @@ def _write(static: str, tmp: str, me: int, stop: Any) -> None:
             state.save_container(c)
 
 
-def read_latencies(static: str, tmp: str, seconds: float, count: int) -> list[float]:
-    out = []
+def _spin(static: str, tmp: str, me: int, stop: Any) -> None:
+    """A process that only burns CPU: what the writers cost the reader in scheduling alone."""
+    while not stop.is_set():
+        sum(range(1000))
+
+
+class Reads:
+    """Latencies (seconds) of ``lookup_container`` calls, and how many took the store lock."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.locked = 0
+
+
+def read_latencies(static: str, tmp: str, seconds: float, count: int) -> Reads:
+    out = Reads()
     with FileState(static, tmp) as state:
+        run = state._run
+
+        def counted(fn: Any) -> Any:  # _read's fallback: the read ran under the lock
+            out.locked += 1
+            return run(fn)
+
+        state._run = counted  # type: ignore[method-assign]
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             name = f"c{random.randrange(count)}"
             t = time.perf_counter()
             state.lookup_container(name)
-            out.append(time.perf_counter() - t)
+            out.latencies.append(time.perf_counter() - t)
     return out
 
 
-def reader(
-    kind: str, static: str, tmp: str, seconds: float, count: int
-) -> tuple[list[float], list[float]]:
+def beside(target: Any, static: str, tmp: str, seconds: float, count: int) -> Reads:
+    """The reader's latencies while 4 processes run ``target``."""
+    stop = ctx.Event()
+    others = [ctx.Process(target=target, args=(static, tmp, me, stop)) for me in range(4)]
+    for p in others:
+        p.start()
+    time.sleep(0.5)
+    try:
+        return read_latencies(static, tmp, seconds, count)
+    finally:
+        stop.set()
+        for p in others:
+            p.join()
+
+
+def reader(kind: str, static: str, tmp: str, seconds: float, count: int) -> tuple[Reads, Reads]:
     use(kind)
     idle = read_latencies(static, tmp, seconds, count)
-    stop = ctx.Event()
-    writers = [ctx.Process(target=_write, args=(static, tmp, me, stop)) for me in range(4)]
-    for w in writers:
-        w.start()
-    time.sleep(0.5)
-    busy = read_latencies(static, tmp, seconds, count)
-    stop.set()
-    for w in writers:
-        w.join()
-    return idle, busy
+    return idle, beside(_write, static, tmp, seconds, count)
 
 
 def main() -> None:
@@ -245,14 +270,21 @@ def main() -> None:
             f"{pct(results['queue'], 99) / pct(results['poll'], 99):7.2f}   (queue / poll)"
         )
         print(f"\nlookup_container on {args.containers} containers, {args.seconds:g} s each (ms)")
-        head = ("idle p50", "idle p99", "4w p50", "4w p99", "p99 ×idle")
+        head = ("idle p50", "idle p99", "4w p50", "4w p99", "p99 ×idle", "locked")
         print(f"{'lock':>6}  " + "  ".join(f"{h:>9}" for h in head))
         for kind in ("poll", "queue"):
             idle, busy = reader(kind, static, tmp, args.seconds, args.containers)
+            i, b = idle.latencies, busy.latencies
             print(
-                f"{kind:>6}  {pct(idle, 50):9.3f}  {pct(idle, 99):9.3f}  {pct(busy, 50):9.3f}  "
-                f"{pct(busy, 99):9.3f}  {pct(busy, 99) / pct(idle, 99):9.1f}"
+                f"{kind:>6}  {pct(i, 50):9.3f}  {pct(i, 99):9.3f}  {pct(b, 50):9.3f}  "
+                f"{pct(b, 99):9.3f}  {pct(b, 99) / pct(i, 99):9.1f}  "
+                f"{busy.locked:>5} of {len(b)}"
             )
+        cpu = beside(_spin, static, tmp, args.seconds, args.containers).latencies
+        print(
+            f"{'4 CPU':>6}  {'':9}  {'':9}  {pct(cpu, 50):9.3f}  {pct(cpu, 99):9.3f}  "
+            f"{pct(cpu, 99) / pct(i, 99):9.1f}   (queue beside 4 processes that only spin)"
+        )
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
