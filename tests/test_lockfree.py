@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,25 +112,36 @@ def test_reads_answer_while_another_process_holds_the_lock(store: tuple[Path, Pa
 
 
 def _hold_in_phase(static: Path, phase: str, held: Any, release: Any) -> None:
-    """Hold the lock as a writer does in ``phase`` of a commit: the line says so."""
+    """Hold the lock as a writer does in ``phase`` of a commit: the line says so. In phase
+    "committed" the writer has also written its record (past its commit point, still
+    ``staging``: it changed no file yet) and then dies, leaving both."""
     storage = FileStorage(str(static))
     with storage.locked():
         gen = storage.journal.read_generation()
-        marked = replace(gen, staging=True) if phase == "staging" else replace(gen, installing=True)
+        staging = phase in ("staging", "committed")
+        marked = replace(gen, staging=True) if staging else replace(gen, installing=True)
         storage.journal.write_generation(marked)
+        if phase == "committed":
+            ops = [("put", "fsstate-lockfree-test", b"{}")]  # a file no read looks at
+            record = storage.journal.encode(gen.number + 1, ops, storage._read_priors(ops))
+            storage.journal.write(gen.applied, record)
         held.set()
         release.wait(60)
+        if phase == "committed":
+            os._exit(0)  # dies without finishing: the next lock holder replays the record
         storage.journal.write_generation(gen)
     storage.close()
 
 
-@pytest.mark.parametrize("phase", ["staging", "installing"])
+@pytest.mark.parametrize("phase", ["staging", "committed", "installing"])
 def test_reads_go_on_while_a_writer_stages_and_wait_while_it_installs(
     store: tuple[Path, Path], phase: str
 ) -> None:
     """A writer holding the lock while it stages (writing temporary files, syncing its record)
-    does not hold up a reader: nothing a read sees has changed yet. One that installs (files
-    being renamed into place) does: the read waits for the lock (and times out here)."""
+    does not hold up a reader: nothing a read sees has changed yet — nor once its record is
+    written, while the line still says ``staging``. One that installs (files being renamed
+    into place) does: the read waits for the lock (and times out here). A writer that died
+    past its commit point under ``staging`` has its record replayed by the next lock holder."""
     static, tmp = store
     with FileState(static, tmp, lock_timeout=0.5) as state:
         held, release = ctx.Event(), ctx.Event()
@@ -137,17 +149,21 @@ def test_reads_go_on_while_a_writer_stages_and_wait_while_it_installs(
         proc.start()
         try:
             assert held.wait(60)
-            if phase == "staging":
-                assert state.lookup_container("w9-0").id == cid(9, 0)
-                assert state.has_container(cid(9, 0)) is True
-            else:
+            if phase == "installing":
                 with pytest.raises(LockTimeoutError):
                     state.lookup_container("w9-0")
+            else:
+                assert state.lookup_container("w9-0").id == cid(9, 0)
+                assert state.has_container(cid(9, 0)) is True
         finally:
             release.set()
             proc.join(60)
         assert proc.exitcode == 0
+        assert not (static / "fsstate" / "fsstate-lockfree-test").exists()
+        state.save_container(state.container(cid(9, 0)))  # takes the lock: recovery replays
         assert state.lookup_container("w9-0").id == cid(9, 0)
+    replayed = phase == "committed"
+    assert (static / "fsstate" / "fsstate-lockfree-test").exists() is replayed
 
 
 def test_a_read_inside_a_transaction_sees_its_pending_changes(store: tuple[Path, Path]) -> None:

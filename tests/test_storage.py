@@ -125,3 +125,41 @@ def test_both_resolutions_serve_the_same_store(
         state.remove_container(state.container("ab0"))
         assert [c.id for c in state.all_containers()] == ["ab1", "ab2"]
     assert (fsio.calls._syscall is None) == (resolution == "walk")
+
+
+def _save_and_die_before_dropping_old_files(static: str, tmp: str) -> None:
+    """A writer killed right after its commit, before it dropped the old files install kept
+    under temporary names (``FileStorage.commit``: readers run again before that)."""
+    from fsstate.store.fsio import staged
+
+    staged.Staged.finish = lambda self: os._exit(0)  # type: ignore[method-assign]
+    with FileState(static, tmp) as state:
+        ctr = state.container("c" * 64)
+        ctr.state = {"state": 3}
+        state.save_container(ctr)
+    os._exit(1)  # not reached: the commit ends by dying
+
+
+def test_old_files_a_killed_writer_kept_are_swept_by_the_next_opener(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from fsstate.store import layout as L
+
+    static, tmp = tmp_path / "static", tmp_path / "tmp"
+    with FileState(static, tmp) as state:
+        state.add_container(Container({"id": "c" * 64, "name": "web", "lockID": 1}, {"state": 1}))
+    child = multiprocessing.get_context("fork").Process(
+        target=_save_and_die_before_dropping_old_files, args=(str(static), str(tmp))
+    )
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    top = static / L.STORE_DIR
+    left = [p.name for p in top.iterdir() if L.is_temp_name(p.name)]
+    assert len(left) == 1  # the old state.json, kept by a hard link
+    assert (top / left[0]).read_bytes() == b'{\n  "state": 1\n}\n'
+    with FileState(static, tmp) as state:
+        ctr = state.container("c" * 64)
+        state.update_container(ctr)
+        assert ctr.state == {"state": 3}  # the save happened
+    assert [p.name for p in top.iterdir() if L.is_temp_name(p.name)] == []

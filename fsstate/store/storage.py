@@ -14,7 +14,9 @@ store's own reads and writes.
 **Lock-free reads** (a seqlock; issue 9). A read-only call first tries :meth:`FileStorage.attempt`:
 read the generation line (one ``pread``, no lock) and go on only if its CRC holds, it is not
 ``installing``, its incarnation is this one's and (checked once per line) no record follows the
-applied offset; run the read through the cache and the tree; then read the line again
+applied offset unless the line says ``staging`` (a writer writing its record, or one that died
+before it changed a file: recovery marks the line ``installing`` before it replays the record,
+so until then the tree is the generation's); run the read through the cache and the tree; then read the line again
 (:meth:`ReadAttempt.holds`). The same line, or the same but for ``staging``: no commit changed
 a file in between — a writer writes ``installing`` after its commit point and before its first
 rename, and the next line only after its last; before that (``staging``) it only writes files
@@ -289,6 +291,9 @@ class FileStorage:
         self._guard = threading.Lock()
         self._inflight: set[int] = set()  # threads in a lock-free read
         self._closing = False
+        #: Whether this process's first recovery swept the top of the store of temporary files
+        #: (old files a writer killed after its commit kept, :meth:`commit`).
+        self._swept = False
         _STORAGES.add(self)
         self._gen = Generation()
         #: Why the journal holds records that could not be applied (``None``: it does not).
@@ -368,8 +373,10 @@ class FileStorage:
         or ``None`` when the read must take the lock: this thread holds it, the generation
         line does not hold (torn, damaged, written before it had a CRC), a commit is
         installing or unapplied, the store was rebooted or copied since this process
-        recovered it, or a record follows the applied offset (checked once per line: a
-        writer past its commit point says ``installing`` before it changes a file). Use it
+        recovered it, or a record follows the applied offset of a line that is not
+        ``staging`` (checked once per line: a writer past its commit point says
+        ``installing`` before it changes a file, and so does recovery before it replays a
+        record a dead writer left under ``staging``). Use it
         as ``with attempt:``."""
         if self.lock.held or self.unapplied is not None:
             return None
@@ -401,8 +408,8 @@ class FileStorage:
             if gen.checked and not gen.installing:
                 if gen.incarnation != self._incarnation:
                     raise _TakeTheLock
-                if self.journal.starts_record(gen.applied, gen.number + 1):
-                    raise _TakeTheLock
+                if not gen.staging and self.journal.starts_record(gen.applied, gen.number + 1):
+                    raise _TakeTheLock  # a writer died past its commit point: recovery replays
                 self._quiet = line
                 return line
             if not gen.installing and b" ~" not in line:
@@ -462,10 +469,14 @@ class FileStorage:
                 self.tree.remove_temp_files("", depth=0)
                 gen = replace(gen, staging=False, installing=False)
                 self._write_generation(gen)
-            elif not gen.checked:  # written before the line had a CRC: lock-free reads need one
-                self._write_generation(gen)
+            else:
+                if not self._swept:  # a writer killed after its commit left the files it kept
+                    self.tree.remove_temp_files("", depth=0)
+                if not gen.checked:  # written before the line had a CRC: lock-free reads need one
+                    self._write_generation(gen)
             self.unapplied = None
             self._observe(gen)
+        self._swept = True
 
     def _check_nothing_pending(self, gen: Generation) -> None:
         """On a read-only mount: refuse a store whose last commit is not applied."""
@@ -691,7 +702,6 @@ class FileStorage:
             self._drop_cache()
             self._take_back(staged, offset, number, exc)
             raise
-        staged.finish()
         before = self._gen.encode()
         gen = Generation(number, end, self._incarnation)
         self._gen = gen  # a second commit in this lock hold follows this record, not overwrites it
@@ -709,8 +719,13 @@ class FileStorage:
                 number,
                 exc.strerror or exc,
             )
+            staged.finish()
             return
         self._carry_over(before, ops)
+        # Readers run again from here; dropping the old files (each frees a block: as slow
+        # as a sync on a disk mounted with discard) need not keep them out. A kill before it
+        # is done leaves them under temporary names, swept by the next process's recovery.
+        staged.finish()
         if self.journal.size() > self._steady_size():
             self._shrink()
 
