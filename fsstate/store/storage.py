@@ -15,21 +15,21 @@ store's own reads and writes.
 read the generation line (one ``pread``, no lock) and go on only if its CRC holds, it is not
 ``installing``, its incarnation is this one's and (checked once per line) no record follows the
 applied offset unless the line says ``staging`` (a writer writing its record, or one that died
-before it changed a file: recovery marks the line ``installing`` before it replays the record,
-so until then the tree is the generation's); run the read through the cache and the tree; then read the line again
-(:meth:`ReadAttempt.holds`). The same line, or the same but for ``staging``: no commit changed
-a file in between — a writer writes ``installing`` after its commit point and before its first
-rename, and the next line only after its last; before that (``staging``) it only writes files
+before it changed a file: recovery marks the line ``installing`` before it replays the record, so
+until then the tree is the generation's); run the read through the cache and the tree; then read the
+line again (:meth:`ReadAttempt.holds`). The same line, or the same but for ``staging``: no commit
+changed a file in between — a writer writes ``installing`` after its commit point and before its
+first rename, and the next line only after its last; before that (``staging``) it only writes files
 under temporary names at the top of the store, which no read looks at, and makes no directory
-(``fsio.Tree.stage``) — so the answer, or the error the read raised,
-is the store at that generation, and what the attempt read is cached under that line. A reader
-therefore does not wait for a writer's ``fdatasync``. Otherwise the attempt's reads are dropped
-and the call runs under the lock. A torn read of the line (a ``pread`` racing the writer's
-``pwrite`` can mix the two lines) fails the CRC (``journal.py``, ``generation``), so it leads to
-the lock, never to a cached answer. Inside a hold of the lock (a transaction) reads run under it
-as before. Replay marks the line ``installing`` before it applies a record, and a raw change to
-the tree under the lock but outside a commit (``fsck --repair`` moving files) is made inside
-:meth:`FileStorage.excluding_readers`.
+(``fsio.Tree.stage``) — so the answer, or the error the read raised, is the store at that
+generation, and what the attempt read is cached under that line. A reader therefore does not wait
+for a writer's ``fdatasync``, nor for the unlinks of the old files after it (done once the new line
+is written). Otherwise the attempt's reads are dropped and the call runs under the lock. A torn read
+of the line (a ``pread`` racing the writer's ``pwrite`` can mix the two lines) fails the CRC
+(``journal.py``, ``generation``), so it leads to the lock, never to a cached answer. Inside a hold
+of the lock (a transaction) reads run under it as before. Replay marks the line ``installing``
+before it applies a record, and a raw change to the tree under the lock but outside a commit (``fsck
+--repair`` moving files) is made inside :meth:`FileStorage.excluding_readers`.
 
 What :class:`FileStorage` guarantees (``docs/layout.md``, "Commits, crashes and backups"):
 ``commit`` that returns happened and one that raises did not, ENOSPC, EDQUOT and EIO included
