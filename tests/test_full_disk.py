@@ -379,9 +379,11 @@ def test_a_record_replay_cannot_apply_leaves_reads_working(small_fs: Disk) -> No
 def test_at_a_full_quota_nothing_is_written_and_a_retry_after_raising_it_succeeds(
     small_fs: Disk,
 ) -> None:
-    """btrfs at its quota group's limit: opening the store and adding fail with EDQUOT and
-    write nothing; once the quota is raised a fresh opener sees the store as it was and the
-    same add succeeds (the failed one never happened: no ContainerExistsError)."""
+    """btrfs at its quota group's limit: the store opens and reads (taking the lock cannot
+    rewrite the lock queue's counter there, so it waits for the flock alone); adding fails
+    with EDQUOT and writes nothing; once the quota is raised a fresh opener sees the store as
+    it was and the same add succeeds (the failed one never happened: no
+    ContainerExistsError)."""
     root, limit = small_fs.root, small_fs.limit
     with open_state(root) as state:
         for n in (1, 2):
@@ -389,9 +391,16 @@ def test_at_a_full_quota_nothing_is_written_and_a_retry_after_raising_it_succeed
     try:
         limit.fill(0)
         before = tree(root / "static")
-        with pytest.raises(OSError) as err, open_state(root) as state:
-            state.add_container(new_container(3))
-        assert type(err.value) is OSError and err.value.errno == errno.EDQUOT
+        with open_state(root) as state:
+            assert ids(state) == [container_id(1), container_id(2)]
+            assert state.lookup_container("test1").id == container_id(1)
+            with pytest.raises(OSError) as err:
+                state.add_container(new_container(3))
+            assert type(err.value) is OSError and err.value.errno == errno.EDQUOT
+            with pytest.raises(OSError) as err:
+                state.remove_container(state.container(container_id(1)))
+            assert type(err.value) is OSError and err.value.errno == errno.EDQUOT
+            assert ids(state) == [container_id(1), container_id(2)]
         assert tree(root / "static") == before
         limit.fill(1 << 20)  # raised, not lifted
         with open_state(root) as state:

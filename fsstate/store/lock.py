@@ -17,6 +17,9 @@ locks, ``F_OFD_SETLK``, that belong to a descriptor and die with it):
 * ticket ``t`` waits until byte ``t - 1`` is free, then takes the ``flock``.
 
 So the lock passes in ticket order, and a process that re-locks at once queues behind the waiters.
+Where the counter cannot be rewritten for want of space (a copy-on-write file system such as
+btrfs at its quota: ENOSPC, EDQUOT), the waiter takes the ``flock`` without a ticket, unordered,
+so that the store still opens, reads and can be repaired.
 A process that dies releases its locks: a dead holder never wedges the store, and a dead waiter
 only lets its successor move on to the ``flock``, which still excludes.
 
@@ -264,7 +267,16 @@ class _ProcessLock:
             if not filelock.lock_descriptor(self.fd, blocking=False):
                 self._wait(-1, deadline)
             return
-        t = self._draw_ticket()
+        try:
+            t = self._draw_ticket()
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # A full copy-on-write file system (btrfs at its quota) has no block for the new
+            # counter: wait for the flock alone, unordered, so reads and repairs still open.
+            if not filelock.lock_descriptor(self.fd, blocking=False):
+                self._wait(-1, deadline)
+            return
         self.ticket = t
         try:
             first = t == 0 or _range_lock(self.qfd, fcntl.F_WRLCK, _slot(t - 1))
