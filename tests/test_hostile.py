@@ -16,6 +16,7 @@ from fsstate import ExecSession, FileState, check, errors, repair
 from fsstate.fsck import Code
 from fsstate.store import fsio
 from fsstate.store import layout as L
+from fsstate.store.storage import FileStorage
 
 SECRET = b"outside the store: must stay unread and unchanged\n"
 
@@ -322,6 +323,7 @@ def test_files_0600_and_directories_0700(tmp_path: Path) -> None:
             st.refresh()
     finally:
         os.umask(old)
+    FileStorage.wait_for_all_trash()  # the refresh's trash, deleted in the background
     store = static / L.STORE_DIR
     modes = {str(p.relative_to(store)): p.lstat().st_mode & 0o777 for p in store.rglob("*")}
     modes["."] = store.stat().st_mode & 0o777

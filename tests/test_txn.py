@@ -75,11 +75,13 @@ def test_rollback_forgets_everything_after_the_savepoint(storage: FileStorage) -
         txn.put("a/one", b"before")
         txn.on_commit.append(lambda: hooks.append("kept"))
         mark = txn.mark()
-        assert mark == (1, 1, 1)
+        assert mark == (1, 1, 1, 0)
         txn.put("a/one", b"after")
         txn.put("a/x/new", b"n")
         txn.delete("a/b/two")
         txn.rmdir("a/b")
+        txn.trash("a")
+        assert txn.read("a/one") is None and txn.listdir("a") == []
         txn.on_commit.append(lambda: hooks.append("dropped"))
         txn.rollback(mark)
         assert txn.ops == [("put", "a/one", b"before")]

@@ -26,6 +26,10 @@ unsafe-entry           yes         symlink, device, FIFO or socket → quarantin
 invalid-name           yes         a name that fails ``layout.is_valid_name`` → quarantined
 unexpected-entry       yes         a file or directory the layout has no place for → quarantined
 stray-temp-file        yes         a writer's leftover temporary file → deleted
+trash                  some        ``trash/<n>``: what a commit set aside (``refresh()``'s exec
+                                   sessions, replaced files) and a killed process did not
+                                   finish deleting; never read as store data → deleted (not
+                                   while journal record ``<n>`` can still be replayed)
 bad-permissions        yes         not exactly 0600 (file) / 0700 (directory) → set so
 empty-document         yes         zero-length document → quarantined
 nul-document           yes         NUL-filled document → quarantined

@@ -28,6 +28,7 @@ class Repair(Enum):
     FRESH_STATE = "a fresh state written"
     REBUILD_INDEX = "the index rebuilt from the documents"
     RESET_JOURNAL = "the journal emptied: the documents are kept as they are"
+    DELETE_TREE = "deleted with everything in it"
     BY_HAND = "left to the administrator (never repairable)"
 
 
@@ -55,6 +56,7 @@ class Code(StrEnum):
     INVALID_NAME = "invalid-name", Repair.QUARANTINE
     UNEXPECTED_ENTRY = "unexpected-entry", Repair.QUARANTINE
     STRAY_TEMP_FILE = "stray-temp-file", Repair.DELETE
+    TRASH = "trash", Repair.DELETE_TREE
     BAD_PERMISSIONS = "bad-permissions", Repair.SET_MODE
     EMPTY_DOCUMENT = "empty-document", Repair.QUARANTINE
     NUL_DOCUMENT = "nul-document", Repair.QUARANTINE

@@ -14,7 +14,7 @@ from fsstate.fsck.findings import Code
 from fsstate.store import layout as L
 
 #: The roles :func:`place` gives; any other answer is a finding code.
-ROLES = ("dir", "doc", "index", "control", "skip")
+ROLES = ("dir", "doc", "index", "control", "skip", "trash")
 #: The message of the finding codes :func:`place` gives.
 WHY = {
     Code.INVALID_NAME: "not a valid name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 255 bytes)",

@@ -64,7 +64,7 @@ __all__ = ["repair"]
 #: Rounds of check-and-move before giving up on a tree that keeps changing under us.
 _ROUNDS = 8
 #: The order of the file-level fixes within a round (moves first, then these).
-_ORDER = {Repair.DELETE: 1, Repair.REMOVE_DIRECTORY: 2, Repair.SET_MODE: 3}
+_ORDER = {Repair.DELETE: 1, Repair.DELETE_TREE: 1, Repair.REMOVE_DIRECTORY: 2, Repair.SET_MODE: 3}
 #: A container with a freshly written state is "configured": Podman creates it again on start.
 _FRESH_CONTAINER_STATE = {"state": ContainerStatus.CONFIGURED.value}
 
@@ -160,6 +160,10 @@ class _Fixer:
             return f"moved {target} to {self._quarantine(fd, target)}"
         if how is Repair.DELETE:
             fsio.unlink_at(fd, f.path)
+            return "deleted"
+        if how is Repair.DELETE_TREE:
+            fsio.delete_tree_at(fd, f.path)
+            gone.append(f.path)
             return "deleted"
         if how is Repair.REMOVE_DIRECTORY:
             fsio.rmdir_at(fd, f.path)

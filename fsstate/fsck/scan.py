@@ -111,7 +111,18 @@ class Scan:
         mode = st.st_mode & 0o777
         if mode != (fsio.DIR_MODE if is_dir else fsio.FILE_MODE):
             self.add(Code.BAD_PERMISSIONS, path, object_of(parts), f"mode {mode:04o}")
-        if role == "dir":
+        if role == "trash":  # each entry reported, none looked into
+            try:
+                sub = fsio.open_dir(name, dir_fd=fd)
+            except OSError as exc:
+                return self._unreadable(path, role, exc)
+            try:
+                for entry in fsio.entries(sub):
+                    what = "set aside by a commit (journal record " + entry.name + ")"
+                    self.add(Code.TRASH, f"{path}/{entry.name}", "", f"{what}; not deleted yet")
+            finally:
+                fsio.close(sub)
+        elif role == "dir":
             try:
                 sub = fsio.open_dir(name, dir_fd=fd)
             except OSError as exc:

@@ -48,7 +48,17 @@ class Store:
         scan.findings.extend(self.fatal or self.early)
         if not (self.fatal or self.deferred):
             scan.run()
+            scan.findings = [self._trash(f) if f.code is Code.TRASH else f for f in scan.findings]
         return scan
+
+    def _trash(self, f: Finding) -> Finding:
+        """A trash finding, not repairable while its record can still be replayed (then
+        replay may look for what the commit moved there) or when the store does not open."""
+        name = f.path.split("/")[-1]
+        if self.fs is not None and self.fs.trash_deletable(name):
+            return f
+        why = "its journal record can still be replayed (or the store does not open)"
+        return replace(f, message=f"{f.message}; kept: {why}", repairable=False)
 
 
 @contextmanager
@@ -107,8 +117,9 @@ def _open_storage(
 ) -> tuple[FileStorage | None, Finding | None]:
     """The store opened as a FileStorage, or ``None`` and — for a damaged journal, which
     nothing else reports — its finding."""
+    FileStorage.wait_for_all_trash()  # this process's own deletions are not findings
     try:
-        return FileStorage(os.fspath(static_dir), lock_timeout=timeout), None
+        return FileStorage(os.fspath(static_dir), lock_timeout=timeout, sweep=False), None
     except LockTimeoutError:
         raise
     except CorruptDocumentError as exc:

@@ -20,12 +20,15 @@ Record layout (little-endian)::
     b"FSJ2" | u32 payload length | u32 crc32(payload) | u64 number | u32 crc32(header) | payload
 
 The payload is the record's operations back to back: a kind byte (``P`` put, ``D`` delete,
-``R`` rmdir), a u16 length and the UTF-8 path; for a put or a delete, what the file held before
-the commit — a tag byte (``0`` absent, ``1`` present, then its 16-byte BLAKE2b digest, ``2``
-unknown) — and for a put a u32 length and the file's new bytes, stored raw. Records of the
-previous format, ``FSJ1`` (no prior digest), are still read; their operations count as
-"prior unknown". Record numbers are consecutive and never reused, so the log ends at the first
-record whose header or checksum does not hold (a writer died writing it: never acknowledged)
+``R`` rmdir, ``M`` move a directory into the trash), a u16 length and the UTF-8 path; for a put
+or a delete, what the file held before the commit — a tag byte (``0`` absent, ``1`` present,
+then its 16-byte BLAKE2b digest, ``2`` unknown) — and for a put a u32 length and the file's new
+bytes, stored raw; for a move a u32 length and the UTF-8 path it moves to (``trash/<n>/…``,
+``layout.trash_entry``). An fsstate from before moves reads an ``M`` record as the end of the
+log; a commit that moves is checkpointed before it returns, so its record does not outlive it.
+Records of the previous format, ``FSJ1`` (no prior digest), are still read; their operations
+count as "prior unknown". Record numbers are consecutive and never reused, so the log ends at the
+first record whose header or checksum does not hold (a writer died writing it: never acknowledged)
 **or whose number is not the previous one plus one** (a leftover of an earlier pass over the
 file). An intact record numbered past the end of the log, found further on, means the log was
 damaged in the middle (:meth:`Journal.damage_after`): the store refuses to open rather than
@@ -89,7 +92,9 @@ __all__ = [
     "replay_plan",
 ]
 
-#: Operations: ("put", path, bytes) | ("del", path) | ("rmdir", path).
+#: Operations: ("put", path, bytes) | ("del", path) | ("rmdir", path) | ("move", path,
+#: destination path as UTF-8 bytes) — and, before a storage commits it, ("trash", path), which
+#: ``FileStorage.commit`` turns into a move to ``layout.trash_entry(<record number>, path)``.
 Op = tuple[str, str] | tuple[str, str, bytes]
 
 CHECKPOINT_BYTES = 4 << 20
@@ -101,12 +106,14 @@ _HEADER_V1 = struct.Struct("<4sIIQ")
 _HEADER_CRC = struct.Struct("<I")
 _PATH = struct.Struct("<cH")
 _DATA = struct.Struct("<I")
-_KINDS = {"put": b"P", "del": b"D", "rmdir": b"R"}
+_KINDS = {"put": b"P", "del": b"D", "rmdir": b"R", "move": b"M"}
 _NAMES = {v: k for k, v in _KINDS.items()}
 _MAGIC = b"FSJ2"
 _MAGIC_V1 = b"FSJ1"
 _GEN_WIDTH = 96
 _DIGEST = 16
+#: The operations on directories: no prior, never kept from a replay.
+_DIR_OPS = ("rmdir", "move")
 #: A prior digest: ``b""`` the file was absent, 16 bytes its digest, :data:`UNKNOWN` unknown.
 UNKNOWN: None = None
 _ABSENT_TAG, _PRESENT_TAG, _UNKNOWN_TAG = b"\x00", b"\x01", b"\x02"
@@ -419,7 +426,7 @@ def replay_plan(records: Sequence[Record], current: Mapping[str, bytes | None]) 
     written: dict[str, list[bytes]] = {}
     for record in records:
         for op, prior in zip(record.ops, record.priors, strict=True):
-            if op[0] == "rmdir":
+            if op[0] in _DIR_OPS:
                 continue
             values = chain.get(op[1])
             if values is None:
@@ -437,7 +444,7 @@ def replay_plan(records: Sequence[Record], current: Mapping[str, bytes | None]) 
         if any(len(data) < len(new) and new.startswith(data) for new in written.get(path, ())):
             continue  # a torn write of one of these records (what remains may parse)
         kept[path] = "changed after the journal record that wrote it (a hand edit?)"
-    ops = [op for record in records for op in record.ops if op[0] == "rmdir" or op[1] not in kept]
+    ops = [op for record in records for op in record.ops if op[0] in _DIR_OPS or op[1] not in kept]
     return ReplayPlan(ops, kept)
 
 
@@ -465,6 +472,9 @@ def _encode_op(op: Op, priors: Mapping[str, bytes | None]) -> bytes:
     head = _PATH.pack(_KINDS[op[0]], len(path)) + path
     if op[0] == "rmdir":
         return head
+    if op[0] == "move":
+        dest: bytes = op[2]  # type: ignore[misc]
+        return head + _DATA.pack(len(dest)) + dest
     if op[1] not in priors:
         head += _UNKNOWN_TAG
     else:
@@ -489,6 +499,16 @@ def _decode_ops(payload: bytes, *, with_priors: bool) -> tuple[list[Op], list[by
         if kind is None or len(path) == 0 or not _safe_path(path):
             raise ValueError("malformed operation")
         prior: bytes | None = UNKNOWN
+        if kind == "move":
+            (size,) = _DATA.unpack_from(payload, offset)
+            offset += _DATA.size
+            dest = payload[offset : offset + size]
+            offset += size
+            if len(dest) != size or not dest or not _safe_path(dest.decode("utf-8")):
+                raise ValueError("malformed move")
+            ops.append((kind, path, dest))
+            priors.append(prior)
+            continue
         if with_priors and kind != "rmdir":
             tag = payload[offset : offset + 1]
             offset += 1

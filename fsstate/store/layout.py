@@ -60,6 +60,21 @@ so a change touches a fixed number of files however large the store is::
 ``<shard>`` is the first two characters of the ID or volume name (the whole of it when it is one
 character), as git shards its objects: a prefix lookup reads one small directory, not them all.
 
+The trash — what a commit set aside, deleted after the commit in the background (never read as
+store data; ``fsck`` reports what is left, ``fsck --repair`` and the next process that opens
+the store delete it)::
+
+    trash/<n>/<moved>               a directory a commit moved aside whole: ``exec`` and
+                                    ``index.exec`` (``index/exec``) when ``refresh()`` drops
+                                    every exec session (:func:`trash_entry`; ``<moved>.1``,
+                                    … when a replay moves it again)
+    trash/<n>/.fsstate-tmp-<pid>-<k> the old version of a file that commit replaced or
+                                    deleted (its blocks are freed by the deletion, not the
+                                    commit)
+
+``<n>`` is the number of the journal record that moved them: a trash directory is deleted
+only once that record can no longer be replayed (``storage.FileStorage``, "The trash").
+
 Repair leaves unreadable documents in ``quarantine/<timestamp>/`` (never deleted; a hostile
 ``quarantine`` itself is set aside as ``quarantine-<timestamp>``). Temporary files are
 ``.fsstate-tmp-<pid>-<n>`` next to their target (not named after it: a 255-byte name leaves no
@@ -95,6 +110,7 @@ __all__ = [
     "QUARANTINE",
     "SEMANTICS",
     "STORE_DIR",
+    "TRASH",
     "VOLUMES",
     "Index",
     "Kind",
@@ -124,6 +140,9 @@ __all__ = [
     "quarantined",
     "shard",
     "temp_name",
+    "trash_dir",
+    "trash_entry",
+    "trash_number",
     "volume_dir",
     "volume_doc",
     "volume_users_dir",
@@ -143,6 +162,8 @@ CONTROL_FILES = (FORMAT, LOCK, LOCK_QUEUE, GENERATION, JOURNAL)
 #: refresh_if_rebooted; the name of Podman's own marker, libpod/runtime.go).
 ALIVE = "alive"
 QUARANTINE = "quarantine"
+#: Where a commit sets aside what is deleted after it (``trash/<record number>/``).
+TRASH = "trash"
 INDEX_DIR = "index"
 #: The directory of exec-session registrations, ``exec/<sid>`` (no ``.json``: a 255-byte session
 #: ID must still fit in a file name).
@@ -391,17 +412,19 @@ def index_of(path: str) -> Index | None:
 
 #: The role of each top-level name.
 _TOP = dict.fromkeys(CONTROL_FILES, "control") | {DBCONFIG: "doc", QUARANTINE: "skip"}
+_TOP[TRASH] = "trash"
 _TOP |= dict.fromkeys([*_BY_TOP, EXEC, EXIT_CODES, INDEX_DIR], "dir") | {SEMANTICS: "doc"}
 
 
 def place(parts: list[str], is_dir: bool) -> str:
     """The role of the path ``parts`` (its components) in the layout — ``dir``, ``doc``,
-    ``index``, ``control`` or ``skip`` (the quarantine, never looked into) — or ``""`` when the
-    layout has no place for it. Names are not checked here (see :func:`is_valid_name`)."""
+    ``index``, ``control``, ``skip`` (the quarantine, never looked into) or ``trash`` (the
+    trash directory, whose entries are deleted, never read) — or ``""`` when the layout has no
+    place for it. Names are not checked here (see :func:`is_valid_name`)."""
     top, depth, name = parts[0], len(parts), parts[-1]
     if depth == 1:
         role = _TOP.get(name, "")
-        return role if role and (role in ("dir", "skip")) == is_dir else ""
+        return role if role and (role in ("dir", "skip", "trash")) == is_dir else ""
     kind = _BY_TOP.get(top)
     if kind is not None:
         if depth == 2:
@@ -502,6 +525,22 @@ def quarantined(stamp: str, rel: str) -> str:
     """Where repair moves ``rel`` in the repair of time ``stamp``: ``quarantine/<stamp>/<rel>``,
     or ``quarantine-<stamp>`` for a hostile quarantine itself."""
     return f"{QUARANTINE}-{stamp}" if rel == QUARANTINE else f"{QUARANTINE}/{stamp}/{rel}"
+
+
+def trash_dir(number: int) -> str:
+    """The trash directory of the commit of journal record ``number``."""
+    return f"{TRASH}/{number}"
+
+
+def trash_entry(number: int, path: str) -> str:
+    """Where the commit of record ``number`` moves directory ``path`` (``index/exec`` →
+    ``trash/<number>/index.exec``: names in the store hold no ``.`` at the top)."""
+    return f"{trash_dir(number)}/{path.replace('/', '.')}"
+
+
+def trash_number(name: str) -> int | None:
+    """The record number a ``trash/<name>`` directory belongs to, ``None`` when it is not one."""
+    return int(name) if name.isascii() and name.isdigit() else None
 
 
 def temp_name(pid: int, n: int) -> str:

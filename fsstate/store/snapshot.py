@@ -9,7 +9,8 @@ left), the copy is made durable with one ``syncfs``, and ``.fsstate.partial`` is
 
 The source is read with ``O_NOFOLLOW`` descriptors like every other access: a symlink, device
 or FIFO planted in the tree is not copied (the result lists it; ``fsck`` reports it), and
-stray temporary files are left behind.
+stray temporary files and the trash (``trash/``: what commits set aside, being deleted) are left
+behind.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def snapshot(
         with storage.locked():
             storage.checkpoint()
             tell("snapshot", 1, 3)
-            copied = fsio.copy_tree(storage.tree.fd, partial)
+            copied = fsio.copy_tree(storage.tree.fd, partial, leave=frozenset([L.TRASH]))
         tell("snapshot", 2, 3)
         result.files, result.bytes, result.skipped = copied.files, copied.bytes, copied.skipped
         copy = fsio.Tree(partial)

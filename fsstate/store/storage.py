@@ -76,7 +76,11 @@ from fsstate.store.layout import (
     JOURNAL,
     LOCK,
     STORE_DIR,
+    TRASH,
     temp_name,
+    trash_dir,
+    trash_entry,
+    trash_number,
 )
 from fsstate.store.lock import DEFAULT_TIMEOUT, StoreLock
 
@@ -128,7 +132,8 @@ class _Snapshot:
 
     def follow(self, ops: Sequence[Op]) -> None:
         """Apply a commit's ``ops`` (as :meth:`fsio.Tree.stage` and ``install`` do: a put
-        makes its directories, a delete leaves them, an rmdir removes an empty directory)."""
+        makes its directories, a delete leaves them, an rmdir removes an empty directory, a
+        move to the trash takes a directory and all below it)."""
         files, present, listings = self.files, self.present, self.listings
         for op in ops:
             path = op[1]
@@ -144,14 +149,31 @@ class _Snapshot:
                 directory, child = parent, name
                 while True:  # every directory above it exists now, each in its parent's list
                     entries = listings.get(directory)
-                    if entries is not None and child not in entries:
-                        bisect.insort(entries, child)
+                    if entries is not None:  # sorted: a bisection, not a scan, per put
+                        at = bisect.bisect_left(entries, child)
+                        if at == len(entries) or entries[at] != child:
+                            entries.insert(at, child)
                     if not directory:
                         break
                     present[directory] = True
                     directory, _, child = directory.rpartition("/")
             elif op[0] == "del":
                 present[path] = False
+                entries = listings.get(parent)
+                if entries is not None:
+                    at = bisect.bisect_left(entries, name)  # sorted: no scan per delete
+                    if at < len(entries) and entries[at] == name:
+                        del entries[at]
+            elif op[0] in ("trash", "move"):  # the directory and all below it are gone
+                below = path + "/"
+                for gone in [p for p in files if p.startswith(below)]:
+                    self.size -= len(files.pop(gone))
+                for gone in [p for p in present if p.startswith(below)]:
+                    del present[gone]
+                for gone in [p for p in listings if p.startswith(below)]:
+                    del listings[gone]
+                present[path] = False
+                listings.pop(path, None)
                 entries = listings.get(parent)
                 if entries is not None and name in entries:
                     entries.remove(name)
@@ -257,6 +279,9 @@ class FileStorage:
     ``checkpoint_bytes``. With ``create=False`` a missing store (no store directory, or one
     without its ``FORMAT`` file) is :class:`NoSuchStoreError` and nothing is created.
 
+    Opening it deletes the trash that commits left (in the background, "The trash" below);
+    ``sweep=False`` (fsck, which reports it) leaves it.
+
     On a read-only mount the store opens for reading (``read_only`` is then True): the lock
     and journal are opened read-only, nothing is replayed, and ``commit`` raises
     :class:`OSError` (``EROFS``). A commit left unapplied there cannot be recovered, so it is
@@ -271,8 +296,10 @@ class FileStorage:
         checkpoint_bytes: int = CHECKPOINT_BYTES,
         create: bool = True,
         on_create: Callable[[], None] | None = None,
+        sweep: bool = True,
     ) -> None:
         self.checkpoint_bytes = checkpoint_bytes
+        self._sweeps = sweep
         self.root = os.path.join(os.fspath(static_dir), STORE_DIR)
         if create:
             make_dirs(self.root)
@@ -294,6 +321,10 @@ class FileStorage:
         #: Whether this process's first recovery swept the top of the store of temporary files
         #: (old files a writer killed after its commit kept, :meth:`commit`).
         self._swept = False
+        # The trash directories ready to be deleted, and the thread deleting them.
+        self._sweep: list[str] = []
+        self._sweep_guard = threading.Lock()
+        self._sweeper: threading.Thread | None = None
         _STORAGES.add(self)
         self._gen = Generation()
         #: Why the journal holds records that could not be applied (``None``: it does not).
@@ -317,12 +348,15 @@ class FileStorage:
                         on_create()
                 self._incarnation = incarnation(self.tree.fd, self.journal.fd, self.journal.gen_fd)
                 self._recover()
+                if not self.read_only:
+                    self._find_trash()
         except BaseException:
             if hasattr(self, "journal"):
                 self.journal.close()
             self.lock.close()
             self.tree.close()
             raise
+        self._start_sweeper()
 
     def _check_format(self) -> None:
         data = self.tree.read(FORMAT)
@@ -367,6 +401,97 @@ class FileStorage:
             yield
         finally:
             self.lock.release()
+            if outermost:
+                self._start_sweeper()
+
+    # -- the trash -------------------------------------------------------------------------
+    #
+    # A commit may set a directory aside whole (``("trash", path)``: ``refresh()`` drops every
+    # exec session so) and keep the old versions of the files it replaces in the trash
+    # (``Staged.keep_in``), so that freeing their blocks — the slow part of deleting on a disk
+    # that discards — is not part of the commit. ``trash/<n>`` belongs to the commit of record
+    # ``n``. It is deleted only once that record can no longer be replayed: replay trusts that
+    # a move's destination, once there, is the moved directory. A commit that trashes is
+    # checkpointed before it returns (so is a replay that moved), which makes its ``trash/<n>``
+    # deletable at once; the deletion runs in a background thread of this process after the
+    # store lock is released (``trash`` itself stays, empty). A process killed meanwhile leaves
+    # the rest: the next process
+    # that opens the store (or replays) deletes it, in the background too; ``fsck`` reports
+    # it and ``fsck --repair`` deletes it. Nothing reads the trash as store data.
+
+    def _find_trash(self) -> None:
+        """Lock held: queue for deletion every ``trash/<n>`` whose record ``n`` cannot be
+        replayed — it lies before the first record of the journal (``Journal.number_at(0)``),
+        or the journal is empty. Not for a storage opened with ``sweep=False`` (fsck's)."""
+        if not self._sweeps:
+            return
+        try:
+            names = self.tree.listdir(TRASH)
+        except CorruptDocumentError:
+            return  # not a directory: fsck reports it
+        if not names:
+            return
+        first = self.journal.number_at(0)
+        numbers = sorted(n for n in map(trash_number, names) if n is not None)
+        ready = [trash_dir(n) for n in numbers if first is None or n < first]
+        with self._sweep_guard:
+            self._sweep.extend(d for d in ready if d not in self._sweep)
+
+    def trash_deletable(self, name: str) -> bool:
+        """Lock held: whether ``trash/<name>`` may be deleted — it is a record's trash and
+        that record can no longer be replayed (``fsck --repair`` asks)."""
+        number = trash_number(name)
+        first = self.journal.number_at(0)
+        return number is not None and (first is None or number < first)
+
+    def _start_sweeper(self) -> None:
+        """Start deleting the trash queued for deletion, in a background thread."""
+        with self._sweep_guard:
+            if not self._sweep or self._sweeper is not None:
+                return  # nothing to do, or the running sweeper takes it
+            self._sweeper = threading.Thread(
+                target=self._sweep_trash, name="fsstate-trash", daemon=True
+            )
+            self._sweeper.start()
+
+    def _sweep_trash(self) -> None:
+        """The sweeper thread: delete the queued trash directories (``trash`` itself stays: a
+        commit may be making its next entry). Through a descriptor of its own, so closing the
+        store does not stop it; an error ends it with a warning (fsck reports what is left)."""
+        tree: Tree | None = None
+        try:
+            tree = Tree(self.root)
+            while True:
+                with self._sweep_guard:
+                    if not self._sweep:
+                        self._sweeper = None
+                        break
+                    rel = self._sweep[0]
+                tree.delete_tree(rel)
+                with self._sweep_guard:
+                    self._sweep.remove(rel)
+        except (OSError, CorruptDocumentError) as exc:
+            log.warning("%s: could not delete the trash (%s); fsck --repair does", self.root, exc)
+            with self._sweep_guard:
+                self._sweep.clear()
+                self._sweeper = None
+        finally:
+            if tree is not None:
+                tree.close()
+
+    def wait_for_trash(self, timeout: float | None = None) -> bool:
+        """Wait until the trash queued for deletion is deleted; False on timeout (seconds)."""
+        sweeper = self._sweeper
+        if sweeper is not None:
+            sweeper.join(timeout)
+        return self._sweeper is None
+
+    @staticmethod
+    def wait_for_all_trash() -> None:
+        """Wait until every storage of this process has deleted the trash it queued (fsck
+        checks the tree after that)."""
+        for storage in list(_STORAGES):
+            storage.wait_for_trash()
 
     def attempt(self) -> ReadAttempt | None:
         """A lock-free read of the store as it is now (module docstring, "Lock-free reads"),
@@ -538,6 +663,8 @@ class FileStorage:
         recovered = Generation(number, end, self._incarnation)
         self._write_generation(recovered)
         self._observe(recovered, force=True)
+        if any(op[0] == "move" for r in records for op in r.ops):
+            self._checkpoint_for_trash()  # then the trash it moved can go
 
     def _check_damage(self, start: int, first: int | None, records: list[Record]) -> None:
         """:class:`CorruptDocumentError` when an intact record numbered past the end of the
@@ -563,13 +690,23 @@ class FileStorage:
                 damaged_at=end,
             )
 
+    def _cached_priors(self, ops: Sequence[Op]) -> dict[str, bytes | None]:
+        """:meth:`_read_priors` for a commit (lock held): through the cache, which holds
+        what the call just read (a refresh reads every state it then rewrites)."""
+        priors: dict[str, bytes | None] = {}
+        for op in ops:
+            if op[0] in ("put", "del") and op[1] not in priors:
+                with suppress(CorruptDocumentError):
+                    priors[op[1]] = self.read(op[1])
+        return priors
+
     def _read_priors(self, ops: Sequence[Op]) -> dict[str, bytes | None]:
         """What each file a put or delete of ``ops`` names holds now (``None``: absent); a
         file that cannot be read as one (symlink, wrong type, a name too long) is left out:
         its prior is unknown, and it is never put back."""
         priors: dict[str, bytes | None] = {}
         for op in ops:
-            if op[0] != "rmdir" and op[1] not in priors:
+            if op[0] in ("put", "del") and op[1] not in priors:
                 with suppress(CorruptDocumentError):
                     priors[op[1]] = self.tree.read(op[1])
         return priors
@@ -681,15 +818,16 @@ class FileStorage:
             raise OSError(errno.EROFS, f"{self.root}: read-only file system", self.root)
         if self.unapplied is not None:
             raise OSError(errno.EAGAIN, self.unapplied)
-        priors = self._read_priors(ops)
         number = self._gen.number + 1
+        ops, keep_in = _set_aside(ops, number)
+        priors = self._cached_priors(ops)
         record = self.journal.encode(number, ops, priors)
         offset = self._gen.applied
         if offset > 0 and offset + len(record) > self.checkpoint_bytes:
             self.checkpoint()
             offset = 0
         self._write_generation(replace(self._gen, staging=True))
-        staged = self.tree.stage(ops)
+        staged = self.tree.stage(ops, keep_in)
         try:
             end = self.journal.write(offset, record)
         except BaseException:
@@ -725,9 +863,24 @@ class FileStorage:
         # Readers run again from here; dropping the old files (each frees a block: as slow
         # as a sync on a disk mounted with discard) need not keep them out. A kill before it
         # is done leaves them under temporary names, swept by the next process's recovery.
+        # (A commit that trashes leaves them in the trash: deleted after the lock is released.)
         staged.finish()
-        if self.journal.size() > self._steady_size():
+        if keep_in is not None:
+            self._checkpoint_for_trash()
+        elif self.journal.size() > self._steady_size():
             self._shrink()
+
+    def _checkpoint_for_trash(self) -> None:
+        """After a commit (or replay) that set directories aside: checkpoint, so that no
+        record can move into the trash again, and queue the trash for deletion. The commit
+        already happened, so a failure (EIO) is logged, not raised; the trash then waits for
+        a later checkpoint (``_find_trash``)."""
+        try:
+            self.checkpoint(shrink=self.journal.size() > self._steady_size())
+        except OSError as exc:
+            log.warning("%s: could not checkpoint (%s)", self.journal.path, exc)
+            return
+        self._find_trash()
 
     def _take_back(
         self,
@@ -803,6 +956,19 @@ class FileStorage:
         self._gen = gen
 
 
+def _set_aside(ops: Sequence[Op], number: int) -> tuple[Sequence[Op], str | None]:
+    """The ops of record ``number`` with each ``("trash", path)`` made a move to
+    ``trash/<number>/…``, and the trash directory of the commit (``None`` when nothing is
+    trashed: then nothing goes there)."""
+    if not any(op[0] == "trash" for op in ops):
+        return ops, None
+    moved: list[Op] = [
+        ("move", op[1], trash_entry(number, op[1]).encode()) if op[0] == "trash" else op
+        for op in ops
+    ]
+    return moved, trash_dir(number)
+
+
 def _directories_of(ops: Sequence[Op]) -> set[str]:
     """The directories a record's operations write in (``""`` is the store directory)."""
     dirs = {op[1].rpartition("/")[0] for op in ops}
@@ -819,6 +985,8 @@ def _after_fork_in_child() -> None:
     for storage in list(_STORAGES):
         storage._guard = threading.Lock()
         storage._inflight = set()  # the other threads' attempts did not come along
+        storage._sweep_guard = threading.Lock()
+        storage._sweeper = None  # the sweeper thread did not come along either
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -862,6 +1030,10 @@ class MemoryStorage:
                 self.files[op[1]] = op[2]  # type: ignore[misc]
             elif op[0] == "del":
                 self.files.pop(op[1], None)
+            elif op[0] == "trash":
+                below = op[1] + "/"
+                for path in [p for p in self.files if p.startswith(below)]:
+                    del self.files[path]
 
     def close(self) -> None:
         pass

@@ -33,6 +33,8 @@ class Txn:
         self._below: dict[str, set[str]] = {}
         # (path, its pending value before this change, or _ABSENT): undone by rollback().
         self._undo: list[tuple[str, bytes | object | None]] = []
+        # Directories set aside whole (:meth:`trash`): the storage's files below them are gone.
+        self._trashed: list[str] = []
         #: Called after the commit, still under the store lock (e.g. writing the refresh
         #: marker); dropped with the changes of a call that is rolled back.
         self.on_commit: list[Callable[[], None]] = []
@@ -40,16 +42,25 @@ class Txn:
     def read(self, path: str) -> bytes | None:
         if path in self._pending:
             return self._pending[path]
+        if self._trashed and self._in_trash(path):
+            return None
         return self.storage.read(path)
 
     def exists(self, path: str) -> bool:
         if path in self._pending:
             return self._pending[path] is not None
+        if self._trashed and self._in_trash(path):
+            return bool(self._below.get(path)) and bool(self.listdir(path))
         return self.storage.exists(path)
+
+    def _in_trash(self, path: str) -> bool:
+        """Whether ``path`` is, or lies below, a directory this transaction set aside."""
+        return any(path == d or path.startswith(d + "/") for d in self._trashed)
 
     def listdir(self, path: str) -> list[str]:
         """Sorted entries of directory ``path``, pending changes included."""
-        names = set(self.storage.listdir(path))
+        trashed = self._trashed and self._in_trash(path)
+        names = set() if trashed else set(self.storage.listdir(path))
         below = self._below.get(path)
         if below:
             skip = len(path) + 1 if path else 0
@@ -61,14 +72,15 @@ class Txn:
                     names.discard(first)
         return sorted(names)
 
-    def mark(self) -> tuple[int, int, int]:
+    def mark(self) -> tuple[int, int, int, int]:
         """A savepoint: the changes recorded so far."""
-        return len(self.ops), len(self._undo), len(self.on_commit)
+        return len(self.ops), len(self._undo), len(self.on_commit), len(self._trashed)
 
-    def rollback(self, mark: tuple[int, int, int]) -> None:
+    def rollback(self, mark: tuple[int, int, int, int]) -> None:
         """Forget every change recorded after ``mark``."""
-        ops, undo, hooks = mark
+        ops, undo, hooks, trashed = mark
         del self.on_commit[hooks:]
+        del self._trashed[trashed:]
         while len(self._undo) > undo:
             path, before = self._undo.pop()
             if before is _ABSENT:
@@ -95,6 +107,17 @@ class Txn:
         if before is _ABSENT:
             for directory in _ancestors(path):
                 self._below.setdefault(directory, set()).add(path)
+
+    def trash(self, path: str) -> None:
+        """Drop directory ``path`` with everything in it: the commit moves it whole into the
+        trash (``layout.trash_entry``; deleted after the commit), in order with the other
+        changes — a put below ``path`` recorded after this lands in a new directory."""
+        for pending in list(self._below.get(path, ())):
+            if self._pending[pending] is not None:
+                self._remember(pending)
+                self._pending[pending] = None
+        self._trashed.append(path)
+        self.ops.append(("trash", path))
 
     def rmdir(self, path: str) -> None:
         """Remove directory ``path`` when it is empty at this point of the commit (after this

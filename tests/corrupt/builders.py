@@ -332,6 +332,18 @@ def stray_temp_file(store: Path) -> list[Expected]:
 
 
 @builder
+def trash(store: Path) -> list[Expected]:
+    """What a refresh killed after its commit left in the trash (record 0 comes before every
+    record of the journal, so nothing can replay it): its exec directory, moved whole, and
+    an old state. Nothing reads it: the exec session it holds is not the store's."""
+    for directory in (L.TRASH, L.trash_dir(0), L.trash_entry(0, L.EXEC)):
+        (store / directory).mkdir(mode=0o700)
+    put(store, f"{L.trash_entry(0, L.EXEC)}/ghost", b'{"id": "ghost", "containerId": "x"}')
+    put(store, f"{L.trash_dir(0)}/{L.temp_name(4242, 8)}", b'{"state": 3}')
+    return [Expected(Code.TRASH, L.trash_dir(0))]
+
+
+@builder
 def unexpected_entry(store: Path) -> list[Expected]:
     path = f"{L.container_dir(C5)}/notes.txt"
     put(store, path, b"do not delete\n")

@@ -20,6 +20,7 @@ OUTSIDE = {
     "damaged-journal",
     "schema-violation",
     "schema-violation-dbconfig",
+    "trash",  # not store data: no invariant is about it
     "unknown-format",
     "unknown-format-foreign",
     "unknown-format-missing",

@@ -207,3 +207,78 @@ def hand_edit(static: Path, cid: str, mark: str) -> tuple[Path, bytes]:
         f.write(data)
         f.truncate()
     return path, data
+
+
+#: Refresh the store (its exec sessions go to the trash, deleted in the background), register
+#: sessions again and refresh again, until stdin closes: a live store whose trash is being
+#: deleted while copies are taken.
+REFRESHER = """
+import sys
+from fsstate import ExecSession, FileState
+static, tmp, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with FileState(static, tmp) as st:
+    ids = [c.id for c in st.all_containers()]
+    print("ready", flush=True)
+    round = 0
+    while sys.stdin.readline():
+        st.refresh()
+        round += 1
+        with st.transaction():
+            for n in range(count):
+                cid = ids[n % len(ids)]
+                st.add_exec_session(st.container(cid), ExecSession(f"r{round}s{n}", cid))
+        print("refreshed", flush=True)
+"""
+
+
+def test_rsync_copies_while_refresh_trashes_exec_sessions(tmp_path: Path) -> None:
+    """Copies taken while refreshes move thousands of exec sessions into the trash and a
+    background thread deletes them: each copy opens, is clean after at most one ``fsck
+    --repair`` (which deletes the trash copied along), holds the §2 invariants, and no session
+    of the trash is ever read as registered."""
+    static, tmp = tmp_path / "static", tmp_path / "tmp"
+    sessions = 1500
+    with FileState(static, tmp) as st, st.transaction():
+        for n in range(50):
+            cid = f"ctr{n:061d}"
+            st.add_container(Container(harness.container_config(cid, f"c{n}"), {"state": 3}))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", REFRESHER, str(static), str(tmp), str(sessions)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        for i in range(3):
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline() == "refreshed\n"
+            proc.stdin.write("go\n")  # the next refresh runs while this copy is taken
+            proc.stdin.flush()
+            dest = tmp_path / f"copy-{i}"
+            done = subprocess.run(["rsync", "-a", f"{static}/", f"{dest}/"], check=False)
+            assert done.returncode in (0, 24)  # 24: files vanished meanwhile (a live store)
+            assert proc.stdout.readline() == "refreshed\n"
+    finally:
+        proc.stdin.close()
+        assert proc.wait(timeout=120) == 0
+        proc.stdout.close()
+    for i in range(3):
+        restored = tmp_path / f"restored-{i}"
+        subprocess.run(["rsync", "-a", f"{tmp_path / f'copy-{i}'}/", f"{restored}/"], check=True)
+        report = check(restored)
+        if report.findings:
+            repair(report)
+        assert check(restored).findings == (), i
+        assert not any((restored / L.STORE_DIR / L.TRASH).glob("*")), i
+        with FileState(restored, tmp_path / f"tmp-{i}") as st:
+            assert harness.api_violations(st) == []
+            registered = {
+                sid for c in st.all_containers() for sid in st.get_container_exec_sessions(c)
+            }
+        assert all(
+            sid.startswith(f"r{i + 1}s") or sid.startswith(f"r{i + 2}s") for sid in registered
+        )
+        assert harness.tree_violations(str(restored)) == []

@@ -22,7 +22,7 @@ Its modules, by concern (every name is re-exported here: ``fsio.X``):
 * :mod:`~fsstate.store.fsio.repair` — repair's primitives for entries :class:`Tree` refuses to
   touch — symlinks, devices, FIFOs, misnamed files (:func:`parent_at`, :func:`lstat_at`,
   :func:`unlink_at`, :func:`rmdir_at`, :func:`move_aside`, :func:`chmod_at`,
-  :func:`create_at`);
+  :func:`create_at`), and the trash (:func:`delete_tree_at`);
 * :mod:`~fsstate.store.fsio.tree_copy` — a snapshot's copy of the tree (:func:`copy_tree`,
   :class:`Copied`);
 * :mod:`~fsstate.store.fsio.outside` — what the package writes outside a store by path: new
@@ -89,6 +89,7 @@ from fsstate.store.fsio.private_dir import PrivateDir, UnsafeDirError
 from fsstate.store.fsio.repair import (
     chmod_at,
     create_at,
+    delete_tree_at,
     lstat_at,
     move_aside,
     parent_at,
@@ -113,6 +114,7 @@ __all__ = [
     "close",
     "copy_tree",
     "create_at",
+    "delete_tree_at",
     "entries",
     "exists",
     "fd_mode",

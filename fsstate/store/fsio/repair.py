@@ -19,6 +19,7 @@ from fsstate.store.fsio.calls import (
     FILE_MODE,
     _write_all,
 )
+from fsstate.store.fsio.tree import _delete_below
 
 
 @contextmanager
@@ -52,6 +53,13 @@ def unlink_at(fd: int, rel: str) -> None:
     """Remove the non-directory ``rel`` beneath ``fd``, whatever it is (a symlink itself)."""
     with parent_at(fd, rel) as (dfd, name):
         os.unlink(name, dir_fd=dfd)
+
+
+def delete_tree_at(fd: int, rel: str) -> None:
+    """Remove directory ``rel`` beneath ``fd`` with everything below it (the trash), following
+    no symlink."""
+    with parent_at(fd, rel) as (dfd, name):
+        _delete_below(dfd, name)
 
 
 def rmdir_at(fd: int, rel: str) -> None:

@@ -9,6 +9,7 @@ protocol).
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Sequence
 from contextlib import suppress
@@ -27,27 +28,42 @@ class Staged:
 
     :meth:`install` applies the operations with renames, links, unlinks, rmdirs and the
     ``mkdir`` of a missing parent directory — no file data — and keeps every file it replaces
-    or deletes under a temporary name at the top of the store until :meth:`finish`. Should a
-    step fail (ENOSPC for a directory's new block, EIO), :meth:`undo` renames those files
-    back and removes what was made, which needs no free space; then the tree is as before.
+    or deletes under a temporary name at the top of the store (or in ``keep_in``) until
+    :meth:`finish`. Should a step fail (ENOSPC for a directory's new block, EIO), :meth:`undo`
+    renames those files back and removes what was made, which needs no free space; then the
+    tree is as before.
+
+    ``keep_in`` (a trash directory, ``layout.trash_dir``): the old files are kept there, and
+    :meth:`finish` leaves them for the trash's deletion after the commit, so the commit does
+    not wait for their blocks to be freed (``unlink`` of a file with data: 0.8–2.7 ms on the
+    disk of ``benchmarks/README.md``, against ≈20 µs for a link).
     """
 
-    def __init__(self, tree: Tree, ops: Sequence[tuple[str, str] | tuple[str, str, bytes]]) -> None:
+    def __init__(
+        self,
+        tree: Tree,
+        ops: Sequence[tuple[str, str] | tuple[str, str, bytes]],
+        keep_in: str | None = None,
+    ) -> None:
         self.tree = tree
         self.ops = ops
+        self.keep_in = keep_in
+        self._keep_fd = -1  # a descriptor of keep_in, made and opened on first use
         self.temps: list[str | None] = []
         #: Directories made by install, in order.
         self.made: list[str] = []
         #: What install did, in order: (path, the temporary name its old file is kept under,
-        #: or None when it had none; "put" or "del").
+        #: or None when it had none — for a move, where the directory went; "put", "del" or
+        #: "move").
         self.done: list[tuple[str, str | None, str]] = []
         self.removed: list[str] = []
 
     def install(self) -> None:
-        """Apply the operations: puts and deletes in order — a put's temporary file renamed
-        over its target (its directory made when missing; an old file kept by a hard link),
-        a delete a rename of the file aside (a missing file is fine) — then the rmdirs, each
-        only of a directory left empty (as it would have been, in order)."""
+        """Apply the operations: puts, deletes and moves in order — a put's temporary file
+        renamed over its target (its directory made when missing; an old file kept by a hard
+        link), a delete a rename of the file aside (a missing file is fine), a move a rename
+        of the directory into the trash (a missing source is fine; :meth:`_move`) — then the
+        rmdirs, each only of a directory left empty (as it would have been, in order)."""
         tree = self.tree
         for i, op in enumerate(self.ops):
             kind, rel = op[0], op[1]
@@ -62,6 +78,10 @@ class Staged:
                 kept = self._keep(rel, link=False)
                 if kept is not None:
                     self.done.append((rel, kept, "del"))
+            elif kind == "move":
+                moved = self._move(rel, op[2].decode())  # type: ignore[misc]
+                if moved is not None:
+                    self.done.append((rel, moved, "move"))
         for op in self.ops:
             if op[0] == "rmdir" and tree.rmdir(op[1]):
                 self.removed.append(op[1])
@@ -73,36 +93,81 @@ class Staged:
             assert parent is not None
             os.replace(temp, parent[1], src_dir_fd=self.tree.fd, dst_dir_fd=parent[0])
 
+    def _move(self, rel: str, dest: str) -> str | None:
+        """Rename directory ``rel`` to ``dest`` (its parents made when missing) and return
+        where it went; ``None`` when there is nothing to move. When ``dest`` is taken — a
+        replay of the move, which happened before the crash, after the records before it
+        made ``rel`` again — it goes to ``dest.1``, ``dest.2``, …: what is in ``rel`` at
+        this point of the records is what the move drops, whenever it was made."""
+        tree = self.tree
+        with tree._parent(rel, create=False) as source:
+            if source is None:
+                return None
+            with tree._parent(dest, create=True, made=self.made) as target:
+                assert target is not None
+                name = target[1]
+                for n in itertools.count(1):
+                    try:
+                        os.lstat(name, dir_fd=target[0])
+                    except FileNotFoundError:
+                        break
+                    name = f"{target[1]}.{n}"
+                try:
+                    os.rename(source[1], name, src_dir_fd=source[0], dst_dir_fd=target[0])
+                except FileNotFoundError:
+                    return None
+        return f"{dest.rpartition('/')[0]}/{name}"
+
+    def _kept_fd(self) -> int:
+        """The directory the old files are kept in: the top of the store, or ``keep_in``."""
+        if self.keep_in is None:
+            return self.tree.fd
+        if self._keep_fd < 0:
+            with self.tree._parent(f"{self.keep_in}/-", create=True, made=self.made) as parent:
+                assert parent is not None
+                self._keep_fd = os.dup(parent[0])
+        return self._keep_fd
+
     def _keep(self, rel: str, *, link: bool) -> str | None:
-        """Keep the file at ``rel`` under a new temporary name at the top of the store — a
-        hard link (``link``) or by renaming it there — and return that name; ``None`` when
-        there is no file. A commit undone later renames it back, needing no free space."""
+        """Keep the file at ``rel`` under a new temporary name at the top of the store (or in
+        ``keep_in``) — a hard link (``link``) or by renaming it there — and return that name;
+        ``None`` when there is no file. A commit undone later renames it back, needing no
+        free space."""
         kept = temp_name(os.getpid(), next(_temp_counter))
         with self.tree._parent(rel, create=False) as parent:
             if parent is None:
                 return None
+            keep_fd = self._kept_fd()
             try:
                 if link:
                     os.link(
                         parent[1],
                         kept,
                         src_dir_fd=parent[0],
-                        dst_dir_fd=self.tree.fd,
+                        dst_dir_fd=keep_fd,
                         follow_symlinks=False,
                     )
                 else:
-                    os.rename(parent[1], kept, src_dir_fd=parent[0], dst_dir_fd=self.tree.fd)
+                    os.rename(parent[1], kept, src_dir_fd=parent[0], dst_dir_fd=keep_fd)
             except FileNotFoundError:
                 return None
         return kept
 
     def finish(self) -> None:
-        """Drop the old files install kept (best effort: one left is swept by recovery)."""
-        for _rel, kept, _kind in self.done:
-            if kept is not None:
-                with suppress(OSError):
-                    os.unlink(kept, dir_fd=self.tree.fd)
+        """Drop the old files install kept (best effort: one left is swept by recovery); with
+        ``keep_in`` they stay there for the trash's deletion."""
+        if self.keep_in is None:
+            for _rel, kept, kind in self.done:
+                if kept is not None and kind != "move":
+                    with suppress(OSError):
+                        os.unlink(kept, dir_fd=self.tree.fd)
         self.done.clear()
+        self._close_kept()
+
+    def _close_kept(self) -> None:
+        if self._keep_fd >= 0:
+            os.close(self._keep_fd)
+            self._keep_fd = -1
 
     def undo(self) -> None:
         """Put the tree back as it was before :meth:`install`: directories it removed made
@@ -115,11 +180,22 @@ class Staged:
             self.removed.clear()
             while self.done:
                 rel, kept, kind = self.done[-1]
+                if kind == "move":
+                    assert kept is not None
+                    with (
+                        tree._parent(kept, create=False) as moved,
+                        tree._parent(rel, create=True, made=self.made) as back,
+                    ):
+                        assert moved is not None and back is not None
+                        os.rename(moved[1], back[1], src_dir_fd=moved[0], dst_dir_fd=back[0])
+                    self.done.pop()
+                    continue
+                keep_fd = self._kept_fd()
                 with tree._parent(rel, create=False) as parent:
                     if parent is not None and kept is not None:
-                        os.replace(kept, parent[1], src_dir_fd=tree.fd, dst_dir_fd=parent[0])
+                        os.replace(kept, parent[1], src_dir_fd=keep_fd, dst_dir_fd=parent[0])
                         with suppress(FileNotFoundError):  # still there when it named the
-                            os.unlink(kept, dir_fd=tree.fd)  # very file: rename did nothing
+                            os.unlink(kept, dir_fd=keep_fd)  # very file: rename did nothing
                     elif parent is not None and kind == "put":
                         with suppress(FileNotFoundError):
                             os.unlink(parent[1], dir_fd=parent[0])
@@ -135,6 +211,7 @@ class Staged:
                 with suppress(OSError):
                     os.unlink(temp, dir_fd=self.tree.fd)
                 self.temps[i] = None
+        self._close_kept()
         for rel in reversed(self.made):
             with suppress(OSError):
                 self.tree.rmdir(rel)

@@ -37,7 +37,7 @@ from fsstate.store.fsio.calls import (
 )
 from fsstate.store.fsio.control import open_control
 from fsstate.store.fsio.staged import Staged
-from fsstate.store.layout import is_temp_name, temp_name
+from fsstate.store.layout import TRASH, is_temp_name, temp_name
 
 #: An open that fails with one of these is the user's lack of a right, not a damaged file.
 _NO_PERMISSION = frozenset((errno.EACCES, errno.EPERM, errno.EROFS))
@@ -232,13 +232,16 @@ class Tree:
         os.close(fd)
         return tmp
 
-    def stage(self, ops: Sequence[tuple[str, str] | tuple[str, str, bytes]]) -> Staged:
+    def stage(
+        self, ops: Sequence[tuple[str, str] | tuple[str, str, bytes]], keep_in: str | None = None
+    ) -> Staged:
         """Stage a commit's operations (``("put", path, bytes)``, ``("del", path)``,
-        ``("rmdir", path)``) ahead of its commit point: every put's data goes into a
-        temporary file at the top of the store. That is the data space a commit needs, so a
-        full disk (ENOSPC, EDQUOT) or a failing one mostly stops here: what was made is
-        removed and the error raised. See :class:`Staged`."""
-        staged = Staged(self, ops)
+        ``("rmdir", path)``, ``("move", path, destination)``) ahead of its commit point: every
+        put's data goes into a temporary file at the top of the store. That is the data space
+        a commit needs, so a full disk (ENOSPC, EDQUOT) or a failing one mostly stops here:
+        what was made is removed and the error raised. See :class:`Staged` (and its
+        ``keep_in``)."""
+        staged = Staged(self, ops, keep_in)
         try:
             for op in ops:
                 self._parts(op[1])
@@ -282,7 +285,8 @@ class Tree:
             return True
 
     def remove_temp_files(self, rel: str = "", depth: int = 3) -> int:
-        """Delete stray temporary files left by crashed writers, ``depth`` levels down."""
+        """Delete stray temporary files left by crashed writers, ``depth`` levels down (not in
+        the trash, which is deleted whole: :meth:`delete_tree`)."""
         removed = 0
         with self._dir(rel) as fd:
             if fd is None:
@@ -291,10 +295,21 @@ class Tree:
                 if is_temp_name(entry.name) and entry.is_file(follow_symlinks=False):
                     os.unlink(entry.name, dir_fd=fd)
                     removed += 1
+                elif rel == "" and entry.name == TRASH:
+                    continue
                 elif depth > 0 and entry.is_dir(follow_symlinks=False):
                     sub = f"{rel}/{entry.name}" if rel else entry.name
                     removed += self.remove_temp_files(sub, depth - 1)
         return removed
+
+    def delete_tree(self, rel: str) -> int:
+        """Delete directory ``rel`` and everything below it (the trash: ``storage``), through
+        descriptors, following no symlink (one is unlinked, not followed). An entry another
+        process deleted first is fine. Returns how many entries were deleted."""
+        with self._parent(rel, create=False) as parent:
+            if parent is None:
+                return 0
+            return _delete_below(parent[0], parent[1])
 
     @contextmanager
     def _dir(self, rel: str) -> Iterator[int | None]:
@@ -343,3 +358,33 @@ class Tree:
             finally:
                 os.close(fd)
             os.fsync(dfd)
+
+
+def _delete_below(dfd: int, name: str) -> int:
+    """Delete directory ``name`` in ``dfd`` with everything below it; 0 when it is gone."""
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=dfd)
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+            raise
+        with suppress(FileNotFoundError):  # not a directory: the entry itself goes
+            os.unlink(name, dir_fd=dfd)
+        return 1
+    deleted = 0
+    try:
+        with os.scandir(fd) as it:
+            below = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+        for child, is_dir in below:
+            if is_dir:
+                deleted += _delete_below(fd, child)
+            else:
+                with suppress(FileNotFoundError):
+                    os.unlink(child, dir_fd=fd)
+                    deleted += 1
+    finally:
+        os.close(fd)
+    with suppress(FileNotFoundError):
+        os.rmdir(name, dir_fd=dfd)
+    return deleted + 1

@@ -31,21 +31,26 @@ class Copied:
     skipped: list[str] = field(default_factory=list)
 
 
-def copy_tree(src: int, dst: str) -> Copied:
+def copy_tree(src: int, dst: str, *, leave: frozenset[str] = frozenset()) -> Copied:
     """Copy the tree below directory ``src`` into the existing, empty directory ``dst``:
-    directories 0700, regular files 0600, nothing followed; temporary files are left behind
-    and anything else is listed in :attr:`Copied.skipped`. Not durable (sync the copy)."""
+    directories 0700, regular files 0600, nothing followed; temporary files and the top-level
+    entries named in ``leave`` (the trash) are left behind and anything else is listed in
+    :attr:`Copied.skipped`. Not durable (sync the copy)."""
     copied = Copied()
     out = os.open(dst, _DIR_FLAGS)
     try:
-        _copy_dir(src, out, "", copied)
+        _copy_dir(src, out, "", copied, leave)
     finally:
         os.close(out)
     return copied
 
 
-def _copy_dir(src: int, dst: int, rel: str, copied: Copied) -> None:
+def _copy_dir(
+    src: int, dst: int, rel: str, copied: Copied, leave: frozenset[str] = frozenset()
+) -> None:
     for entry in entries(src):
+        if entry.name in leave:
+            continue
         path = f"{rel}/{entry.name}" if rel else entry.name
         mode = entry.stat(follow_symlinks=False).st_mode
         if stat.S_ISDIR(mode):
