@@ -9,7 +9,9 @@ transaction, then times ``refresh()`` on it once, in a new process that first op
 (recovery, untimed) and runs ``sync`` (the build leaves dirty pages; a second refresh would
 find nothing left to reset).
 Then a store of a few containers holding ``--exec-sessions`` exec sessions in all. Prints
-seconds per refresh and microseconds per container: a flat last column is linear.
+seconds per refresh and microseconds per container (a flat column is linear), and the seconds
+the background deletion of the trash took after the refresh returned (``trash s``: not part of
+the call; 0 for a checkout without a trash).
 
 ``--baseline CHECKOUT`` also times the fsstate of another checkout (e.g. a worktree of
 ``main``) on a copy of the same store, alternating which goes first, so both see the same
@@ -42,7 +44,11 @@ os.sync()
 with FileState(root + "/static", root + "/tmp") as state:
     t = time.perf_counter()
     state.refresh()
-    print(time.perf_counter() - t)
+    took = time.perf_counter() - t
+    wait = getattr(state._storage, "wait_for_trash", None)  # a checkout with the trash
+    if wait is not None:
+        wait()
+    print(took, time.perf_counter() - t - took if wait is not None else 0.0)
 """
 
 
@@ -65,34 +71,36 @@ def build(root: Path, containers: int, sessions_per_container: int) -> None:
                 state.add_volume(Volume({"name": f"v{n}", "lockID": n}))
 
 
-def time_refresh(root: Path, checkout: str | None = None) -> float:
+def time_refresh(root: Path, checkout: str | None = None) -> tuple[float, float]:
     """Seconds ``refresh()`` took on the store at ``root``, in a new process running the
-    fsstate of ``checkout`` (``None``: this one)."""
+    fsstate of ``checkout`` (``None``: this one), and the seconds its background deletion of
+    the trash took after it returned (0 for a checkout without one)."""
     done = subprocess.run(
         [sys.executable, "-c", _TIMED, str(root), os.path.abspath(checkout) if checkout else ""],
         check=True,
         capture_output=True,
         text=True,
     )
-    return float(done.stdout)
+    took, sweep = map(float, done.stdout.split())
+    return took, sweep
 
 
 def measure(root: Path, count: int, label: str, baseline: str | None, first: bool) -> None:
     """Time this fsstate (and the baseline's, on a copy) and print one row."""
     if baseline is None:
-        secs = time_refresh(root)
-        print(f"{label:>28}  {secs:9.3f}  {secs / count * 1e6:9.1f}", flush=True)
+        secs, sweep = time_refresh(root)
+        print(f"{label:>28}  {secs:9.3f}  {secs / count * 1e6:9.1f}  {sweep:9.3f}", flush=True)
         return
     copy = root.with_name(root.name + "-baseline")
     shutil.copytree(root, copy, symlinks=True)
     if first:
-        before, after = time_refresh(copy, baseline), time_refresh(root)
+        (before, _), (after, sweep) = time_refresh(copy, baseline), time_refresh(root)
     else:
-        after, before = time_refresh(root), time_refresh(copy, baseline)
+        (after, sweep), (before, _) = time_refresh(root), time_refresh(copy, baseline)
     shutil.rmtree(copy)
     print(
         f"{label:>28}  {before:9.3f}  {after:9.3f}  {before / count * 1e6:9.1f}  "
-        f"{after / count * 1e6:9.1f}",
+        f"{after / count * 1e6:9.1f}  {sweep:9.3f}",
         flush=True,
     )
 
@@ -107,9 +115,10 @@ def main() -> None:
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="fsstate-refresh-", dir=args.dir))
     if args.baseline is None:
-        print(f"{'store':>28}  {'refresh s':>9}  {'µs/object':>9}")
+        print(f"{'store':>28}  {'refresh s':>9}  {'µs/object':>9}  {'trash s':>9}")
     else:
-        print(f"{'store':>28}  {'base s':>9}  {'this s':>9}  {'base µs':>9}  {'this µs':>9}")
+        head = f"{'base s':>9}  {'this s':>9}  {'base µs':>9}  {'this µs':>9}  {'trash s':>9}"
+        print(f"{'store':>28}  {head}")
     try:
         for i, size in enumerate(int(s) for s in args.sizes.split(",")):
             root = base / f"c{size}"

@@ -134,8 +134,10 @@ class LifecycleMethods(StateBase):
         else:
             for sid in filter(L.is_valid_name, registered):
                 cat.txn.delete(L.exec_doc(sid))
-        if cat.txn.exists(L.EXEC_SESSIONS.dir()):  # derived: fsck rebuilds what it held
-            cat.txn.trash(L.EXEC_SESSIONS.dir())
+        # Derived (fsck rebuilds what it held). Set aside even when absent (then nothing
+        # moves): a commit that trashes keeps the old states in the trash too, so freeing
+        # their blocks is not part of the call either.
+        cat.txn.trash(L.EXEC_SESSIONS.dir())
         for pid in cat.ids(POD):
             reset(L.pod_doc(pid, "state"), "pod-state", rules.reset_pod_state)
         cat.clear_exit_codes()
