@@ -79,7 +79,10 @@ class LifecycleMethods(StateBase):
     def refresh(self) -> None:
         """Reset runtime-only state after a reboot, in one transaction (API.md Decision 7,
         §2.9 NEWEST): every container state is reset (:func:`rules.reset_container_state`),
-        every exec-session registration is dropped, pod ``cgroupPath`` is cleared, volume
+        every exec-session registration is dropped (``exec/`` and ``index/exec/`` moved into
+        the trash by the commit and deleted after it in the background: docs/layout.md, "The
+        trash"; an ``exec/`` entry no session ID can name is left for fsck), pod
+        ``cgroupPath`` is cleared, volume
         ``mountCount`` is zeroed, and every exit code is dropped (NEWEST sq:261; in both
         semantics, API.md); then this boot is marked refreshed. Documents that cannot be read
         are skipped with a warning (``fsck`` reports them). Errors: :class:`StateClosedError`,
