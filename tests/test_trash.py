@@ -136,9 +136,21 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def killed_refresh(static: Path) -> None:
+#: The same, killed at the end of the refresh's commit, before the checkpoint that ends it:
+#: its record is still in the journal.
+KILLED_BEFORE_CHECKPOINT = """
+import os, signal, sys
+from fsstate import FileState
+from fsstate.store.storage import FileStorage
+FileStorage._checkpoint_for_trash = lambda self: os.kill(os.getpid(), signal.SIGKILL)
+st = FileState(sys.argv[1], sys.argv[2])
+st.refresh()
+"""
+
+
+def killed_refresh(static: Path, child: str = KILLED_AFTER_REFRESH) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", KILLED_AFTER_REFRESH, str(static), str(static.parent / "tmp")],
+        [sys.executable, "-c", child, str(static), str(static.parent / "tmp")],
         capture_output=True,
         text=True,
     )
@@ -175,6 +187,23 @@ def test_a_killed_processes_trash_is_reported_never_read_and_deleted_by_the_next
     assert check(static).findings == ()
 
 
+def test_a_trash_whose_record_was_not_checkpointed_yet_is_deleted_too(tmp_path: Path) -> None:
+    """Killed after the commit, before its checkpoint: the next opener checkpoints (the record
+    is applied: the refresh happened) and then deletes the trash."""
+    static = tmp_path / "static"
+    sessions = build(static)
+    killed_refresh(static, KILLED_BEFORE_CHECKPOINT)
+    assert trash_of(static) != []
+    report = check(static)  # opening it for fsck checkpoints: the trash is deletable then
+    assert [(f.code, f.repairable) for f in report.findings] == [(Code.TRASH, True)]
+    with FileState(static, tmp_path / "tmp") as st:
+        assert not any(_registered(st, s) for s in sessions)
+        assert _state(st, container_id(3)) == 6
+        assert storage_of(st).wait_for_trash(60)
+    assert trash_of(static) == []
+    assert check(static).findings == ()
+
+
 def test_fsck_repair_deletes_a_killed_processes_trash(tmp_path: Path) -> None:
     static = tmp_path / "static"
     build(static)
@@ -186,16 +215,15 @@ def test_fsck_repair_deletes_a_killed_processes_trash(tmp_path: Path) -> None:
     assert check(static).findings == ()
 
 
-def test_trash_whose_record_can_still_be_replayed_is_kept(tmp_path: Path) -> None:
+def test_trash_whose_record_is_still_in_the_journal_waits_for_a_checkpoint(
+    tmp_path: Path,
+) -> None:
     """A trash directory numbered like a record still in the journal could be looked at by a
-    replay: no opener deletes it, and fsck reports it as not repairable."""
+    replay of that record: the opener first checkpoints (the record then cannot be replayed),
+    and only then deletes it."""
     static = tmp_path / "static"
     build(static)  # its records are all still in the journal (no checkpoint yet)
-    tree = Tree(str(static / L.STORE_DIR))
-    try:
-        first = Journal(tree).number_at(0)
-    finally:
-        tree.close()
+    first = journal_start(static)
     assert first is not None
     keep = static / L.STORE_DIR / L.trash_dir(first)
     keep.mkdir(mode=0o700, parents=True)
@@ -203,12 +231,20 @@ def test_trash_whose_record_can_still_be_replayed_is_kept(tmp_path: Path) -> Non
     os.chmod(keep.parent, 0o700)
     with FileState(static, tmp_path / "tmp") as st:
         assert storage_of(st).wait_for_trash(60)
-    assert trash_of(static) == [str(first), f"{first}/exec"]
-    report = check(static)
-    assert [(f.code, f.repairable) for f in report.findings] == [(Code.TRASH, False)]
-    repaired = repair(report)
-    assert [f.action for f in repaired.findings] == [""]
-    assert trash_of(static) == [str(first), f"{first}/exec"]
+    assert journal_start(static) is None  # checkpointed
+    assert trash_of(static) == []
+    assert check(static).findings == ()
+
+
+def journal_start(static: Path) -> int | None:
+    """The number of the journal's first record (``None``: empty, checkpointed)."""
+    tree = Tree(str(static / L.STORE_DIR))
+    journal = Journal(tree)
+    try:
+        return journal.number_at(0)
+    finally:
+        journal.close()
+        tree.close()
 
 
 def test_snapshot_leaves_the_trash_behind(tmp_path: Path) -> None:

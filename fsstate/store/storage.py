@@ -420,19 +420,28 @@ class FileStorage:
     # it and ``fsck --repair`` deletes it. Nothing reads the trash as store data.
 
     def _find_trash(self) -> None:
-        """Lock held: queue for deletion every ``trash/<n>`` whose record ``n`` cannot be
-        replayed — it lies before the first record of the journal (``Journal.number_at(0)``),
-        or the journal is empty. Not for a storage opened with ``sweep=False`` (fsck's)."""
-        if not self._sweeps:
-            return
+        """Lock held (not read-only): queue for deletion every ``trash/<n>`` whose record
+        ``n`` cannot be replayed — it lies before the first record of the journal
+        (``Journal.number_at(0)``), or the journal is empty. A trash whose record is still
+        there (a process killed after its commit, before the checkpoint that ends it) is
+        made deletable by a checkpoint here. A storage opened with ``sweep=False`` (fsck's)
+        queues nothing."""
         try:
             names = self.tree.listdir(TRASH)
         except CorruptDocumentError:
             return  # not a directory: fsck reports it
-        if not names:
+        numbers = sorted(n for n in map(trash_number, names) if n is not None)
+        if not numbers:
             return
         first = self.journal.number_at(0)
-        numbers = sorted(n for n in map(trash_number, names) if n is not None)
+        if first is not None and numbers[-1] >= first and self.unapplied is None:
+            try:
+                self.checkpoint(shrink=self.journal.size() > self._steady_size())
+            except OSError as exc:
+                log.warning("%s: could not checkpoint (%s)", self.journal.path, exc)
+            first = self.journal.number_at(0)
+        if not self._sweeps:
+            return
         ready = [trash_dir(n) for n in numbers if first is None or n < first]
         with self._sweep_guard:
             self._sweep.extend(d for d in ready if d not in self._sweep)
@@ -470,7 +479,7 @@ class FileStorage:
                 tree.delete_tree(rel)
                 with self._sweep_guard:
                     self._sweep.remove(rel)
-        except (OSError, CorruptDocumentError) as exc:
+        except Exception as exc:  # (a thread: nobody else would see it)
             log.warning("%s: could not delete the trash (%s); fsck --repair does", self.root, exc)
             with self._sweep_guard:
                 self._sweep.clear()

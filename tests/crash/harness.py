@@ -789,7 +789,9 @@ def tree_violations(static_dir: str) -> list[str]:
       of name entries; an entry in the wrong shard is both extra and missing);
     * the object an index entry's first key names exists (no dependency, pod, volume or exec
       container is missing), and no per-object index directory of a removed object is left;
-    * every path has a place in the layout (``layout.place``), and no temporary file is left.
+    * every path has a place in the layout (``layout.place``), and no temporary file is left;
+      the trash (``trash/``, role ``trash``: what commits set aside, deleted in the
+      background) is not store data and is not looked into.
 
     Reads the tree as it is (call it with the lock held, or on a store nobody writes)."""
     root = os.path.join(static_dir, L.STORE_DIR)

@@ -115,6 +115,19 @@ def _refresh_setup(st: FileState) -> None:
     st.add_exec_session(ctr(A, "a"), ExecSession("e2", A))
 
 
+def _sessions_setup(st: FileState) -> None:
+    _refresh_setup(st)
+    owners = [ctr(A, "a"), ctr(A, "a"), ctr(M1, "m1", pod=P), ctr(M2, "m2", pod=P)]
+    for n, owner in enumerate(owners):
+        st.add_exec_session(owner, ExecSession(f"s{n}", owner.id))
+
+
+def _refresh_then_register(st: FileState) -> None:
+    with st.transaction():
+        st.refresh()
+        st.add_exec_session(ctr(A, "a"), ExecSession("after", A))
+
+
 def _save_a_and_add_v2(st: FileState) -> None:
     _save_a(1)(st)
     st.add_volume(vol("v2"))
@@ -173,6 +186,13 @@ SCENARIOS: dict[str, Scenario] = {
         _refresh_setup,
         lambda st: st.save_container(running(ctr(M1, "m1", pod=P), 43)),
         lambda st: st.refresh(),
+    ),
+    # Six sessions over three containers, all moved into the trash in two renames; one
+    # registered again in the same transaction lands in a new exec/.
+    "refresh with sessions": Scenario(
+        _sessions_setup,
+        lambda st: st.add_exec_session(ctr(M1, "m1", pod=P), ExecSession("s9", M1)),
+        _refresh_then_register,
     ),
     "checkpoint": Scenario(
         _base,
