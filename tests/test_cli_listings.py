@@ -508,3 +508,26 @@ def test_inspect_of_several_shows_what_it_can(
     code, out, err = run("inspect", "c-plain", "nothing", "r-exited", root=root)
     assert code == 3 and [d["Name"] for d in json.loads(out)] == ["c-plain"]
     assert damaged["state"] in err and "nothing" in err.splitlines()[-1]
+
+
+def test_ps_shows_a_container_with_a_damaged_network_list_without_networks(
+    run: Run, podman43_store: Path, tmp_path: Path
+) -> None:
+    """A garbled networks document: ``ps -a`` still shows its container, with no networks,
+    names the file and exits partial; a listing that does not show that container (``ps``
+    without ``-a``: it is not running) neither reads past it nor names it."""
+    root = tmp_path / "root"
+    snapshot(podman43_store, root)
+    shutil.copytree(podman43_store.parent / "tmp", tmp_path / "tmp")
+    rows = {r["Names"][0]: str(r["Id"]) for r in podman_rows()}
+    doc = root / "fsstate" / L.container_doc(rows["c-net1"], "networks")
+    doc.write_bytes(b"{garbled")
+    code, out, err = run("ps", "-a", "--format", "json", root=root)
+    shown = {row["Names"][0]: row for row in json.loads(out)}
+    assert code == EXIT_PARTIAL and len(shown) == len(rows)
+    assert shown["c-net1"]["Networks"] == [] and shown["c-net12"]["Networks"] == ["net2"]
+    (line,) = err.splitlines()
+    assert line.startswith(f"fsstate: not shown: {doc}: not valid JSON (")
+    code, out, err = run("ps", "--format", "json", root=root)
+    assert (code, err) == (EXIT_OK, "")
+    assert "c-net1" not in names(out) and "r-running" in names(out)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from fsstate import Container, FileState, Pod, Volume
+from fsstate import Container, FileState, Pod, Volume, cli
 from fsstate.store.fsio import Tree
 from fsstate.store.storage import FileStorage
 
@@ -237,3 +237,47 @@ def test_warm_reads_touch_no_file(
         CountingTree.counts = Counter()
         reads()
         assert +CountingTree.counts == Counter()
+
+
+#: The real ``FileStorage.attempt``, which :func:`ps_work` wraps (once, however often it runs).
+_ATTEMPT = FileStorage.attempt
+
+
+def ps_work(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[Counter[str], int]:
+    """File operations and store reads (``attempts``: each reads the generation line before
+    and after it) of ``fsstate ps -a`` on the store at ``root`` (the command line run in this
+    process, the store opened for it), and the rows it printed."""
+    monkeypatch.setattr("fsstate.store.storage.Tree", CountingTree)
+
+    def counting_attempt(self: FileStorage) -> Any:
+        CountingTree.counts["attempts"] += 1
+        return _ATTEMPT(self)
+
+    monkeypatch.setattr(FileStorage, "attempt", counting_attempt)
+    CountingTree.counts = Counter()
+    capsys.readouterr()
+    assert cli.main(["--root", str(root / "static"), "--tmp", str(root / "tmp"), "ps", "-a"]) == 0
+    rows = len(capsys.readouterr().out.splitlines()) - 1  # less the header
+    return Counter(CountingTree.counts), rows
+
+
+def test_ps_reads_each_container_once_in_one_pass(
+    stores: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``ps -a`` reads each container's config, state and networks document once, in one pass
+    over the store, and makes no call per container (no existence check, no lookup, no
+    second read of the store): from 5 to 300 containers its work grows by exactly three file
+    reads per container, and it reads the store as many times and lists the same
+    directories at both sizes."""
+    small, small_rows = ps_work(stores[0], monkeypatch, capsys)
+    large, large_rows = ps_work(stores[1], monkeypatch, capsys)
+    assert (small_rows, large_rows) == (5 + len(PROBES), 300 + len(PROBES))
+    grown = large - small
+    assert grown.pop("listed") == 300 - 5  # the containers directory names each one
+    assert grown == Counter({"read": 3 * (300 - 5)})
+    assert small["attempts"] == large["attempts"] <= 3
+    assert small["listdir"] == large["listdir"]

@@ -284,9 +284,15 @@ class Template:
     def __init__(self, source: str) -> None:
         self.source = source
         self._nodes = _parse(source)
+        self._flat = _flat(self._nodes)
 
     def render(self, data: Any) -> str:
         """The text of the template run with ``data`` as ``.`` and ``$``."""
+        if self._flat is not None:  # text and fields only, as every default table: no tree walk
+            return "".join(
+                part if isinstance(part, str) else go_print(_lookup(data, part))
+                for part in self._flat
+            )
         out: list[str] = []
         self._run(self._nodes, data, data, out)
         return "".join(out)
@@ -362,6 +368,36 @@ class Template:
 
 
 _NOTHING = object()
+
+
+def _flat(nodes: Sequence[_Node]) -> list[str | list[str]] | None:
+    """A template made only of text and ``{{.A.B}}`` actions as its text pieces and field
+    paths (``["A", "B"]``), which :meth:`Template.render` joins without walking the tree;
+    ``None`` for any other."""
+    parts: list[str | list[str]] = []
+    for node in nodes:
+        cmds = node.pipe.cmds if node.kind == "pipe" and node.pipe is not None else None
+        if node.kind == "text":
+            parts.append(node.text)
+        elif cmds is not None and len(cmds) == 1 and len(cmds[0]) == 1:
+            kind, path = cmds[0][0]
+            if kind != "field" or path.startswith("$"):
+                return None
+            parts.append([name for name in path.split(".") if name])
+        else:
+            return None
+    return parts
+
+
+def _lookup(dot: Any, names: Sequence[str]) -> Any:
+    """The value of the field path ``names`` of ``dot``, as a pipe of that one field gives it
+    (a method is called: ``Template._command``)."""
+    value = dot
+    for name in names:
+        value = _field(value, name)
+    if callable(value) and not isinstance(value, Echo):
+        return value()
+    return value
 
 
 def _field(value: Any, name: str) -> Any:

@@ -2,9 +2,9 @@
 
 * :func:`go_time` — a stored Go ``time.MarshalText`` (RFC 3339, up to nanoseconds) as an
   aware :class:`~datetime.datetime` (to the microsecond); Go's zero time for anything else.
-* :func:`unix` — Go's ``Time.Unix()``: whole seconds, ``-62135596800`` for the zero time (what
-  Podman's ``ps --format json`` prints in ``StartedAt``/``ExitedAt`` of a container that never
-  started or exited).
+* :func:`unix` (:func:`unix_of` a time already parsed) — Go's ``Time.Unix()``: whole
+  seconds, ``-62135596800`` for the zero time (what Podman's ``ps --format json`` prints in
+  ``StartedAt``/``ExitedAt`` of a container that never started or exited).
 * :func:`go_string` — Go's ``Time.String()`` (``2026-12-04 16:25:22.160511724 +0000 UTC``), the
   ``{{.CreatedAt}}`` of Podman's ``ps`` templates.
 * :func:`human_duration` — docker/go-units ``HumanDuration`` (``duration.go``), which every
@@ -18,11 +18,20 @@ from datetime import UTC, datetime
 
 from fsstate.podman.gojson import GO_TIME, parse_go_time
 
-__all__ = ["GO_ZERO", "GO_ZERO_UNIX", "go_string", "go_time", "human_duration", "unix"]
+__all__ = [
+    "GO_ZERO",
+    "GO_ZERO_UNIX",
+    "go_string",
+    "go_time",
+    "human_duration",
+    "unix",
+    "unix_of",
+]
 
 #: Go's zero ``time.Time`` (0001-01-01T00:00:00Z) and its ``Unix()``.
 GO_ZERO = datetime(1, 1, 1, tzinfo=UTC)
 GO_ZERO_UNIX = -62135596800
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def go_time(text: object) -> datetime:
@@ -34,10 +43,14 @@ def go_time(text: object) -> datetime:
 
 def unix(text: object) -> int:
     """Go's ``Time.Unix()`` of the stored time ``text`` (whole seconds, rounded down)."""
-    when = go_time(text)
+    return unix_of(go_time(text))
+
+
+def unix_of(when: datetime) -> int:
+    """Go's ``Time.Unix()`` of ``when`` (:func:`unix` of a time already parsed)."""
     if when == GO_ZERO:
         return GO_ZERO_UNIX
-    return int((when - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() // 1)
+    return int((when - _EPOCH).total_seconds() // 1)
 
 
 def go_string(text: object) -> str:

@@ -4,9 +4,9 @@ on stderr, one line each with its file and why, and the command exits
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from fsstate import Container, FileState, errors
+from fsstate import Container, errors
 from fsstate.cli.context import Context
 from fsstate.cli.exits import EXIT_OK, EXIT_PARTIAL
 
@@ -33,17 +33,18 @@ def finish(ctx: Context, skipped: Sequence[errors.StateError]) -> int:
 
 
 def networks(
-    state: FileState, ctr: Container | None, skipped: list[errors.CorruptDocumentError]
+    found: Mapping[str, list[str] | errors.CorruptDocumentError],
+    ctr: Container | None,
+    skipped: list[errors.CorruptDocumentError],
 ) -> list[str]:
-    """The networks ``ctr`` joined, as a listing shows them: none for no container or one
-    without its own list (in another's network namespace, ``host``, ``none``), as Podman's
-    listings; a damaged document shows none and is added to ``skipped``."""
+    """The networks ``ctr`` joined, as a listing shows them, from what the listing's pass read
+    (``all_containers(networks=found)``): none for no container or one without its own list
+    (in another's network namespace, ``host``, ``none``), as Podman's listings; a damaged
+    document shows none and is added to ``skipped``."""
     if ctr is None:
         return []
-    try:
-        return state.get_networks(ctr)
-    except errors.NotFoundError:
+    names = found.get(ctr.id, [])
+    if isinstance(names, errors.CorruptDocumentError):
+        skipped.append(names)
         return []
-    except errors.CorruptDocumentError as exc:
-        skipped.append(exc)
-        return []
+    return names

@@ -148,7 +148,8 @@ def cmd_pod_ps(ctx: Context, args: argparse.Namespace) -> int:
     state = ctx.state()
     skipped: list[errors.CorruptDocumentError] = []
     pods = state.all_pods(skipped=skipped)
-    ctrs = state.all_containers(load_state=True, skipped=skipped)
+    nets: dict[str, list[str] | errors.CorruptDocumentError] = {}
+    ctrs = state.all_containers(load_state=True, skipped=skipped, networks=nets)
     members: dict[str, list[Container]] = {}
     for ctr in ctrs:
         members.setdefault(ctr.pod_id, []).append(ctr)
@@ -164,7 +165,7 @@ def cmd_pod_ps(ctx: Context, args: argparse.Namespace) -> int:
             skipped.append(exc)
             continue
         mine = members.get(pod.id, [])
-        doc = pod_doc(pod, mine, partial.networks(state, by_id.get(render.infra_id(pod)), skipped))
+        doc = pod_doc(pod, mine, partial.networks(nets, by_id.get(render.infra_id(pod)), skipped))
         if _matches(doc, wanted):
             docs.append(doc)
     docs = _sorted(docs, args.sort)

@@ -20,9 +20,10 @@ from fsstate import Container, FileState, errors
 from fsstate.cli import filters as F
 from fsstate.cli import partial, render, report
 from fsstate.cli.context import Context
-from fsstate.cli.humantime import go_time, human_duration, unix
+from fsstate.cli.humantime import go_time, human_duration, unix, unix_of
 from fsstate.cli.parser import arg, command
 from fsstate.status import ContainerStatus
+from fsstate.store import codec
 
 __all__ = ["PS_FILTERS", "PsItem", "ps_data", "ps_doc", "ps_status"]
 
@@ -73,11 +74,17 @@ def ps_status(ctr: Container, now: float) -> str:
     """psReporter ``Status()`` of Podman 4.3: ``Up 2 hours ago``, ``Exited (3) 47 seconds
     ago``, ``Created``, ``Paused``, … (``strings.Title`` of the state; durations through
     :func:`~fsstate.cli.humantime.human_duration` from the start/finish second)."""
+    state = ctr.state
+    return _status_text(ctr, now, unix(state.get("startedTime")), unix(state.get("finishedTime")))
+
+
+def _status_text(ctr: Container, now: float, started: int, finished: int) -> str:
+    """:func:`ps_status` with the start and finish seconds already read."""
     status = _status(ctr)
     if status == ContainerStatus.RUNNING:
-        return f"Up {human_duration(now - unix(ctr.state.get('startedTime')))} ago"
+        return f"Up {human_duration(now - started)} ago"
     if status in (ContainerStatus.EXITED, ContainerStatus.STOPPED):
-        ago = human_duration(now - unix(ctr.state.get("finishedTime")))
+        ago = human_duration(now - finished)
         return f"Exited ({_int(ctr.state.get('exitCode'))}) {ago} ago"
     return status.text.title()
 
@@ -104,29 +111,21 @@ def _labels(ctr: Container) -> dict[str, Any] | None:
     return labels if isinstance(labels, dict) and labels else None
 
 
-def _created_at(ctr: Container) -> float:
-    """The creation instant in Unix seconds, with its fraction (4.3's ``jsonOut`` measures
-    ``CreatedAt`` from the full time)."""
-    return go_time(ctr.config.get("createdTime")).timestamp()
-
-
-def _created(ctr: Container) -> int:
-    return unix(ctr.config.get("createdTime"))
-
-
 def ps_doc(item: PsItem, now: float) -> dict[str, Any]:
     """The container as ``podman ps --format json`` prints it (Podman 4.3 ``ListContainer``,
     its 24 keys in Podman's order; ``CreatedAt`` and ``Status`` human, as 4.3's ``jsonOut``
     sets them). ``now``: Unix seconds."""
     ctr, state = item.ctr, item.ctr.state
-    created = _created(ctr)
+    # 4.3's jsonOut measures CreatedAt from the full creation time, with its fraction
+    created = go_time(ctr.config.get("createdTime"))
+    started, finished = unix(state.get("startedTime")), unix(state.get("finishedTime"))
     mounts = ctr.config.get("userVolumes")
     return {
         "AutoRemove": _auto_remove(ctr),
         "Command": _command(ctr),
-        "CreatedAt": f"{human_duration(now - _created_at(ctr))} ago",
+        "CreatedAt": f"{human_duration(now - created.timestamp())} ago",
         "Exited": bool(state.get("exited", False)),
-        "ExitedAt": unix(state.get("finishedTime")),
+        "ExitedAt": finished,
         "ExitCode": _int(state.get("exitCode")),
         "Id": ctr.id,
         "Image": str(ctr.config.get("rootfsImageName", "")),
@@ -142,10 +141,10 @@ def ps_doc(item: PsItem, now: float) -> dict[str, Any]:
         "PodName": item.pod_name,
         "Ports": item.ports,
         "Size": None,
-        "StartedAt": unix(state.get("startedTime")),
+        "StartedAt": started,
         "State": render.state_name(ctr),
-        "Status": ps_status(ctr, now),
-        "Created": created,
+        "Status": _status_text(ctr, now, started, finished),
+        "Created": unix_of(created),
     }
 
 
@@ -238,8 +237,20 @@ def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
     wanted = F.parse(args.filter, PS_FILTERS, "containers")
     state = ctx.state()
     skipped: list[errors.CorruptDocumentError] = []
-    # one pass, one lock: configs and states agree
-    ctrs = state.all_containers(load_state=True, skipped=skipped)
+    with codec.many_documents():  # its documents live until it ends: no collector passes
+        return _ps(ctx, args, state, wanted, skipped)
+
+
+def _ps(
+    ctx: Context,
+    args: argparse.Namespace,
+    state: FileState,
+    wanted: F.Filters,
+    skipped: list[errors.CorruptDocumentError],
+) -> int:
+    # one pass, no call per container: configs, states and networks agree
+    nets: dict[str, list[str] | errors.CorruptDocumentError] = {}
+    ctrs = state.all_containers(load_state=True, skipped=skipped, networks=nets)
     pod_names = {p.id: p.name for p in state.all_pods()}
     now = time.time()
     everything = args.all or args.last > 0 or args.latest or "status" in wanted
@@ -248,12 +259,12 @@ def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
     for ctr in ctrs:
         if not everything and _status(ctr) != ContainerStatus.RUNNING:
             continue
-        if wanted and not _matches(ctr, wanted, state, by_id, pod_names, skipped):
+        if wanted and not _matches(ctr, wanted, nets, by_id, pod_names, skipped):
             continue
         items.append(
             PsItem(
                 ctr,
-                partial.networks(state, ctr, skipped),
+                partial.networks(nets, ctr, skipped),
                 _ports(ctr, by_id),
                 pod_names.get(ctr.pod_id, "") if args.pod else "",
             )
@@ -319,7 +330,7 @@ def _ports(ctr: Container, by_id: Mapping[str, Container]) -> list[Any] | None:
 def _matches(
     ctr: Container,
     wanted: F.Filters,
-    state: FileState,
+    nets: Mapping[str, list[str] | errors.CorruptDocumentError],
     by_id: Mapping[str, Container],
     pod_names: Mapping[str, str],
     skipped: list[errors.CorruptDocumentError],
@@ -344,8 +355,7 @@ def _matches(
                 v.isdigit() and int(v) == _int(ctr.state.get("exitCode")) for v in values
             )
         elif key == "network":
-            nets = partial.networks(state, ctr, skipped)
-            ok = any(v in nets for v in values)
+            ok = any(v in partial.networks(nets, ctr, skipped) for v in values)
         elif key == "volume":
             ok = _volume_matches(ctr, values)
         elif key == "ancestor":

@@ -23,10 +23,23 @@ from fsstate.model import Container
 from fsstate.state import schema
 from fsstate.state.base import StateBase, mapping_arg, no_document
 from fsstate.state.catalog import CONTAINER, Catalog
+from fsstate.state.networks import network_names, no_networks
 from fsstate.store import codec
 from fsstate.store import layout as L
 
 __all__ = ["ContainerMethods"]
+
+
+def _networks(cat: Catalog, ctr: Container) -> list[str] | CorruptDocumentError:
+    """:meth:`~fsstate.state.FileState.get_networks` of a container just read in a listing's
+    pass (its config is the stored one): its names, ``[]`` for none, or the error of a damaged
+    networks document."""
+    if no_networks(cat.rules, ctr.config):
+        return []
+    try:
+        return network_names(cat, ctr.id, ctr.config) or []
+    except CorruptDocumentError as exc:
+        return exc
 
 
 class ContainerMethods(StateBase):
@@ -133,7 +146,11 @@ class ContainerMethods(StateBase):
         return self.container(id).config
 
     def all_containers(
-        self, load_state: bool = False, *, skipped: list[CorruptDocumentError] | None = None
+        self,
+        load_state: bool = False,
+        *,
+        skipped: list[CorruptDocumentError] | None = None,
+        networks: dict[str, list[str] | CorruptDocumentError] | None = None,
     ) -> list[Container]:
         """Every container in the namespace, sorted by ID (§1.2 AllContainers; NEWEST
         AllContainers(loadState), API.md "Methods added"): with empty states, or with
@@ -143,25 +160,37 @@ class ContainerMethods(StateBase):
         state) document, is skipped with a warning (``fsck`` reports it); given ``skipped`` (an
         extension, for listings that name what they could not show), each such skip is
         appended there as a :class:`CorruptDocumentError` whose ``path`` names the file.
-        Errors: :class:`StateClosedError`."""
+        Given ``networks`` (an extension, for listings: ``ps`` shows every container's
+        networks), it receives, by ID, each listed container's :meth:`get_networks` answer
+        read in the same pass — its network names, ``[]`` where that raises
+        :class:`NoSuchNetworkError`, or the :class:`CorruptDocumentError` of a damaged
+        networks document (the container is still listed) — so a listing makes no call per
+        container. Errors: :class:`StateClosedError`."""
+        found_networks: dict[str, list[str] | CorruptDocumentError] = {}
 
         def load(cat: Catalog, cid: str) -> Container | None:
             ctr = cat.container(cid)
             if ctr is None:
                 raise no_document(cat, L.container_doc(cid, "config"), f"container {cid}")
             ctr = self._visible(ctr)
-            if ctr is None or not load_state:
-                return ctr
-            state = cat.doc(L.container_doc(cid, "state"), "container-state")
-            if state is None:
-                state_doc = L.container_doc(cid, "state")
-                raise no_document(cat, state_doc, f"container {cid}", logged=True)
-            ctr.state = state
+            if ctr is None:
+                return None
+            if load_state:
+                state = cat.doc(L.container_doc(cid, "state"), "container-state")
+                if state is None:
+                    state_doc = L.container_doc(cid, "state")
+                    raise no_document(cat, state_doc, f"container {cid}", logged=True)
+                ctr.state = state
+            if networks is not None:
+                found_networks[cid] = _networks(cat, ctr)
             return ctr
 
-        return self._load_all(
+        listed = self._load_all(
             "all_containers", lambda cat: cat.ids(CONTAINER, self._namespace), load, skipped
         )
+        if networks is not None:  # (a retried pass may have met containers gone since)
+            networks.update((ctr.id, found_networks[ctr.id]) for ctr in listed)
+        return listed
 
     # -- one container's documents -------------------------------------------------------------
 

@@ -32,13 +32,35 @@ from fsstate.state import network_options as N
 from fsstate.state import rules
 from fsstate.state.base import StateBase
 from fsstate.state.catalog import Catalog
+from fsstate.state.semantics import Semantics
 from fsstate.store import codec
 from fsstate.store import layout as L
 
-__all__ = ["NetworkMethods"]
+__all__ = ["NetworkMethods", "network_names", "no_networks"]
 
 #: Live list: network → Bolt-era document entry (alias list, None or options object).
 _Doc = dict[str, Any]
+
+
+def no_networks(rules: Semantics, config: Mapping[str, Any]) -> bool:
+    """Under ``"sqlite"``: a container with ``config`` is not in ``bridge`` network mode, so
+    it has no networks (NEWEST sq:916-919, ``NetMode.IsBridge``)."""
+    return rules.networks_in_config and config.get("networkMode") != "bridge"
+
+
+def network_names(cat: Catalog, cid: str, config: Mapping[str, Any]) -> list[str] | None:
+    """The names of the networks stored container ``cid`` joined, as GetNetworks gives them
+    (§1.2; NEWEST sq:907-934), its existence and namespace already checked; ``config`` is its
+    stored config. Under ``"bolt"`` its side document's networks sorted, ``None`` when it has
+    none; under ``"sqlite"`` the config's list in setup order, ``[]`` without one (see
+    :func:`no_networks` first). :class:`CorruptDocumentError` for a damaged side document.
+    Shared by :meth:`NetworkMethods.get_networks` and the listing's one pass
+    (``all_containers(networks=…)``)."""
+    if cat.rules.networks_in_config:
+        listed = N.from_config(config)
+        return [] if listed is None else list(dict(listed))
+    doc = cat.doc(L.container_doc(cid, "networks"), "networks")
+    return None if doc is None else sorted(doc)
 
 
 class NetworkMethods(StateBase):
@@ -70,9 +92,7 @@ class NetworkMethods(StateBase):
         cat.txn.on_commit.append(adopt)
 
     def _no_networks(self, ctr: Container) -> bool:
-        """Under ``"sqlite"``: ``ctr`` is not in ``bridge`` network mode, so it has no networks
-        (NEWEST sq:916-919, ``NetMode.IsBridge``)."""
-        return self._rules.networks_in_config and ctr.config.get("networkMode") != "bridge"
+        return no_networks(self._rules, ctr.config)
 
     def _missing_list(self, ctr: Container) -> NoSuchNetworkError:
         return NoSuchNetworkError(f"container {ctr.id} has no network list", id=ctr.id)
@@ -90,12 +110,12 @@ class NetworkMethods(StateBase):
             return []
 
         def get(cat: Catalog) -> list[str]:
-            networks = self._live_list(cat, ctr)
-            if self._rules.networks_in_config:
-                return list(networks or {})
-            if networks is None:
+            self._require_container(cat, ctr)
+            stored = cat.container_config(ctr.id) if self._rules.networks_in_config else None
+            names = network_names(cat, ctr.id, stored or {})
+            if names is None:
                 raise self._missing_list(ctr)
-            return sorted(networks)
+            return names
 
         return self._read(get, ctr)
 

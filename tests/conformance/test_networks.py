@@ -704,3 +704,30 @@ def test_reconnect_after_disconnect(state: FileState, semantics: str, joined: Co
     state.network_connect(joined, "a", ["z"])
     assert state.get_network_aliases(joined, "a") == ["z"]
     assert networks(state, joined) == in_order(semantics, ["c", "b", "a"])
+
+
+def test_listing_gives_each_containers_networks_in_its_one_pass(
+    state: FileState,
+    semantics: str,
+    make_container: Callable[..., Container],
+    bare: Container,
+    joined: Container,
+) -> None:
+    """``all_containers(networks=…)`` gives, by ID, what get_networks gives each listed
+    container, ``[]`` where that raises NoSuchNetworkError (no live set) or, under "sqlite",
+    for a container not in bridge mode."""
+    host = make_container(3, **{**on_networks(semantics, [("a", None)]), "networkMode": "host"})
+    state.add_container(host)
+    found: dict[str, list[str] | errors.CorruptDocumentError] = {}
+    listed = state.all_containers(load_state=True, networks=found)
+    assert [c.id for c in listed] == sorted([bare.id, joined.id, host.id])
+    assert found == {
+        bare.id: [],
+        joined.id: in_order(semantics, ["c", "a", "b"]),
+        host.id: ["a"] if semantics == "bolt" else [],
+    }
+    assert networks(state, bare) == ([] if semantics == "sqlite" else None)
+    assert [found[c.id] for c in (joined, host)] == [
+        state.get_networks(joined),
+        networks(state, host),
+    ]
