@@ -20,7 +20,8 @@ connection with the pragmas) for each call, as a command-line call does once its
 runs. The new-process rows start an interpreter per call: ``import fsstate`` (time of the
 import statement), a lookup by name (wall time: start, import, open, look up) and ``ps -a``
 (wall time of ``python -m fsstate ps -a``; SQLite's is a Python script with Podman's query for
-``ps``: every config and state, decoded, one line each).
+``ps``: every config and state, decoded, one line each). They run with bytecode cached, as an
+installed package does (:data:`CHILD_ENV`).
 
 Prints per N the median per call and the ratios fsstate / SQLite and fsstate / SQLite-WAL
 (below 1: fsstate is faster), then each call's cost at the largest N over the smallest (1.0:
@@ -338,14 +339,24 @@ sys.stdout.write("\\n".join(sorted(out)) + "\\n")
 _IMPORT = "import time; t = time.perf_counter(); import fsstate; print(time.perf_counter() - t)"
 
 
+#: The new processes' environment: bytecode cached as an installed package has it (pip compiles
+#: it at install), even where the caller set ``PYTHONDONTWRITEBYTECODE`` — else each process
+#: would compile every module it imports (35 ms of ``import fsstate`` here).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def child_time(args: list[str]) -> float:
-    out = subprocess.run([sys.executable, *args], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, *args], check=True, capture_output=True, text=True, env=CHILD_ENV
+    ).stdout
     return float(out.split()[-1])
 
 
 def wall_time(args: list[str], env: dict[str, str] | None = None) -> float:
     t = time.perf_counter()
-    subprocess.run([sys.executable, *args], check=True, stdout=subprocess.DEVNULL, env=env)
+    subprocess.run(
+        [sys.executable, *args], check=True, stdout=subprocess.DEVNULL, env=env or CHILD_ENV
+    )
     return time.perf_counter() - t
 
 
@@ -406,7 +417,7 @@ def measure(base: Path, docs: Docs, n: int, samples: int, *, writes: bool) -> Ti
         "SQLite": lambda: wall_time(["-c", _SQ_LOOKUP, str(base / "sq.db"), "DELETE", name]),
         "SQLite-WAL": lambda: wall_time(["-c", _SQ_LOOKUP, str(base / "wal.db"), "WAL", name]),
     }
-    env = dict(os.environ, FSSTATE_TMP=tmp)
+    env = dict(CHILD_ENV, FSSTATE_TMP=tmp)
     ps: dict[str, Callable[[], float]] = {
         "fsstate": lambda: wall_time(["-m", "fsstate", "--root", static, "ps", "-a"], env),
         "SQLite": lambda: wall_time(["-c", _SQ_PS, str(base / "sq.db"), "DELETE"]),
@@ -475,6 +486,7 @@ def main() -> None:
     docs = Docs()
     base = Path(tempfile.mkdtemp(prefix="fsstate-bench-", dir=args.dir))
     try:
+        child_time(["-c", _IMPORT + "; import fsstate.cli.app, fsstate.cli.commands"])  # caches
         import_times = [child_time(["-c", _IMPORT]) for _ in range(15)]
         results = {}
         for n in sizes:
