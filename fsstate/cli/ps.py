@@ -250,7 +250,7 @@ def _ps(
 ) -> int:
     # one pass, no call per container: configs, states and networks agree
     nets: dict[str, list[str] | errors.CorruptDocumentError] = {}
-    ctrs = state.all_containers(load_state=True, skipped=skipped, networks=nets)
+    ctrs = state.all_containers(load_state=True, skipped=skipped, networks=nets, view=_ps_view)
     pod_names = {p.id: p.name for p in state.all_pods()}
     now = time.time()
     everything = args.all or args.last > 0 or args.latest or "status" in wanted
@@ -287,6 +287,24 @@ def _ps(
             noheading=args.noheading,
         )
     return partial.finish(ctx, skipped)
+
+
+#: The config keys ``ps`` reads (its rows, sort keys, filters; the container's identity), and
+#: of ``spec`` only ``annotations``: :func:`_ps_view` keeps them, so 10,000 listed containers
+#: do not hold their whole configs (a gigabyte of objects) while the rows are made.
+_PS_KEYS = (
+    *("id", "name", "namespace", "pod", "command", "labels", "createdTime", "userVolumes"),
+    *("rootfsImageName", "rootfsImageID", "pause", "netNsCtr", "newPortMappings"),
+    "namedVolumes",
+)
+
+
+def _ps_view(config: dict[str, Any]) -> dict[str, Any]:
+    view = {key: config[key] for key in _PS_KEYS if key in config}
+    spec = config.get("spec")
+    if isinstance(spec, dict):
+        view["spec"] = {"annotations": spec.get("annotations")}
+    return view
 
 
 def _created_key(ctr: Container) -> tuple[Any, str]:

@@ -9,7 +9,7 @@ ContainerInUse, RewriteContainerConfig). Adding and removing a container is in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fsstate.errors import (
@@ -151,6 +151,7 @@ class ContainerMethods(StateBase):
         *,
         skipped: list[CorruptDocumentError] | None = None,
         networks: dict[str, list[str] | CorruptDocumentError] | None = None,
+        view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> list[Container]:
         """Every container in the namespace, sorted by ID (§1.2 AllContainers; NEWEST
         AllContainers(loadState), API.md "Methods added"): with empty states, or with
@@ -165,7 +166,12 @@ class ContainerMethods(StateBase):
         read in the same pass — its network names, ``[]`` where that raises
         :class:`NoSuchNetworkError`, or the :class:`CorruptDocumentError` of a damaged
         networks document (the container is still listed) — so a listing makes no call per
-        container. Errors: :class:`StateClosedError`."""
+        container. Given ``view`` (an extension, for listings that print a few fields), each
+        listed config is replaced by ``view(config)`` as soon as the pass has read it (and
+        its networks): the pass then does not hold every config whole (10,000 real configs
+        are a gigabyte of objects; benchmarks/README.md). ``view`` returns a new dict and
+        keeps ``id``, ``name``, ``namespace`` and ``pod``, which the container's properties
+        read. Errors: :class:`StateClosedError`."""
         found_networks: dict[str, list[str] | CorruptDocumentError] = {}
 
         def load(cat: Catalog, cid: str) -> Container | None:
@@ -183,6 +189,8 @@ class ContainerMethods(StateBase):
                 ctr.state = state
             if networks is not None:
                 found_networks[cid] = _networks(cat, ctr)
+            if view is not None:
+                ctr.config = view(ctr.config)
             return ctr
 
         listed = self._load_all(

@@ -731,3 +731,17 @@ def test_listing_gives_each_containers_networks_in_its_one_pass(
         state.get_networks(joined),
         networks(state, host),
     ]
+
+
+def test_listing_cuts_each_config_to_its_view_after_reading_its_networks(
+    state: FileState, semantics: str, joined: Container
+) -> None:
+    """``all_containers(view=…)`` replaces each listed config by the view of it, after the
+    pass has read its networks from it ("sqlite": the config's list) and its state."""
+    found: dict[str, list[str] | errors.CorruptDocumentError] = {}
+    (listed,) = state.all_containers(
+        load_state=True, networks=found, view=lambda c: {"id": c["id"], "name": c["name"]}
+    )
+    assert (listed.config, listed.state) == ({"id": joined.id, "name": joined.name}, joined.state)
+    assert found == {joined.id: in_order(semantics, ["c", "a", "b"])}
+    assert state.container(joined.id).config == joined.config  # the store keeps it whole
