@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from fsstate.errors import InvalidArgumentError
-from fsstate.store import fsio
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -77,13 +75,15 @@ def _schema_bytes(kind: str) -> bytes:
     (setuptools' editable install cannot import a namespace package mapped through
     package-dir, https://github.com/pypa/setuptools/issues/4943) — so a first read does not
     import :mod:`importlib.resources` (4–7 ms; benchmarks/README.md); through it otherwise (a
-    zip)."""
+    zip). Package data, not the store: read as :mod:`importlib.resources` reads it, not
+    through ``fsio`` (whose calls ``tests/test_eio.py`` counts as the store's)."""
+    from pathlib import Path
+
     name = f"{kind}.json"
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for directory in (package, os.path.dirname(package)):
-        path = os.path.join(directory, "schemas", name)
-        if fsio.is_file(path):
-            return fsio.read_file(path)
+    package = Path(__file__).resolve().parent.parent
+    for directory in (package / "schemas", package.parent / "schemas"):
+        if (directory / name).is_file():
+            return (directory / name).read_bytes()
     from importlib import resources
 
     return resources.files("fsstate.schemas").joinpath(name).read_bytes()

@@ -30,7 +30,7 @@ Its modules, by concern (every name is re-exported here: ``fsio.X``):
   :func:`rename`, :func:`remove_tree`, :func:`fsync_dir`), an exported file
   (:func:`new_temp_file`, :func:`write_file`, :func:`publish_file`,
   :func:`remove_if_present`), the copy ``fsstate edit`` hands an editor (:func:`read_file`),
-  and checks on such paths (:func:`exists`, :func:`is_dir`, :func:`is_file` (a schema file),
+  and checks on such paths (:func:`exists`, :func:`is_dir`,
   :func:`resolve_if_exists`);
 * :mod:`~fsstate.store.fsio.private_dir` — ``tmp_dir`` with its refresh marker
   (:class:`PrivateDir`: reached through no symlink another user could plant, private to the
@@ -73,7 +73,6 @@ from fsstate.store.fsio.outside import (
     exists,
     fsync_dir,
     is_dir,
-    is_file,
     make_dir,
     make_dirs,
     new_temp_file,
@@ -123,7 +122,6 @@ __all__ = [
     "fsync_dir",
     "identity",
     "is_dir",
-    "is_file",
     "lstat",
     "lstat_at",
     "make_dir",

@@ -93,11 +93,6 @@ def is_dir(path: str) -> bool:
     return os.path.isdir(path)
 
 
-def is_file(path: str) -> bool:
-    """Whether ``path`` is a regular file (symlinks followed): a package data file."""
-    return os.path.isfile(path)
-
-
 def new_temp_file(directory: str, prefix: str, suffix: str) -> str:
     """The path of a new, empty 0600 file in ``directory`` with a unique name."""
     import tempfile  # not at import, as shutil above
