@@ -29,7 +29,10 @@ of the line (a ``pread`` racing the writer's ``pwrite`` can mix the two lines) f
 (``journal.py``, ``generation``), so it leads to the lock, never to a cached answer. Inside a hold
 of the lock (a transaction) reads run under it as before. Replay marks the line ``installing``
 before it applies a record, and a raw change to the tree under the lock but outside a commit (``fsck
---repair`` moving files) is made inside :meth:`FileStorage.excluding_readers`.
+--repair`` moving files) is made inside :meth:`FileStorage.excluding_readers`. When the line
+moved since the cache was filled (another process committed), the attempt first brings the cache
+up to the new line from the records in between (:meth:`FileStorage._follow`), so a warm reader
+beside busy writers reads from memory rather than from the tree.
 
 What :class:`FileStorage` guarantees (``docs/layout.md``, "Commits, crashes and backups"):
 ``commit`` that returns happened and one that raises did not, ENOSPC, EDQUOT and EIO included
@@ -96,6 +99,9 @@ NO_CHANGE: Op = ("del", temp_name(0, 0))
 _SPINS, _SPIN_SLEEP = 20, 0.0001
 #: Cached file contents are dropped wholesale past this many bytes.
 _CACHE_BUDGET = 64 << 20
+#: How far a lock-free read follows other processes' records to keep its cache
+#: (:meth:`FileStorage._follow`) rather than drop it.
+_FOLLOW_RECORDS, _FOLLOW_BYTES = 64, 1 << 20
 
 
 class Reader(Protocol):
@@ -522,6 +528,8 @@ class FileStorage:
             line = self._quiet_line()
             key = _key(line)
             assert key is not None
+            if self._snap.line != key:
+                self._follow(key)
             return ReadAttempt(self, line, key)
         except _TakeTheLock:
             self._inflight.discard(me)
@@ -529,6 +537,47 @@ class FileStorage:
         except BaseException:
             self._inflight.discard(me)
             raise
+
+    def _follow(self, key: bytes) -> None:
+        """Bring the cache from the generation it holds to ``key`` (another process
+        committed since) by the records in between, instead of dropping it: those records are
+        what changed in the tree, so a warm reader beside busy writers goes on reading from
+        memory. Nothing happens — the next read starts a new snapshot — unless the records
+        make one unbroken chain (each intact, numbered one past the last) from the cached
+        line's applied offset to exactly ``key``'s, in the same incarnation, no more than
+        :data:`_FOLLOW_RECORDS` records and :data:`_FOLLOW_BYTES` bytes. A checkpoint in
+        between breaks the chain (numbers are never reused); so does a record holding
+        :data:`NO_CHANGE`, which marks changes made outside commits (``fsck --repair``), and a
+        replay that kept a hand-edited file checkpoints (:meth:`_replay`). Runs without the
+        lock: the records up to ``key``'s offset are durable and, until a checkpoint, never
+        rewritten, and a read racing one fails a checksum or the chain."""
+        snap = self._snap
+        line = snap.line
+        if not line:
+            return
+        old, new = Generation.decode(line), Generation.decode(key)
+        if (
+            not (old.checked and new.checked)
+            or old.incarnation != new.incarnation
+            or not old.number < new.number <= old.number + _FOLLOW_RECORDS
+            or not old.applied < new.applied <= old.applied + _FOLLOW_BYTES
+        ):
+            return
+        ops: list[Op] = []
+        for record in self.journal.records(old.applied, old.number + 1):
+            if NO_CHANGE in record.ops:
+                return
+            ops.extend(record.ops)
+            if record.number == new.number:
+                if record.end != new.applied:
+                    return
+                break
+        else:
+            return
+        with self._guard:
+            if self._snap is snap and snap.line == line:
+                snap.follow(ops)
+                snap.line = key
 
     def _quiet_line(self) -> bytes:
         """The generation line, once it allows a lock-free read; a commit that is installing
@@ -670,7 +719,14 @@ class FileStorage:
         if end != start or removed:
             log.info("%s: recovered to record %d", self.root, number)
         recovered = Generation(number, end, self._incarnation)
-        self._write_generation(recovered)
+        if records and plan.kept:
+            # The tree is not what the records say (a file changed after them was kept): end
+            # at offset 0, so no lock-free reader takes those records for the tree (_follow).
+            self._gen = recovered
+            self.checkpoint()
+            recovered = self._gen
+        else:
+            self._write_generation(recovered)
         self._observe(recovered, force=True)
         if any(op[0] == "move" for r in records for op in r.ops):
             self._checkpoint_for_trash()  # then the trash it moved can go
