@@ -70,9 +70,12 @@ class Staged:
             if kind == "put":
                 temp = self.temps[i]
                 assert temp is not None
-                kept = self._keep(rel, link=True)
-                self.done.append((rel, kept, "put"))
-                self._rename_temp(rel, temp, self.made)
+                # One open of the directory for both steps (a refresh puts thousands).
+                with tree._parent(rel, create=True, made=self.made) as parent:
+                    assert parent is not None
+                    kept = self._keep_at(parent, link=True)
+                    self.done.append((rel, kept, "put"))
+                    os.replace(temp, parent[1], src_dir_fd=tree.fd, dst_dir_fd=parent[0])
                 self.temps[i] = None
             elif kind == "del":
                 kept = self._keep(rel, link=False)
@@ -85,13 +88,6 @@ class Staged:
         for op in self.ops:
             if op[0] == "rmdir" and tree.rmdir(op[1]):
                 self.removed.append(op[1])
-
-    def _rename_temp(self, rel: str, temp: str, made: list[str]) -> None:
-        """Give the staged temporary file ``temp`` (at the top of the store) the name
-        ``rel``, making its directory when missing (each one made is appended to ``made``)."""
-        with self.tree._parent(rel, create=True, made=made) as parent:
-            assert parent is not None
-            os.replace(temp, parent[1], src_dir_fd=self.tree.fd, dst_dir_fd=parent[0])
 
     def _move(self, rel: str, dest: str) -> str | None:
         """Rename directory ``rel`` to ``dest`` (its parents made when missing) and return
@@ -133,24 +129,22 @@ class Staged:
         ``keep_in``) — a hard link (``link``) or by renaming it there — and return that name;
         ``None`` when there is no file. A commit undone later renames it back, needing no
         free space."""
-        kept = temp_name(os.getpid(), next(_temp_counter))
         with self.tree._parent(rel, create=False) as parent:
-            if parent is None:
-                return None
-            keep_fd = self._kept_fd()
-            try:
-                if link:
-                    os.link(
-                        parent[1],
-                        kept,
-                        src_dir_fd=parent[0],
-                        dst_dir_fd=keep_fd,
-                        follow_symlinks=False,
-                    )
-                else:
-                    os.rename(parent[1], kept, src_dir_fd=parent[0], dst_dir_fd=keep_fd)
-            except FileNotFoundError:
-                return None
+            return None if parent is None else self._keep_at(parent, link=link)
+
+    def _keep_at(self, parent: tuple[int, str], *, link: bool) -> str | None:
+        """:meth:`_keep` of the file ``parent[1]`` in the directory open as ``parent[0]``."""
+        kept = temp_name(os.getpid(), next(_temp_counter))
+        keep_fd = self._kept_fd()
+        try:
+            if link:
+                os.link(
+                    parent[1], kept, src_dir_fd=parent[0], dst_dir_fd=keep_fd, follow_symlinks=False
+                )
+            else:
+                os.rename(parent[1], kept, src_dir_fd=parent[0], dst_dir_fd=keep_fd)
+        except FileNotFoundError:
+            return None
         return kept
 
     def finish(self) -> None:
