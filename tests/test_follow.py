@@ -7,13 +7,14 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from test_scaling import CountingTree
 
 from fsstate import Container, FileState
 from fsstate.store import layout as L
+from fsstate.store.fsio import Tree
 from fsstate.store.storage import FileStorage
 
 ctx = multiprocessing.get_context("fork")
@@ -96,12 +97,13 @@ def test_a_change_made_outside_commits_is_read_from_the_file(store: tuple[str, s
         assert state_of(state, 1) == {"state": 4}
 
 
-def _die_after_the_commit_point(static: str, tmp: str) -> None:
+def _die_after_the_commit_point(static: str, tmp: str, n: int = 1) -> None:
+    """Save container ``n``'s state and die installing it: the line stays ``installing``."""
     from fsstate.store.fsio import staged
 
     staged.Staged.install = lambda self: os._exit(0)  # type: ignore[method-assign]
     with FileState(static, tmp) as state:
-        ctr = state.container(cid(1))
+        ctr = state.container(cid(n))
         ctr.state = {"state": 3}
         state.save_container(ctr)
     os._exit(1)  # not reached: the commit ends by dying
@@ -121,3 +123,94 @@ def test_a_replay_that_kept_a_hand_edit_is_read_from_the_file(store: tuple[str, 
         assert _in_child(_recover, *store) == 0  # replays the record, keeps the edit
         assert state_of(state, 1) == {"state": 5}
     assert path.read_bytes() == b'{\n  "state": 5\n}\n'
+
+
+class CommitAfterRead(Tree):
+    """A real Tree that runs ``hook`` (once) right after it read ``path``: a commit by another
+    process landing in the middle of a lock-free read."""
+
+    path: ClassVar[str] = ""
+    hook: ClassVar[Callable[[], object] | None] = None
+
+    def read(self, rel: str) -> bytes | None:
+        data = super().read(rel)
+        hook = type(self).hook
+        if rel == type(self).path and hook is not None:
+            type(self).hook = None
+            hook()
+        return data
+
+
+def _save_state(static: str, tmp: str, n: int, state: dict[str, Any]) -> None:
+    with FileState(static, tmp) as fs:
+        ctr = fs.container(cid(n))
+        ctr.state = state
+        fs.save_container(ctr)
+
+
+@pytest.mark.parametrize(("saved", "attempts", "seen"), [(2, 1, {}), (1, 2, {"state": 3})])
+def test_a_commit_during_a_read_sends_it_again_only_when_it_changed_what_it_read(
+    store: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    saved: int,
+    attempts: int,
+    seen: dict[str, Any],
+) -> None:
+    """Container 1's state is read, then another process saves container ``saved``'s: the
+    read stands at the new generation when that is another container's (one attempt), and
+    runs again, seeing the new state, when it is the one it read."""
+    monkeypatch.setattr("fsstate.store.storage.Tree", CommitAfterRead)
+    made: list[object] = []
+    attempt = FileStorage.attempt
+
+    def counted(self: FileStorage) -> Any:
+        made.append(got := attempt(self))
+        return got
+
+    monkeypatch.setattr(FileStorage, "attempt", counted)
+    with FileState(*store) as state:
+        ctr = state.container(cid(1))
+        CommitAfterRead.path = L.container_doc(cid(1), "state")
+        CommitAfterRead.hook = lambda: _in_child(_save_state, *store, saved, {"state": 3})
+        made.clear()
+        state.update_container(ctr)
+        assert CommitAfterRead.hook is None  # it ran
+        assert ctr.state == seen
+        assert len(made) == attempts and None not in made  # never the lock
+
+
+@pytest.mark.parametrize(
+    ("saved", "seen", "made"), [(2, {}, [True]), (1, {"state": 3}, [True, False])]
+)
+def test_a_read_during_an_install_stands_when_the_record_leaves_what_it_read(
+    store: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    saved: int,
+    seen: dict[str, Any],
+    made: list[bool],
+) -> None:
+    """Container 1's state is read, then another process commits a save of container
+    ``saved`` and dies installing it, so the line says ``installing``: the read stands when
+    the record is another container's; else it goes to the lock, which replays the record."""
+    monkeypatch.setattr("fsstate.store.storage.Tree", CommitAfterRead)
+    attempts: list[bool] = []
+    attempt = FileStorage.attempt
+
+    def counted(self: FileStorage) -> Any:
+        got = attempt(self)
+        attempts.append(got is not None)
+        return got
+
+    monkeypatch.setattr(FileStorage, "attempt", counted)
+    with FileState(*store) as state:
+        ctr = state.container(cid(1))
+        CommitAfterRead.path = L.container_doc(cid(1), "state")
+        CommitAfterRead.hook = lambda: _in_child(_die_after_the_commit_point, *store, saved)
+        attempts.clear()
+        state.update_container(ctr)
+        assert CommitAfterRead.hook is None  # it ran
+        assert ctr.state == seen
+        assert attempts == made  # False: the lock
+        other = state.container(cid(saved))
+        state.update_container(other)  # recovers, when the read above did not
+        assert other.state == {"state": 3}

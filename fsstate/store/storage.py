@@ -32,7 +32,11 @@ before it applies a record, and a raw change to the tree under the lock but outs
 --repair`` moving files) is made inside :meth:`FileStorage.excluding_readers`. When the line
 moved since the cache was filled (another process committed), the attempt first brings the cache
 up to the new line from the records in between (:meth:`FileStorage._follow`), so a warm reader
-beside busy writers reads from memory rather than from the tree.
+beside busy writers reads from memory rather than from the tree. And when the line moved during
+the read, the answer still stands if the records committed meanwhile — and, while the line says
+``installing``, the record being installed — changed none of the paths the read looked at, nor a
+directory above or below one (:meth:`ReadAttempt.holds`): those paths hold the same at both
+generations, so it is the store's answer at the new one too.
 
 What :class:`FileStorage` guarantees (``docs/layout.md``, "Commits, crashes and backups"):
 ``commit`` that returns happened and one that raises did not, ENOSPC, EDQUOT and EIO included
@@ -194,7 +198,17 @@ class ReadAttempt:
     generation ``line`` read when it began. ``with attempt:`` for its duration (``close`` waits
     for it); :meth:`holds` says whether what it read is the store at ``line``."""
 
-    __slots__ = ("_key", "_line", "_listed", "_present", "_seen", "_snap", "_storage", "_tree")
+    __slots__ = (
+        "_key",
+        "_line",
+        "_listed",
+        "_present",
+        "_reads",
+        "_seen",
+        "_snap",
+        "_storage",
+        "_tree",
+    )
 
     def __init__(self, storage: FileStorage, line: bytes, key: bytes) -> None:
         self._storage, self._tree, self._line, self._key = storage, storage.tree, line, key
@@ -203,6 +217,7 @@ class ReadAttempt:
         self._seen: dict[str, bytes] = {}
         self._present: dict[str, bool] = {}
         self._listed: dict[str, list[str]] = {}
+        self._reads: list[str] = []  # every path read, checked or listed, cached or not
 
     @property
     def root(self) -> str:
@@ -214,6 +229,7 @@ class ReadAttempt:
         return self._storage.read_only
 
     def read(self, path: str) -> bytes | None:
+        self._reads.append(path)
         data = self._snap.files.get(path)
         if data is None:
             data = self._seen.get(path)
@@ -228,6 +244,7 @@ class ReadAttempt:
         return data
 
     def exists(self, path: str) -> bool:
+        self._reads.append(path)
         found = self._snap.present.get(path)
         if found is None:
             found = self._present.get(path)
@@ -238,6 +255,7 @@ class ReadAttempt:
         return found
 
     def listdir(self, path: str) -> list[str]:
+        self._reads.append(path)
         names = self._snap.listings.get(path)
         if names is None:
             names = self._listed.get(path)
@@ -247,10 +265,16 @@ class ReadAttempt:
 
     def holds(self) -> bool:
         """Read the generation line again: True when it is the one the attempt began at (what
-        it read is then cached under it); False when a commit may have run meanwhile."""
+        it read is then cached under it), or when the records committed since changed none of
+        the paths the attempt read, checked or listed, nor a directory above or below one
+        (then its answer is the store's at the new line too; nothing is cached); False when
+        a commit may have changed what it read."""
         line = self._storage.journal.generation_line()
-        if line != self._line and _key(line) != self._key:
-            return False  # (a line that became or stopped being "staging" has the same key)
+        if line != self._line:
+            key = _key(line)  # (a line that became or stopped being "staging" has the same key)
+            if key != self._key:
+                ops = self._storage._changes_since(self._key, line, key)
+                return ops is not None and not _touches(ops, self._reads)
         if self._seen or self._present or self._listed:
             self._storage._keep(self._key, self._seen, self._present, self._listed)
         return True
@@ -272,6 +296,24 @@ def _key(line: bytes) -> bytes | None:
     if not gen.checked or gen.installing:
         return None
     return replace(gen, staging=False).encode()
+
+
+def _touches(ops: Sequence[Op], paths: Sequence[str]) -> bool:
+    """Whether ``ops`` change one of ``paths`` (files and directories a read looked at) or
+    what is above or below one (a directory made, listed, moved or removed)."""
+    if len(ops) * len(paths) > 4096:  # a bulk commit: not worth the comparison
+        return True
+    for op in ops:
+        changed = op[1]
+        for path in paths:
+            if (
+                changed == path
+                or not path
+                or changed.startswith(path + "/")
+                or path.startswith(changed + "/")
+            ):
+                return True
+    return False
 
 
 class _TakeTheLock(Exception):
@@ -553,8 +595,38 @@ class FileStorage:
         rewritten, and a read racing one fails a checksum or the chain."""
         snap = self._snap
         line = snap.line
-        if not line:
+        ops = self._records_between(line, key) if line else None
+        if ops is None:
             return
+        with self._guard:
+            if self._snap is snap and snap.line == line:
+                snap.follow(ops)
+                snap.line = key
+
+    def _changes_since(self, key: bytes, line: bytes, now: bytes | None) -> list[Op] | None:
+        """What may have changed in the tree since generation ``key``, now that the line is
+        ``line`` (its key ``now``): the records in between and, while ``line`` says
+        ``installing``, the record being installed (at its applied offset, numbered one
+        more: past its commit point, and the only one that changes files now); ``None`` when
+        that is not known (no such chain, or raw changes: ``fsck --repair``)."""
+        if now is not None:
+            return self._records_between(key, now)
+        gen = Generation.decode(line)
+        if not gen.checked or not gen.installing:
+            return None
+        settled = replace(gen, installing=False).encode()
+        ops = [] if settled == key else self._records_between(key, settled)
+        if ops is None:
+            return None
+        installing = next(self.journal.records(gen.applied, gen.number + 1), None)
+        if installing is None or NO_CHANGE in installing.ops:
+            return None
+        return ops + installing.ops
+
+    def _records_between(self, line: bytes, key: bytes) -> list[Op] | None:
+        """The operations of the records that took the store from generation ``line`` to
+        ``key`` (both checked lines, ``staging`` aside), in order; ``None`` unless they make
+        one unbroken chain as :meth:`_follow` says, and none holds :data:`NO_CHANGE`."""
         old, new = Generation.decode(line), Generation.decode(key)
         if (
             not (old.checked and new.checked)
@@ -562,22 +634,15 @@ class FileStorage:
             or not old.number < new.number <= old.number + _FOLLOW_RECORDS
             or not old.applied < new.applied <= old.applied + _FOLLOW_BYTES
         ):
-            return
+            return None
         ops: list[Op] = []
         for record in self.journal.records(old.applied, old.number + 1):
             if NO_CHANGE in record.ops:
-                return
+                return None
             ops.extend(record.ops)
             if record.number == new.number:
-                if record.end != new.applied:
-                    return
-                break
-        else:
-            return
-        with self._guard:
-            if self._snap is snap and snap.line == line:
-                snap.follow(ops)
-                snap.line = key
+                return ops if record.end == new.applied else None
+        return None
 
     def _quiet_line(self) -> bytes:
         """The generation line, once it allows a lock-free read; a commit that is installing
