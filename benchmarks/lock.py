@@ -264,11 +264,15 @@ def main() -> None:
         for kind in ("poll", "queue"):
             h, kept, contended = handoff(kind, lock_file, args.handoffs)
             results[kind] = h
-            print(f"{kind:>6}  {pct(h, 50):7.3f}  {pct(h, 99):7.3f}  {kept:>27} of {contended:<6}")
-        print(
-            f"{'ratio':>6}  {pct(results['queue'], 50) / pct(results['poll'], 50):7.2f}  "
-            f"{pct(results['queue'], 99) / pct(results['poll'], 99):7.2f}   (queue / poll)"
-        )
+            shown = f"{pct(h, 50):7.3f}  {pct(h, 99):7.3f}" if len(h) > 1 else f"{'–':>7}  {'–':>7}"
+            print(f"{kind:>6}  {shown}  {kept:>27} of {contended:<6}  ({len(h)} hand-offs)")
+        if all(len(h) > 1 for h in results.values()):
+            print(
+                f"{'ratio':>6}  {pct(results['queue'], 50) / pct(results['poll'], 50):7.2f}  "
+                f"{pct(results['queue'], 99) / pct(results['poll'], 99):7.2f}   (queue / poll)"
+            )
+        else:  # the polling lock starved the other process: nothing to compare
+            print(f"{'ratio':>6}  {'–':>7}  {'–':>7}   (poll handed the lock off too seldom)")
         print(f"\nlookup_container on {args.containers} containers, {args.seconds:g} s each (ms)")
         head = ("idle p50", "idle p99", "4w p50", "4w p99", "p99 ×idle", "locked")
         print(f"{'lock':>6}  " + "  ".join(f"{h:>9}" for h in head))
