@@ -407,8 +407,11 @@ class FileStorage:
         self._start_sweeper()
 
     def _check_format(self) -> None:
+        """Write ``FORMAT`` when it is missing, or holds the start of its line and nothing
+        else (a creation cut by a power loss: it is synced before anything else is written,
+        so no store was ever created on it); else refuse a foreign or newer layout."""
         data = self.tree.read(FORMAT)
-        if data is None or data == b"":
+        if data is None or (data != _FORMAT_LINE and _FORMAT_LINE.startswith(data.rstrip(b"\0"))):
             self.tree.put(FORMAT, _FORMAT_LINE)
             self.tree.fsync_path(FORMAT)
             return
