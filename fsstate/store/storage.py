@@ -610,8 +610,9 @@ class FileStorage:
         """What may have changed in the tree since generation ``key``, now that the line is
         ``line`` (its key ``now``): the records in between and, while ``line`` says
         ``installing``, the record being installed (at its applied offset, numbered one
-        more: past its commit point, and the only one that changes files now); ``None`` when
-        that is not known (no such chain, or raw changes: ``fsck --repair``)."""
+        more: past its commit point, and the only one that changes files now; any record
+        chained after it is counted too); ``None`` when that is not known (no such chain, or
+        raw changes: ``fsck --repair``)."""
         if now is not None:
             return self._records_between(key, now)
         gen = Generation.decode(line)
@@ -621,10 +622,10 @@ class FileStorage:
         ops = [] if settled == key else self._records_between(key, settled)
         if ops is None:
             return None
-        installing = next(self.journal.records(gen.applied, gen.number + 1), None)
-        if installing is None or NO_CHANGE in installing.ops:
+        installing = list(self.journal.records(gen.applied, gen.number + 1))
+        if not installing or any(NO_CHANGE in record.ops for record in installing):
             return None
-        return ops + installing.ops
+        return ops + [op for record in installing for op in record.ops]
 
     def _records_between(self, line: bytes, key: bytes) -> list[Op] | None:
         """The operations of the records that took the store from generation ``line`` to
