@@ -148,35 +148,52 @@ def _save_state(static: str, tmp: str, n: int, state: dict[str, Any]) -> None:
         fs.save_container(ctr)
 
 
-@pytest.mark.parametrize(("saved", "attempts", "seen"), [(2, 1, {}), (1, 2, {"state": 3})])
+@pytest.fixture
+def attempts(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The lock-free attempts made (False: the read took the lock), with the Tree of
+    :class:`CommitAfterRead`."""
+    monkeypatch.setattr("fsstate.store.storage.Tree", CommitAfterRead)
+    made: list[bool] = []
+    attempt = FileStorage.attempt
+
+    def counted(self: FileStorage) -> Any:
+        got = attempt(self)
+        made.append(got is not None)
+        return got
+
+    monkeypatch.setattr(FileStorage, "attempt", counted)
+    return made
+
+
+def _read_state_while(state: FileState, attempts: list[bool], hook: Callable[[], object]) -> Any:
+    """Container 1, its state read by ``update_container`` with ``hook`` run right after the
+    state file was read; the attempts are those of that call alone."""
+    ctr = state.container(cid(1))
+    CommitAfterRead.path = L.container_doc(cid(1), "state")
+    CommitAfterRead.hook = hook
+    attempts.clear()
+    state.update_container(ctr)
+    assert CommitAfterRead.hook is None  # it ran
+    return ctr.state
+
+
+@pytest.mark.parametrize(
+    ("saved", "made", "seen"), [(2, [True], {}), (1, [True, True], {"state": 3})]
+)
 def test_a_commit_during_a_read_sends_it_again_only_when_it_changed_what_it_read(
     store: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
+    attempts: list[bool],
     saved: int,
-    attempts: int,
+    made: list[bool],
     seen: dict[str, Any],
 ) -> None:
     """Container 1's state is read, then another process saves container ``saved``'s: the
     read stands at the new generation when that is another container's (one attempt), and
-    runs again, seeing the new state, when it is the one it read."""
-    monkeypatch.setattr("fsstate.store.storage.Tree", CommitAfterRead)
-    made: list[object] = []
-    attempt = FileStorage.attempt
-
-    def counted(self: FileStorage) -> Any:
-        made.append(got := attempt(self))
-        return got
-
-    monkeypatch.setattr(FileStorage, "attempt", counted)
+    runs again, seeing the new state, when it is the one it read (never the lock)."""
     with FileState(*store) as state:
-        ctr = state.container(cid(1))
-        CommitAfterRead.path = L.container_doc(cid(1), "state")
-        CommitAfterRead.hook = lambda: _in_child(_save_state, *store, saved, {"state": 3})
-        made.clear()
-        state.update_container(ctr)
-        assert CommitAfterRead.hook is None  # it ran
-        assert ctr.state == seen
-        assert len(made) == attempts and None not in made  # never the lock
+        hook = lambda: _in_child(_save_state, *store, saved, {"state": 3})  # noqa: E731
+        assert _read_state_while(state, attempts, hook) == seen
+        assert attempts == made
 
 
 @pytest.mark.parametrize(
@@ -184,7 +201,7 @@ def test_a_commit_during_a_read_sends_it_again_only_when_it_changed_what_it_read
 )
 def test_a_read_during_an_install_stands_when_the_record_leaves_what_it_read(
     store: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
+    attempts: list[bool],
     saved: int,
     seen: dict[str, Any],
     made: list[bool],
@@ -192,24 +209,9 @@ def test_a_read_during_an_install_stands_when_the_record_leaves_what_it_read(
     """Container 1's state is read, then another process commits a save of container
     ``saved`` and dies installing it, so the line says ``installing``: the read stands when
     the record is another container's; else it goes to the lock, which replays the record."""
-    monkeypatch.setattr("fsstate.store.storage.Tree", CommitAfterRead)
-    attempts: list[bool] = []
-    attempt = FileStorage.attempt
-
-    def counted(self: FileStorage) -> Any:
-        got = attempt(self)
-        attempts.append(got is not None)
-        return got
-
-    monkeypatch.setattr(FileStorage, "attempt", counted)
     with FileState(*store) as state:
-        ctr = state.container(cid(1))
-        CommitAfterRead.path = L.container_doc(cid(1), "state")
-        CommitAfterRead.hook = lambda: _in_child(_die_after_the_commit_point, *store, saved)
-        attempts.clear()
-        state.update_container(ctr)
-        assert CommitAfterRead.hook is None  # it ran
-        assert ctr.state == seen
+        hook = lambda: _in_child(_die_after_the_commit_point, *store, saved)  # noqa: E731
+        assert _read_state_while(state, attempts, hook) == seen
         assert attempts == made  # False: the lock
         other = state.container(cid(saved))
         state.update_container(other)  # recovers, when the read above did not

@@ -301,17 +301,12 @@ def _key(line: bytes) -> bytes | None:
 def _touches(ops: Sequence[Op], paths: Sequence[str]) -> bool:
     """Whether ``ops`` change one of ``paths`` (files and directories a read looked at) or
     what is above or below one (a directory made, listed, moved or removed)."""
-    if len(ops) * len(paths) > 4096:  # a bulk commit: not worth the comparison
+    if "" in paths or len(ops) * len(paths) > 4096:  # the top listed, or a bulk commit
         return True
     for op in ops:
         changed = op[1]
         for path in paths:
-            if (
-                changed == path
-                or not path
-                or changed.startswith(path + "/")
-                or path.startswith(changed + "/")
-            ):
+            if changed == path or changed.startswith(path + "/") or path.startswith(changed + "/"):
                 return True
     return False
 
