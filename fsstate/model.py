@@ -7,6 +7,12 @@ only a few keys, read through the properties below. No I/O happens here.
 
 Copies: constructors deep-copy their arguments, so a caller's dict and the object never share
 mutable data; objects the store returns are built from freshly decoded documents.
+
+Deferred decoding: a container or pod the store returns may hold its config as the stored bytes
+until ``config`` is first read (:meth:`_Object._deferred`); its ID, name and namespace come
+from the summary the store made when it checked those bytes. A reader that only needs the
+object, or those three fields, pays no decode; one that reads ``config`` gets a dict of its
+own, decoded from bytes the store already found valid.
 """
 
 from __future__ import annotations
@@ -59,13 +65,19 @@ def _field(doc: Any, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+#: What the store knew of a config it left undecoded: the stored bytes, the file they came
+#: from (for messages), and its ``id``, ``name`` and ``namespace`` fields.
+Deferred = tuple[bytes, str, tuple[str, str, str]]
+
+
 class _Object:
     """Shared shape of Container, Pod and Volume: a config, a state and the valid flag."""
 
-    __slots__ = ("config", "state", "valid")
+    __slots__ = ("_config", "_deferred_config", "state", "valid")
     _kind = "object"
 
-    config: dict[str, Any]
+    _config: dict[str, Any]
+    _deferred_config: Deferred | None
     state: dict[str, Any]
     valid: bool
 
@@ -76,6 +88,19 @@ class _Object:
         self.state = _copy_mapping(state, f"{self._kind} state")
         self.valid = True
 
+    @property
+    def config(self) -> dict[str, Any]:
+        deferred = self._deferred_config
+        if deferred is not None:  # bytes the store checked: they decode to a JSON object
+            self._config = codec.decode_object(deferred[0], deferred[1])
+            self._deferred_config = None
+        return self._config
+
+    @config.setter
+    def config(self, value: dict[str, Any]) -> None:
+        self._config = value
+        self._deferred_config = None
+
     @classmethod
     def _adopt(cls, config: dict[str, Any], state: dict[str, Any] | None = None) -> Self:
         """Wrap dicts the caller owns outright (freshly decoded by the store): no copy."""
@@ -84,6 +109,21 @@ class _Object:
         obj.state = state if state is not None else {}
         obj.valid = True
         return obj
+
+    @classmethod
+    def _deferred(cls, deferred: Deferred) -> Self:
+        """An object with an empty state whose config is decoded from ``deferred``'s bytes
+        when first read. Only for bytes the store has decoded and checked before, with the
+        same ID, name and namespace (``fsstate.state.catalog``)."""
+        obj = cls.__new__(cls)
+        obj._deferred_config = deferred
+        obj.state = {}
+        obj.valid = True
+        return obj
+
+    def _summary(self, at: int, key: str) -> str:
+        deferred = self._deferred_config
+        return deferred[2][at] if deferred is not None else _field(self._config, key)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -101,16 +141,16 @@ class _Registered(_Object):
 
     @property
     def id(self) -> str:
-        return _field(self.config, "id")
+        return self._summary(0, "id")
 
     @property
     def name(self) -> str:
-        return _field(self.config, "name")
+        return self._summary(1, "name")
 
     @property
     def namespace(self) -> str:
         """The libpod namespace (SEED era), ``""`` when none."""
-        return _field(self.config, "namespace")
+        return self._summary(2, "namespace")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r}, name={self.name!r})"

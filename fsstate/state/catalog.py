@@ -22,6 +22,7 @@ from fsstate.errors import (
 )
 from fsstate.model import Container, Pod
 from fsstate.state import shape
+from fsstate.state.checked import CheckedConfigs
 from fsstate.state.semantics import BOLT, Semantics
 from fsstate.store import codec
 from fsstate.store import layout as L
@@ -55,6 +56,9 @@ _NAMED = {CONTAINER: L.CONTAINERS, POD: L.PODS}
 ObjT = TypeVar("ObjT", Container, Pod)
 #: The name registries, and the kind whose registry each is.
 _NAME_DIRS = {L.NAME_INDEX: CONTAINER, L.POD_NAME_INDEX: POD}
+#: Container and pod configs found valid, shared by every store of this process (keyed by the
+#: store's own path of each file).
+_CHECKED = CheckedConfigs()
 
 
 def _ns(obj: Container | Pod) -> list[tuple[str, ...]]:
@@ -176,22 +180,35 @@ class Catalog:
         return self.doc(L.container_doc(cid, "config"), "container-config")
 
     def container(self, cid: str) -> Container | None:
-        """The stored container with its config and an empty state, or ``None``."""
+        """The stored container with its config and an empty state, or ``None``;
+        :class:`CorruptDocumentError` when its config does not decode, has the wrong shape, or
+        holds another ID or a name that cannot be a path. The config is decoded when first
+        read if these bytes were checked before (``checked.py``)."""
         if not _ok(cid):
             return None
-        config = self.container_config(cid)
-        if config is None:
-            return None
-        path = self.abspath(L.container_doc(cid, "config"))
-        return _checked(Container._adopt(config), cid, path, self.rules)
+        return self._registered(Container, "container-config", L.container_doc(cid, "config"), cid)
 
     def pod(self, pid: str) -> Pod | None:
+        """The stored pod with its config and an empty state, or ``None``; errors as
+        :meth:`container`."""
         if not _ok(pid):
             return None
-        config = self.doc(L.pod_doc(pid, "config"), "pod-config")
-        if config is None:
+        return self._registered(Pod, "pod-config", L.pod_doc(pid, "config"), pid)
+
+    def _registered(self, cls: type[ObjT], kind: str, path: str, oid: str) -> ObjT | None:
+        data = self.txn.read(path)
+        if data is None:
             return None
-        return _checked(Pod._adopt(config), pid, self.abspath(L.pod_doc(pid, "config")), self.rules)
+        abspath = self.abspath(path)
+        key = (abspath, self.rules.namespaces)
+        deferred = _CHECKED.get(key, data)
+        if deferred is not None:
+            return cls._deferred(deferred)
+        doc = codec.decode_object(data, abspath)
+        shape.check(kind, doc, abspath)
+        obj = _checked(cls._adopt(doc), oid, abspath, self.rules)
+        _CHECKED.add(key, (data, abspath, (obj.id, obj.name, obj.namespace)))
+        return obj
 
     # -- registries ------------------------------------------------------------------------
 
