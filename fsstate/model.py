@@ -61,7 +61,7 @@ def _copy_mapping(value: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
 
 def _field(doc: Any, key: str) -> str:
     """A string field of a config that may have been replaced by anything at all."""
-    value = doc.get(key) if isinstance(doc, Mapping) else None
+    value = doc.get(key) if type(doc) is dict or isinstance(doc, Mapping) else None
     return value if isinstance(value, str) else ""
 
 

@@ -87,7 +87,7 @@ def lock_held_elsewhere(static: Path) -> Iterator[None]:
 
 def test_reads_answer_while_another_process_holds_the_lock(store: tuple[Path, Path]) -> None:
     """Every kind of read returns the stored answer while the lock is held elsewhere (opened
-    before: opening takes the lock); a write waits for it, times out and writes nothing."""
+    before the lock is taken); a write waits for it, times out and writes nothing."""
     static, tmp = store
     with FileState(static, tmp, lock_timeout=0.5) as state:
         with lock_held_elsewhere(static):
@@ -109,6 +109,44 @@ def test_reads_answer_while_another_process_holds_the_lock(store: tuple[Path, Pa
         probe = state.container(cid(9, 0))
         state.update_container(probe)
         assert probe.state == {"state": 1}  # the timed-out save wrote nothing
+
+
+def test_a_quiet_store_opens_and_answers_while_another_process_holds_the_lock(
+    store: tuple[Path, Path],
+) -> None:
+    """Opening a store with nothing to recover or sweep takes no lock (``FileStorage`` and
+    ``FileState`` open lock-free), so a command-line lookup does not wait behind a writer."""
+    static, tmp = store
+    with lock_held_elsewhere(static), FileState(static, tmp, lock_timeout=0.5) as state:
+        assert state.lookup_container("w9-0").id == cid(9, 0)
+        assert state.semantics == "bolt"
+        with pytest.raises(LockTimeoutError):
+            state.add_container(ctr(9, 1))
+    with FileState(static, tmp) as state:
+        assert [c.id for c in state.all_containers()] == [cid(9, 0)]
+
+
+@pytest.mark.parametrize("left", ["temporary file", "trash"])
+def test_an_open_with_something_to_sweep_takes_the_lock(
+    store: tuple[Path, Path], left: str
+) -> None:
+    """What a killed writer left at the top of the store (an old file kept under a temporary
+    name, a trash directory) is swept under the lock at open: such an open waits for it, and
+    then the leftovers are gone."""
+    static, tmp = store
+    top = static / "fsstate"
+    if left == "trash":
+        (top / "trash" / "1" / "x").mkdir(parents=True)
+        gone = top / "trash" / "1"
+    else:
+        gone = top / ".fsstate-tmp-1-1"
+        gone.write_bytes(b"old")
+    with lock_held_elsewhere(static), pytest.raises(LockTimeoutError):
+        FileState(static, tmp, lock_timeout=0.5)
+    with FileState(static, tmp) as state:
+        state._storage.wait_for_trash()  # type: ignore[attr-defined]
+        assert state.container(cid(9, 0)).name == "w9-0"
+    assert not gone.exists()
 
 
 def _hold_in_phase(static: Path, phase: str, held: Any, release: Any) -> None:

@@ -89,13 +89,39 @@ class StateBase:
         self._rules, self._settled = BOLT, False
         self._pin_seen: bytes | None = None  # semantics.json as last settled
         try:
-            with self._catalog() as cat:  # settles the semantics; pins an explicit one
-                self._check_index(cat)
-                if not self._settled and requested is not None and not _read_only(cat):
-                    write_semantics(cat, self._rules)
+            if not self._settle_lock_free():
+                with self._catalog() as cat:  # settles the semantics; pins an explicit one
+                    self._check_index(cat)
+                    if not self._settled and requested is not None and not _read_only(cat):
+                        write_semantics(cat, self._rules)
         except BaseException:
             self._storage.close()
             raise
+
+    def _settle_lock_free(self) -> bool:
+        """Settle the semantics and check the index as the locked path of ``__init__`` does,
+        in one lock-free read (:meth:`_read`) when the store is pinned already: opening a
+        store to look one thing up then takes no lock at all. False when that cannot be
+        decided without the lock (no lock-free read now; a new store, whose pin is written
+        under the lock; an answer that a commit may have changed meanwhile)."""
+        attempt = self._storage.attempt()
+        if attempt is None:
+            return False
+        with attempt:
+            txn = Txn(attempt)
+            pin = txn.read(L.SEMANTICS)
+            try:
+                rules, settled = settle(Catalog(txn), self._requested)
+                if settled:
+                    self._check_index(Catalog(txn, rules))
+            except Exception:
+                if attempt.holds():
+                    raise
+                return False
+            if not settled or not attempt.holds():
+                return False
+        self._rules, self._settled, self._pin_seen = rules, True, pin
+        return True
 
     @property
     def semantics(self) -> str:

@@ -83,6 +83,7 @@ room) and are removed when recovery runs.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -192,22 +193,26 @@ def check_name(value: object, what: str) -> str:
         raise EmptyIDError(f"{what} is empty", what=what)
     if not isinstance(value, str):
         raise InvalidArgumentError(f"{what} must be a string, not {type(value).__name__}")
+    if _valid(value):
+        return value
     if len(value.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
         raise InvalidArgumentError(f"{what} {value[:40]!r}… is longer than 255 bytes", name=value)
-    if not _NAME.fullmatch(value):
-        raise InvalidArgumentError(
-            f"{what} {value!r} must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name=value
-        )
-    return value
+    raise InvalidArgumentError(
+        f"{what} {value!r} must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name=value
+    )
 
 
 def is_valid_name(value: object) -> bool:
     """True when ``value`` passes :func:`check_name` (for names read back from the tree)."""
-    return (
-        isinstance(value, str)
-        and bool(_NAME.fullmatch(value))
-        and len(value.encode("utf-8", "surrogatepass")) <= MAX_NAME_BYTES
-    )
+    return isinstance(value, str) and _valid(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _valid(value: str) -> bool:
+    """The test of :func:`check_name`, remembered for the names a process uses most: every
+    call checks its argument and the catalog checks it again before it becomes a path. The
+    pattern matches ASCII only, so characters are bytes."""
+    return len(value) <= MAX_NAME_BYTES and _NAME.fullmatch(value) is not None
 
 
 def shard(id: str) -> str:

@@ -36,7 +36,10 @@ beside busy writers reads from memory rather than from the tree. And when the li
 the read, the answer still stands if the records committed meanwhile — and, while the line says
 ``installing``, the record being installed — changed none of the paths the read looked at, nor a
 directory above or below one (:meth:`ReadAttempt.holds`): those paths hold the same at both
-generations, so it is the store's answer at the new one too.
+generations, so it is the store's answer at the new one too. An attempt served wholly from the
+cache of its line skips the second look (its answer is the store at the first). Opening a store
+takes no lock either when the line is quiet and nothing waits to be swept
+(:meth:`FileStorage._open_lock_free`): a command-line lookup then takes no lock at all.
 
 What :class:`FileStorage` guarantees (``docs/layout.md``, "Commits, crashes and backups"):
 ``commit`` that returns happened and one that raises did not, ENOSPC, EDQUOT and EIO included
@@ -268,7 +271,18 @@ class ReadAttempt:
         it read is then cached under it), or when the records committed since changed none of
         the paths the attempt read, checked or listed, nor a directory above or below one
         (then its answer is the store's at the new line too; nothing is cached); False when
-        a commit may have changed what it read."""
+        a commit may have changed what it read.
+
+        An attempt that read everything from the cache needs no second look at the line: the
+        snapshot it read is the store at ``line``, which was the store when the attempt began
+        (its linearization point), as long as no commit of this process carried that snapshot
+        on in place meanwhile (:meth:`FileStorage._carry_over`, :meth:`FileStorage._follow`
+        move its line under the guard)."""
+        if not (self._seen or self._present or self._listed):
+            snap = self._snap
+            with self._storage._guard:
+                if snap.line == self._key:
+                    return True
         line = self._storage.journal.generation_line()
         if line != self._line:
             key = _key(line)  # (a line that became or stopped being "staging" has the same key)
@@ -354,10 +368,11 @@ class FileStorage:
             raise CorruptDocumentError(f"{self.root}: is a symlink", path=self.root)
         self.read_only = fsio.read_only_mount(self.root)
         # The cache (under _guard), the line the lock holder last saw on disk, the last line
-        # found with no record after its applied offset, and lock-free attempts in flight.
+        # found with no record after its applied offset (and its key), and lock-free attempts
+        # in flight.
         self._snap = _Snapshot(b"")
         self._line = b""
-        self._quiet = b""
+        self._quiet: tuple[bytes, bytes] = (b"", b"")
         self._guard = threading.Lock()
         self._inflight: set[int] = set()  # threads in a lock-free read
         self._closing = False
@@ -381,6 +396,8 @@ class FileStorage:
             self.tree.close()
             raise
         try:
+            if self._open_lock_free():
+                return
             with self.lock:
                 self._check_format()
                 fresh = not (self.tree.exists(JOURNAL) and self.tree.exists(GENERATION))
@@ -400,6 +417,40 @@ class FileStorage:
             self.tree.close()
             raise
         self._start_sweeper()
+
+    def _open_lock_free(self) -> bool:
+        """Open without the lock when there is nothing for the lock holder to do: ``FORMAT``
+        holds this layout's line, the journal and generation files exist, the generation line
+        is quiet (:meth:`_quiet_line`: checked, no commit installing or unapplied, the same
+        incarnation), and nothing waits to be swept (no temporary file at the top of the
+        store, no trash). Then recovery would only read the line, and the first call that
+        takes the lock recovers as usual (:meth:`locked`). False (the caller takes the lock)
+        otherwise."""
+        if self.tree.read(FORMAT) != _FORMAT_LINE:
+            return False
+        if not (self.tree.exists(JOURNAL) and self.tree.exists(GENERATION)):
+            return False
+        self.journal = Journal(self.tree, read_only=self.read_only)
+        self._incarnation = incarnation(self.tree.fd, self.journal.fd, self.journal.gen_fd)
+        try:
+            self._quiet_line()
+            if self.read_only or not self._sweep_waits():
+                return True
+        except _TakeTheLock:
+            pass
+        self.journal.close()  # the lock holder opens it anew
+        del self.journal
+        return False
+
+    def _sweep_waits(self) -> bool:
+        """Whether an open under the lock would delete something: old files a writer killed
+        after its commit kept (:meth:`_recover`), or trash (:meth:`_find_trash`)."""
+        try:
+            if self.tree.has_temp_files(""):
+                return True
+            return any(trash_number(name) is not None for name in self.tree.listdir(TRASH))
+        except CorruptDocumentError:
+            return True  # not a directory: the lock holder's checks report it
 
     def _check_format(self) -> None:
         """Write ``FORMAT`` when it is missing, or holds the start of its line and nothing
@@ -565,9 +616,7 @@ class FileStorage:
         try:
             if self._closing:
                 raise _TakeTheLock
-            line = self._quiet_line()
-            key = _key(line)
-            assert key is not None
+            line, key = self._quiet_line()
             if self._snap.line != key:
                 self._follow(key)
             return ReadAttempt(self, line, key)
@@ -643,22 +692,26 @@ class FileStorage:
                 return ops if record.end == new.applied else None
         return None
 
-    def _quiet_line(self) -> bytes:
-        """The generation line, once it allows a lock-free read; a commit that is installing
-        (or a line read while it is rewritten) is waited out for a while, since that takes
-        far less than queueing for the lock behind every writer's sync."""
+    def _quiet_line(self) -> tuple[bytes, bytes]:
+        """The generation line, once it allows a lock-free read, and its :func:`_key`; a
+        commit that is installing (or a line read while it is rewritten) is waited out for a
+        while, since that takes far less than queueing for the lock behind every writer's
+        sync."""
         for _ in range(_SPINS):
             line = self.journal.generation_line()
-            if line == self._quiet:
-                return line
+            quiet = self._quiet  # one attribute, so another thread's update is seen whole
+            if line == quiet[0] and line:
+                return quiet
             gen = Generation.decode(line)
             if gen.checked and not gen.installing:
                 if gen.incarnation != self._incarnation:
                     raise _TakeTheLock
                 if not gen.staging and self.journal.starts_record(gen.applied, gen.number + 1):
                     raise _TakeTheLock  # a writer died past its commit point: recovery replays
-                self._quiet = line
-                return line
+                key = _key(line)
+                assert key is not None
+                self._quiet = (line, key)
+                return self._quiet
             if not gen.installing and b" ~" not in line:
                 raise _TakeTheLock  # written before lines had a CRC: the lock holder mends it
             time.sleep(_SPIN_SLEEP)
