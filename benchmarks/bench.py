@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from fsstate import Container, FileState, Pod, Volume
+from fsstate.state import catalog
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "examples" / "data" / "podman-json"
@@ -268,7 +269,9 @@ class Fs:
         return self.state.lookup_container(key)
 
     def fresh_lookup(self, key: str) -> None:
-        # What a CLI call does once the interpreter runs: open the store, look up, close.
+        # What a CLI call does once the interpreter runs: open the store, look up, close; and
+        # as in a new process, with no config checked before (fsstate/state/checked.py).
+        catalog._CHECKED.clear()
         with FileState(self.root / "static", self.root / "tmp") as state:
             state.lookup_container(key)
 
