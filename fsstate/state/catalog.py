@@ -11,6 +11,7 @@ derive the index from documents.
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -287,17 +288,22 @@ class Catalog:
         registry = L.REGISTRY[kind]
         if not _ok(prefix):
             return []
-        if len(prefix) >= 2:
-            shards = [L.shard(prefix)]
-        else:
-            shards = [s for s in self.txn.listdir(registry.dir()) if s.startswith(prefix)]
-        found = [
+        if len(prefix) >= 2:  # listings are sorted: the matches are one run, found by bisection
+            names = self.txn.listdir(registry.dir(L.shard(prefix)))
+            found = []
+            for i in names[bisect.bisect_left(names, prefix) :]:
+                if not i.startswith(prefix):
+                    break
+                if _ok(i):
+                    found.append(i)
+            return found
+        shards = [s for s in self.txn.listdir(registry.dir()) if s.startswith(prefix)]
+        return sorted(
             i
             for s in shards
             for i in self.txn.listdir(registry.dir(s))
             if i.startswith(prefix) and _ok(i)
-        ]
-        return sorted(found)
+        )
 
     def in_namespace(self, kind: str, oid: str, namespace: str) -> bool:
         return L.is_valid_name(namespace) and self.txn.exists(

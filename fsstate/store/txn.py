@@ -24,6 +24,8 @@ class Txn:
     """Pending changes over a :class:`Reader`: a storage whose lock the caller holds, or a
     lock-free read attempt (which never commits)."""
 
+    __slots__ = ("_below", "_pending", "_trashed", "_undo", "on_commit", "ops", "storage")
+
     def __init__(self, storage: Reader) -> None:
         self.storage = storage
         self.ops: list[Op] = []
@@ -58,8 +60,10 @@ class Txn:
         return any(path == d or path.startswith(d + "/") for d in self._trashed)
 
     def listdir(self, path: str) -> list[str]:
-        """Sorted entries of directory ``path``, pending changes included."""
+        """Sorted entries of directory ``path``, pending changes included (a new list)."""
         trashed = self._trashed and self._in_trash(path)
+        if not trashed and not self._below.get(path):
+            return list(self.storage.listdir(path))  # sorted already
         names = set() if trashed else set(self.storage.listdir(path))
         below = self._below.get(path)
         if below:

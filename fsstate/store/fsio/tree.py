@@ -121,7 +121,7 @@ class Tree:
 
     def _parts(self, rel: str) -> list[str]:
         parts = rel.split("/")
-        if any(part in ("", ".", "..") for part in parts):
+        if "" in parts or "." in parts or ".." in parts:
             path = self.abspath(rel)
             raise CorruptDocumentError(f"{path}: a path component leaves the store", path=path)
         return parts
