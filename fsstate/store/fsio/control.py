@@ -5,6 +5,7 @@ mount is read-only, which boot this is."""
 
 from __future__ import annotations
 
+import functools
 import os
 
 from fsstate.store.fsio.calls import _CONTROL_FLAGS, _READ_FLAGS, FILE_MODE
@@ -56,8 +57,10 @@ def identity(fd: int) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
+@functools.cache
 def boot_id() -> str:
-    """The kernel's ID of this boot, ``"unknown-boot"`` where there is none."""
+    """The kernel's ID of this boot, ``"unknown-boot"`` where there is none. Read once per
+    process: a process does not outlive its boot."""
     try:
         with open(_BOOT_ID, encoding="ascii") as f:
             return f.read().strip()
