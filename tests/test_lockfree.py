@@ -126,6 +126,41 @@ def test_a_quiet_store_opens_and_answers_while_another_process_holds_the_lock(
         assert [c.id for c in state.all_containers()] == [cid(9, 0)]
 
 
+def _remove_and_die_before_installing(static: Path, tmp: Path) -> None:
+    """A writer killed past its commit point: its record is durable, the line still says
+    ``staging``, no file has changed."""
+    write_generation = FileStorage._write_generation
+
+    def dying(self: FileStorage, gen: Generation) -> None:
+        if gen.installing:
+            os._exit(0)
+        write_generation(self, gen)
+
+    FileStorage._write_generation = dying  # type: ignore[method-assign]
+    with FileState(static, tmp) as state:
+        state.remove_container(state.container(cid(9, 0)))
+    os._exit(1)  # not reached
+
+
+def test_a_store_opened_after_a_writer_died_past_its_commit_point_shows_that_commit(
+    store: tuple[Path, Path],
+) -> None:
+    """The opener replays a durable record a dead writer left under ``staging`` before its
+    first read (it takes the lock for that), so the commit shows from the first read on and
+    never appears to happen in the middle of what the opener reads."""
+    static, tmp = store
+    proc = ctx.Process(target=_remove_and_die_before_installing, args=(static, tmp))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 0
+    assert (static / "fsstate" / "containers" / cid(9, 0) / "config.json").exists()
+    with FileState(static, tmp) as state:
+        assert state.all_containers() == []
+        with pytest.raises(NoSuchContainerError):
+            state.lookup_container("w9-0")
+    assert not (static / "fsstate" / "containers" / cid(9, 0)).exists()
+
+
 @pytest.mark.parametrize("left", ["temporary file", "trash"])
 def test_an_open_with_something_to_sweep_takes_the_lock(
     store: tuple[Path, Path], left: str

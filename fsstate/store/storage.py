@@ -425,7 +425,8 @@ class FileStorage:
         """Open without the lock when there is nothing for the lock holder to do: ``FORMAT``
         holds this layout's line, the journal and generation files exist, the generation line
         is quiet (:meth:`_quiet_line`: checked, no commit installing or unapplied, the same
-        incarnation), and nothing waits to be swept (no temporary file at the top of the
+        incarnation; and, unlike a read, no record waiting under ``staging``), and nothing
+        waits to be swept (no temporary file at the top of the
         store, no trash). Then recovery would only read the line, and the first call that
         takes the lock recovers as usual (:meth:`locked`). False (the caller takes the lock)
         otherwise."""
@@ -436,7 +437,12 @@ class FileStorage:
         self.journal = Journal(self.tree, read_only=self.read_only)
         self._incarnation = incarnation(self.tree.fd, self.journal.fd, self.journal.gen_fd)
         try:
-            self._quiet_line()
+            gen = Generation.decode(self._quiet_line()[0])
+            if gen.staging and self.journal.starts_record(gen.applied, gen.number + 1):
+                # A durable record not yet installed: a live writer's (wait for it) or a dead
+                # one's, which the opener replays first, so a store opened after a crash shows
+                # every commit whose record survived from its first read on, as before.
+                raise _TakeTheLock
             if self.read_only or not self._sweep_waits():
                 return True
         except _TakeTheLock:
