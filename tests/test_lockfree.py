@@ -126,6 +126,39 @@ def test_a_quiet_store_opens_and_answers_while_another_process_holds_the_lock(
         assert [c.id for c in state.all_containers()] == [cid(9, 0)]
 
 
+def _add_then_remove(static: Path, tmp: Path, remove: bool) -> None:
+    with FileState(static, tmp) as state:
+        if remove:
+            state.remove_container(state.container(cid(9, 1)))
+        else:
+            state.add_container(ctr(9, 1))
+
+
+def test_a_cached_existence_answer_follows_every_commit(store: tuple[Path, Path]) -> None:
+    """``has_container`` answers from the cache with one read of the generation line
+    (``FileStorage.cached_exists``); a commit by another process or by this one changes the
+    answer at once."""
+    static, tmp = store
+    with FileState(static, tmp) as state:
+        for remove in (False, True):
+            assert state.has_container(cid(9, 1)) is remove
+            assert state.has_container(cid(9, 1)) is remove  # cached now
+            assert state._storage.cached_exists(f"containers/{cid(9, 1)}/config.json") is remove
+            proc = ctx.Process(target=_add_then_remove, args=(static, tmp, remove))
+            proc.start()
+            proc.join(60)
+            assert proc.exitcode == 0
+            assert state.has_container(cid(9, 1)) is not remove
+        state.add_container(ctr(9, 1))
+        assert state.has_container(cid(9, 1)) is True
+        state.remove_container(state.container(cid(9, 1)))
+        assert state.has_container(cid(9, 1)) is False
+        with state.transaction():  # inside a hold: pending changes count
+            state.add_container(ctr(9, 1))
+            assert state.has_container(cid(9, 1)) is True
+        assert state.has_container(cid(9, 1)) is True
+
+
 def _remove_and_die_before_installing(static: Path, tmp: Path) -> None:
     """A writer killed past its commit point: its record is durable, the line still says
     ``staging``, no file has changed."""

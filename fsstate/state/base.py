@@ -258,6 +258,14 @@ class StateBase:
                 obj.valid = was
         return self._run(fn)
 
+    def _cached_exists(self, path: str) -> bool | None:
+        """The existence of ``path`` (made from a valid name) from the storage's cache
+        (:meth:`FileStorage.cached_exists`), for ``has_*`` outside a namespace: ``None`` when
+        the call must read as :meth:`_read` does."""
+        if self._namespace or not self._settled:
+            return None
+        return self._storage.cached_exists(path)
+
     def close(self) -> None:
         """Mark the state closed; every later call but ``close`` and ``set_namespace`` raises
         :class:`StateClosedError`. Idempotent (§1.2 Close)."""

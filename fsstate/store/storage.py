@@ -127,6 +127,7 @@ class Storage(Reader, Protocol):
 
     def locked(self) -> AbstractContextManager[None]: ...
     def attempt(self) -> ReadAttempt | None: ...
+    def cached_exists(self, path: str) -> bool | None: ...
     def commit(self, ops: Sequence[Op]) -> None: ...
     def close(self) -> None: ...
 
@@ -635,6 +636,32 @@ class FileStorage:
         except BaseException:
             self._inflight.discard(me)
             raise
+
+    def cached_exists(self, path: str) -> bool | None:
+        """Whether file ``path`` exists, from the cache alone: the answer of a lock-free read
+        (:meth:`attempt`) that finds it cached, for one ``pread`` of the generation line and
+        no other work; ``None`` when that read would look further (not cached, not quiet, the
+        lock held by this thread). Linearized at that ``pread``: the cache of its line is the
+        store at that line, unless this process carried it on in place meanwhile (checked
+        under the guard, as :meth:`ReadAttempt.holds` does)."""
+        if self.lock.held or self.unapplied is not None:
+            return None
+        me = threading.get_ident()
+        self._inflight.add(me)  # before looking at _closing: close() waits for it
+        try:
+            if self._closing:
+                return None
+            line = self.journal.generation_line()
+            quiet, snap = self._quiet, self._snap
+            if line != quiet[0] or not line or snap.line != quiet[1]:
+                return None
+            found = snap.present.get(path)
+            if found is None and path in snap.files:
+                found = True
+            with self._guard:
+                return found if snap.line == quiet[1] else None
+        finally:
+            self._inflight.discard(me)
 
     def _follow(self, key: bytes) -> None:
         """Bring the cache from the generation it holds to ``key`` (another process
@@ -1201,6 +1228,9 @@ class MemoryStorage:
     def attempt(self) -> None:
         """No lock-free reads: every call takes the lock."""
         return None
+
+    def cached_exists(self, path: str) -> None:
+        return None  # nothing is cached: the tree is memory already
 
     def read(self, path: str) -> bytes | None:
         return self.files.get(path)
