@@ -159,6 +159,36 @@ def test_a_cached_existence_answer_follows_every_commit(store: tuple[Path, Path]
         assert state.has_container(cid(9, 1)) is True
 
 
+def _save_state(static: Path, tmp: Path) -> None:
+    with FileState(static, tmp) as state:
+        stored = state.container(cid(9, 0))
+        stored.state = {"state": 2}
+        state.save_container(stored)
+
+
+def test_an_attempt_that_read_the_tree_looks_at_the_line_again_even_if_it_kept_nothing(
+    store: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only an attempt served wholly from the cache may skip its second look at the line: one
+    that read a file from the tree and kept none of it (past the cache budget, as a listing of
+    every container does) sees a commit that changed the file meanwhile."""
+    monkeypatch.setattr("fsstate.store.storage._CACHE_BUDGET", 0)
+    static, tmp = store
+    with FileState(static, tmp) as state:
+        attempt = state._storage.attempt()
+        assert attempt is not None
+        with attempt:
+            assert attempt.read(f"containers/{cid(9, 0)}/state.json") == b'{\n  "state": 1\n}\n'
+            proc = ctx.Process(target=_save_state, args=(static, tmp))
+            proc.start()
+            proc.join(60)
+            assert proc.exitcode == 0
+            assert attempt.holds() is False
+        stored = state.container(cid(9, 0))
+        state.update_container(stored)
+        assert stored.state == {"state": 2}
+
+
 def _remove_and_die_before_installing(static: Path, tmp: Path) -> None:
     """A writer killed past its commit point: its record is durable, the line still says
     ``staging``, no file has changed."""
@@ -465,9 +495,16 @@ def _check_round(state: FileState, marks: SynchronizedArray[int]) -> int:
 
 
 @pytest.mark.slow
-def test_a_lock_free_reader_sees_only_committed_states(store: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize("budget", ["cache", "no cache"])
+def test_a_lock_free_reader_sees_only_committed_states(
+    store: tuple[Path, Path], budget: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """4 writer processes add, save and remove while this process reads without the lock:
-    every answer is one the writers' acknowledgements allow at the time of the read."""
+    every answer is one the writers' acknowledgements allow at the time of the read. With no
+    cache budget, every file is read from the tree and none is kept for the cache (as in a
+    listing larger than the cache): each read must still check the line a second time."""
+    if budget == "no cache":
+        monkeypatch.setattr("fsstate.store.storage._CACHE_BUDGET", 0)
     static, tmp = store
     _fill(static, tmp)
     marks: SynchronizedArray[int] = ctx.Array("q", [-1] * (3 * WRITERS), lock=False)

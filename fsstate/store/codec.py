@@ -39,11 +39,11 @@ def encode_compact(doc: Any) -> bytes:
 def decode(data: bytes, path: str) -> Any:
     """Parse ``data`` read from ``path``. An empty or NUL-filled file is corruption, never an
     empty object (DESIGN.md, commit protocol)."""
-    if not data.strip(b" \t\r\n\x00"):
-        raise CorruptDocumentError(f"{path}: empty or NUL-filled file", path=path)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
+        if not data.strip(b" \t\r\n\x00"):  # (no JSON is blank: checked only on failure)
+            raise CorruptDocumentError(f"{path}: empty or NUL-filled file", path=path) from None
         raise CorruptDocumentError(f"{path}: not valid JSON ({exc})", path=path) from None
 
 

@@ -212,16 +212,22 @@ class ReadAttempt:
         "_present",
         "_reads",
         "_seen",
+        "_seen_size",
         "_snap",
         "_storage",
         "_tree",
+        "_tree_read",
     )
 
     def __init__(self, storage: FileStorage, line: bytes, key: bytes) -> None:
         self._storage, self._tree, self._line, self._key = storage, storage.tree, line, key
         snap = storage._snap
         self._snap = snap if snap.line == key else _Snapshot(key)
+        # Files read from the tree, kept for the cache up to its budget (a listing of every
+        # container reads far more), and whether anything at all came from the tree.
         self._seen: dict[str, bytes] = {}
+        self._seen_size = 0
+        self._tree_read = False
         self._present: dict[str, bool] = {}
         self._listed: dict[str, list[str]] = {}
         self._reads: list[str] = []  # every path read, checked or listed, cached or not
@@ -244,10 +250,12 @@ class ReadAttempt:
                 if self._snap.present.get(path) is False or self._present.get(path) is False:
                     return None
                 data = self._tree.read(path)
+                self._tree_read = True
                 if data is None:
                     self._present[path] = False
-                else:
+                elif self._seen_size + len(data) <= _CACHE_BUDGET:
                     self._seen[path] = data
+                    self._seen_size += len(data)
         return data
 
     def exists(self, path: str) -> bool:
@@ -282,7 +290,7 @@ class ReadAttempt:
         (its linearization point), as long as no commit of this process carried that snapshot
         on in place meanwhile (:meth:`FileStorage._carry_over`, :meth:`FileStorage._follow`
         move its line under the guard)."""
-        if not (self._seen or self._present or self._listed):
+        if not (self._tree_read or self._present or self._listed):
             snap = self._snap
             with self._storage._guard:
                 if snap.line == self._key:
