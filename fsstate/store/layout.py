@@ -553,4 +553,5 @@ def temp_name(pid: int, n: int) -> str:
 
 
 def is_temp_name(name: str) -> bool:
-    return bool(_TEMP.match(name))
+    # The prefix test first: every listing filters each of its names through this.
+    return name.startswith(".fsstate-tmp-") and _TEMP.match(name) is not None
