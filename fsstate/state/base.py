@@ -258,13 +258,14 @@ class StateBase:
                 obj.valid = was
         return self._run(fn)
 
-    def _cached_exists(self, path: str) -> bool | None:
-        """The existence of ``path`` (made from a valid name) from the storage's cache
+    def _cached_exists(self, oid: str, doc: Callable[[str, str], str]) -> bool | None:
+        """Whether the config ``doc(oid, "config")`` exists, from the storage's cache
         (:meth:`FileStorage.cached_exists`), for ``has_*`` outside a namespace: ``None`` when
-        the call must read as :meth:`_read` does."""
-        if self._namespace or not self._settled:
+        the call must read as :meth:`_read` does (``oid`` is not a name that can be a path
+        included)."""
+        if self._namespace or not self._settled or not L.is_valid_name(oid):
             return None
-        return self._storage.cached_exists(path)
+        return self._storage.cached_exists(doc(oid, "config"))
 
     def close(self) -> None:
         """Mark the state closed; every later call but ``close`` and ``set_namespace`` raises

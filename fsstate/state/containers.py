@@ -130,10 +130,9 @@ class ContainerMethods(StateBase):
         """Whether a container with full ID ``id`` exists in the namespace (§1.2 HasContainer).
         Errors: :class:`EmptyIDError`, :class:`StateClosedError`, :class:`InvalidArgumentError`."""
         self._arg(id, "container ID")
-        if L.is_valid_name(id):
-            found = self._cached_exists(L.container_doc(id, "config"))
-            if found is not None:
-                return found
+        found = self._cached_exists(id, L.container_doc)
+        if found is not None:
+            return found
 
         def has(cat: Catalog) -> bool:
             # Existence and namespace from the tree, not by reading the config, so the answer

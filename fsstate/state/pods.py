@@ -72,10 +72,9 @@ class PodMethods(StateBase):
         """Whether a pod with full ID ``id`` exists in the namespace (§1.2 HasPod). Errors:
         :class:`EmptyIDError`, :class:`StateClosedError`, :class:`InvalidArgumentError`."""
         self._arg(id, "pod ID")
-        if L.is_valid_name(id):
-            found = self._cached_exists(L.pod_doc(id, "config"))
-            if found is not None:
-                return found
+        found = self._cached_exists(id, L.pod_doc)
+        if found is not None:
+            return found
 
         def has(cat: Catalog) -> bool:
             # As has_container: from the tree, without reading the config.

@@ -309,7 +309,7 @@ class ReadAttempt:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._storage._inflight.discard(threading.get_ident())
+        self._storage._leave_lock_free()
 
 
 def _key(line: bytes) -> bytes | None:
@@ -447,10 +447,11 @@ class FileStorage:
         self._incarnation = incarnation(self.tree.fd, self.journal.fd, self.journal.gen_fd)
         try:
             gen = Generation.decode(self._quiet_line()[0])
-            if gen.staging and self.journal.starts_record(gen.applied, gen.number + 1):
-                # A durable record not yet installed: a live writer's (wait for it) or a dead
-                # one's, which the opener replays first, so a store opened after a crash shows
-                # every commit whose record survived from its first read on, as before.
+            if self.journal.starts_record(gen.applied, gen.number + 1):
+                # A durable record not yet installed (the line says staging: a quiet line
+                # allows no other): a live writer's, to wait for, or a dead one's, which the
+                # opener replays first, so a store opened after a crash shows every commit
+                # whose record survived from its first read on, as before.
                 raise _TakeTheLock
             if self.read_only or not self._sweep_waits():
                 return True
@@ -627,23 +628,35 @@ class FileStorage:
         ``installing`` before it changes a file, and so does recovery before it replays a
         record a dead writer left under ``staging``). Use it
         as ``with attempt:``."""
-        if self.lock.held or self.unapplied is not None:
+        if not self._enter_lock_free():
             return None
-        me = threading.get_ident()
-        self._inflight.add(me)  # before looking at _closing: close() waits for it
         try:
-            if self._closing:
-                raise _TakeTheLock
             line, key = self._quiet_line()
             if self._snap.line != key:
                 self._follow(key)
             return ReadAttempt(self, line, key)
         except _TakeTheLock:
-            self._inflight.discard(me)
+            self._leave_lock_free()
             return None
         except BaseException:
-            self._inflight.discard(me)
+            self._leave_lock_free()
             raise
+
+    def _enter_lock_free(self) -> bool:
+        """Count this thread among the lock-free reads in flight (``close`` waits for them);
+        False, counting nothing, when it must read under the lock instead: it holds the lock,
+        a commit is unapplied, or the store is closing."""
+        if self.lock.held or self.unapplied is not None:
+            return False
+        me = threading.get_ident()
+        self._inflight.add(me)  # before looking at _closing: close() waits for it
+        if self._closing:
+            self._inflight.discard(me)
+            return False
+        return True
+
+    def _leave_lock_free(self) -> None:
+        self._inflight.discard(threading.get_ident())
 
     def cached_exists(self, path: str) -> bool | None:
         """Whether file ``path`` exists, from the cache alone: the answer of a lock-free read
@@ -652,13 +665,9 @@ class FileStorage:
         lock held by this thread). Linearized at that ``pread``: the cache of its line is the
         store at that line, unless this process carried it on in place meanwhile (checked
         under the guard, as :meth:`ReadAttempt.holds` does)."""
-        if self.lock.held or self.unapplied is not None:
+        if not self._enter_lock_free():
             return None
-        me = threading.get_ident()
-        self._inflight.add(me)  # before looking at _closing: close() waits for it
         try:
-            if self._closing:
-                return None
             line = self.journal.generation_line()
             quiet, snap = self._quiet, self._snap
             if line != quiet[0] or not line or snap.line != quiet[1]:
@@ -669,7 +678,7 @@ class FileStorage:
             with self._guard:
                 return found if snap.line == quiet[1] else None
         finally:
-            self._inflight.discard(me)
+            self._leave_lock_free()
 
     def _follow(self, key: bytes) -> None:
         """Bring the cache from the generation it holds to ``key`` (another process
