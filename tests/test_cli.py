@@ -20,6 +20,7 @@ import pytest
 
 import fsstate as fsstate_pkg
 from fsstate import FileState, cli, podman
+from fsstate.store import layout as L
 
 DATA = Path(__file__).parent.parent / "examples" / "data"
 PODMAN_DB = DATA / "podman-db.sql"
@@ -517,5 +518,7 @@ def test_import_of_a_missing_file_leaves_no_store(run: Run, root: Path, tmp_path
 
 def test_init_creates_an_empty_store_that_read_commands_then_open(run: Run, root: Path) -> None:
     assert run("init")[0] == 0
-    assert (root / "fsstate" / "FORMAT").read_bytes() == b"fsstate-layout 1\n"
+    assert (
+        root / "fsstate" / "FORMAT"
+    ).read_bytes() == f"fsstate-layout {L.FORMAT_VERSION}\n".encode()
     assert run("ps", "-a", "--format", "json") == (0, "[]\n", "")

@@ -299,7 +299,7 @@ def test_an_emptied_format_with_records_to_replay_is_reported_alone_and_repaired
     assert (store / L.FORMAT).read_bytes() == b"" and not name.exists()
     fixed = repair(report)
     assert [(f.code, f.path, f.action) for f in fixed.findings] == [
-        (Code.UNKNOWN_FORMAT, L.FORMAT, "wrote 'fsstate-layout 1'")
+        (Code.UNKNOWN_FORMAT, L.FORMAT, f"wrote 'fsstate-layout {L.FORMAT_VERSION}'")
     ]
     assert name.read_bytes() == entry
     assert check(static).findings == ()

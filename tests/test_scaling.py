@@ -33,9 +33,9 @@ def vol(n: int) -> str:
 SHARED = "shared"
 MOUNT = {"namedVolumes": [{"volumeName": SHARED, "dest": "/data"}]}
 POD_ID = f"{1:064x}".replace("0", "f")
-#: Two containers whose IDs share a registry shard ("ab") and nothing else in their first 12
-#: characters: the prefix lookups (the other IDs are zero-padded numbers, all in shard "00").
-PROBES = ["ab" + hashlib.sha256(seed).hexdigest()[2:] for seed in (b"probe-1", b"probe-2")]
+#: Two containers whose IDs share a registry shard ("abc") and nothing else in their first 12
+#: characters: the prefix lookups (the other IDs are zero-padded numbers, all in shard "000").
+PROBES = ["abc" + hashlib.sha256(seed).hexdigest()[3:] for seed in (b"probe-1", b"probe-2")]
 
 
 def build(root: Path, count: int) -> None:

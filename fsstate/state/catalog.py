@@ -283,12 +283,12 @@ class Catalog:
 
     def ids_with_prefix(self, kind: str, prefix: str) -> list[str]:
         """Sorted IDs (volume names, for ``VOLUME``) of ``kind`` starting with ``prefix`` (a
-        valid, non-empty name): one shard directory, or the shards starting with a
-        one-character prefix."""
+        valid, non-empty name): one shard directory, or, for a prefix shorter than a shard's
+        name, the shards starting with it (names that short included)."""
         registry = L.REGISTRY[kind]
         if not _ok(prefix):
             return []
-        if len(prefix) >= 2:  # listings are sorted: the matches are one run, found by bisection
+        if len(prefix) >= L.SHARD_WIDTH:  # sorted listing: the matches are one run (bisection)
             names = self.txn.listdir(registry.dir(L.shard(prefix)))
             found = []
             for i in names[bisect.bisect_left(names, prefix) :]:

@@ -14,7 +14,8 @@ no path component can be empty, ``.``, ``..`` or contain ``/``.
 
 Control files::
 
-    FORMAT                          "fsstate-layout 1" — refuse to open a newer layout
+    FORMAT                          "fsstate-layout 2" — refuse to open a newer layout; an
+                                    older one is upgraded when opened (fsstate.store.upgrade)
     lock                            the store lock (flock), empty
     lock.queue                      the waiters' queue in front of it (byte-range locks)
     generation                      commit generation, applied journal offset, incarnation
@@ -57,8 +58,11 @@ so a change touches a fixed number of files however large the store is::
     index/volume-storage/<storage-id>/<name> empty: volume <name>'s config has that storageID
     index/exit-orphans/<id>                 empty: exit code <id> has no container (prunable)
 
-``<shard>`` is the first two characters of the ID or volume name (the whole of it when it is one
-character), as git shards its objects: a prefix lookup reads one small directory, not them all.
+``<shard>`` is the first :data:`SHARD_WIDTH` (three) characters of the ID or volume name (the
+whole of it when it is shorter), as git shards its objects: a prefix lookup reads one small
+directory, not them all. Three, not git's two: 4,096 shards keep a shard at 24 IDs at 10⁵
+containers, where 256 held 390 and a fresh process's prefix lookup cost grew with the store
+(layout 1 had two; ``benchmarks/README.md``, issue 10).
 
 The trash — what a commit set aside, deleted after the commit in the background (never read as
 store data; ``fsck`` reports what is left, ``fsck --repair`` and the next process that opens
@@ -110,6 +114,7 @@ __all__ = [
     "PODS",
     "QUARANTINE",
     "SEMANTICS",
+    "SHARD_WIDTH",
     "STORE_DIR",
     "TRASH",
     "VOLUMES",
@@ -151,7 +156,10 @@ __all__ = [
 
 STORE_DIR = "fsstate"
 FORMAT = "FORMAT"
-FORMAT_VERSION = 1
+#: The layout this fsstate writes: 2 since registry shards are three characters wide (1: two).
+FORMAT_VERSION = 2
+#: How many leading characters of an ID or volume name name its registry shard.
+SHARD_WIDTH = 3
 LOCK = "lock"
 GENERATION = "generation"
 JOURNAL = "journal"
@@ -216,8 +224,9 @@ def _valid(value: str) -> bool:
 
 
 def shard(id: str) -> str:
-    """The shard of an ID or volume name: its first two characters (all of a shorter one)."""
-    return id[:2]
+    """The shard of an ID or volume name: its first :data:`SHARD_WIDTH` characters (all of a
+    shorter one)."""
+    return id[:SHARD_WIDTH]
 
 
 # -- the catalog: kinds of objects and their documents -----------------------------------------

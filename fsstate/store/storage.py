@@ -93,6 +93,7 @@ from fsstate.store.layout import (
     trash_number,
 )
 from fsstate.store.lock import DEFAULT_TIMEOUT, StoreLock
+from fsstate.store.upgrade import upgrade
 
 __all__ = ["NO_CHANGE", "FileStorage", "MemoryStorage", "ReadAttempt", "Reader", "Storage"]
 
@@ -411,7 +412,7 @@ class FileStorage:
             if self._open_lock_free():
                 return
             with self.lock:
-                self._check_format()
+                version = self._check_format()
                 fresh = not (self.tree.exists(JOURNAL) and self.tree.exists(GENERATION))
                 self.journal = Journal(self.tree, read_only=self.read_only)
                 if fresh:  # the new files' names must outlive a power loss, as their records do
@@ -420,6 +421,8 @@ class FileStorage:
                         on_create()
                 self._incarnation = incarnation(self.tree.fd, self.journal.fd, self.journal.gen_fd)
                 self._recover()
+                if version < FORMAT_VERSION:
+                    self._upgrade(version)
                 if not self.read_only:
                     self._find_trash()
         except BaseException:
@@ -471,15 +474,16 @@ class FileStorage:
         except CorruptDocumentError:
             return True  # not a directory: the lock holder's checks report it
 
-    def _check_format(self) -> None:
-        """Write ``FORMAT`` when it is missing, or holds the start of its line and nothing
-        else (a creation cut by a power loss: it is synced before anything else is written,
-        so no store was ever created on it); else refuse a foreign or newer layout."""
+    def _check_format(self) -> int:
+        """The layout version ``FORMAT`` names. Write it when it is missing, or holds the
+        start of its line and nothing else (a creation cut by a power loss: it is synced
+        before anything else is written, so no store was ever created on it); refuse a
+        foreign or newer layout."""
         data = self.tree.read(FORMAT)
         if data is None or (data != _FORMAT_LINE and _FORMAT_LINE.startswith(data.rstrip(b"\0"))):
             self.tree.put(FORMAT, _FORMAT_LINE)
             self.tree.fsync_path(FORMAT)
-            return
+            return FORMAT_VERSION
         parts = data.split()
         try:
             version = int(parts[1]) if len(parts) == 2 and parts[0] == b"fsstate-layout" else -1
@@ -494,6 +498,28 @@ class FileStorage:
                 f"({FORMAT_VERSION}); upgrade fsstate",
                 path=path,
             )
+        if version < FORMAT_VERSION and self.read_only:
+            raise CorruptDocumentError(
+                f"{path}: layout version {version} is older than this fsstate's "
+                f"({FORMAT_VERSION}) and the store is read-only: open it read-write once to "
+                "upgrade it",
+                path=path,
+            )
+        return version
+
+    def _upgrade(self, version: int) -> None:
+        """Bring a tree of layout ``version`` to this one (lock held, after recovery;
+        :mod:`fsstate.store.upgrade`): a checkpoint first, so that no journal record names
+        an old path; the moves, as a change outside a commit (the generation moves, so any
+        process that cached the tree drops it); ``FORMAT`` last, once the moves are durable.
+        """
+        self.checkpoint()
+        with self.excluding_readers() as changed:
+            if upgrade(self.tree, version):
+                changed()
+        self.tree.put(FORMAT, _FORMAT_LINE)
+        self.tree.fsync_path(FORMAT)
+        log.info("%s: upgraded from layout %d to %d", self.root, version, FORMAT_VERSION)
 
     def close(self) -> None:
         """Release the descriptors, after any call in flight in another thread (lock-free
