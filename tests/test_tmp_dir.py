@@ -197,6 +197,28 @@ def test_planted_symlinks_are_refused_and_nothing_outside_is_touched(
         assert cli.main(["--root", str(static), "--tmp", str(tmp), "refresh"]) == 2
 
 
+def test_a_tmp_dir_is_reached_directly_or_by_the_walk_alike(tmp_path: Path) -> None:
+    """The tmp dir opens in one ``openat2`` when no symlink is on the way, and by the walk
+    otherwise: through a symlink in a directory only this user can change (``/var/run`` →
+    ``/run``), and with missing components, made ``0700``; the marker lands in the real
+    directory each time."""
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    (tmp_path / "run").symlink_to(real)
+    (real / "direct").mkdir(mode=0o700)
+    (real / "linked").mkdir(mode=0o700)
+    cases = {  # the tmp dir given → the directory it is
+        real / "direct": real / "direct",
+        tmp_path / "run" / "linked": real / "linked",
+        real / "new" / "deeper": real / "new" / "deeper",
+    }
+    for tmp, target in cases.items():
+        with FileState(tmp_path / "static", tmp) as state:
+            state.refresh()
+        assert (target / "alive").is_file(), tmp
+    assert stat.S_IMODE((real / "new").stat().st_mode) == 0o700
+
+
 def test_a_marker_replaced_by_a_symlink_is_refused(
     tmp_path: Path, victim: tuple[Path, Path]
 ) -> None:

@@ -49,6 +49,8 @@ class _OpenHow(ctypes.Structure):
 
 _SYS_OPENAT2 = 437  # the same number on every Linux architecture (new syscalls are unified)
 _RESOLVE = 0x02 | 0x04 | 0x08  # RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
+#: Through no symlink, but anywhere: an absolute path outside the store (the tmp dir).
+_RESOLVE_ANYWHERE = 0x02 | 0x04
 _syscall: Any = None
 if sys.platform == "linux":
     try:
@@ -66,26 +68,28 @@ if sys.platform == "linux":
     except (OSError, AttributeError):
         _syscall = None
 _HOW_SIZE = ctypes.sizeof(_OpenHow)
-#: ``(flags, mode)`` → the ``open_how`` struct for them and its address: a few, made once.
-_hows: dict[tuple[int, int], tuple[_OpenHow, int]] = {}
+#: ``(flags, mode, resolve)`` → the ``open_how`` struct for them and its address: a few,
+#: made once.
+_hows: dict[tuple[int, int, int], tuple[_OpenHow, int]] = {}
 
 
-def _how(flags: int, mode: int) -> int:
-    made = _hows.get((flags, mode))
+def _how(flags: int, mode: int, resolve: int) -> int:
+    made = _hows.get((flags, mode, resolve))
     if made is None:
-        how = _OpenHow(flags, mode, _RESOLVE)
-        made = _hows[flags, mode] = (how, ctypes.addressof(how))
+        how = _OpenHow(flags, mode, resolve)
+        made = _hows[flags, mode, resolve] = (how, ctypes.addressof(how))
     return made[1]
 
 
-def _openat2(dirfd: int, rel: str, flags: int, mode: int) -> int | None:
-    """``openat2`` beneath ``dirfd`` through no symlink; ``None`` where the kernel lacks it
-    (then the caller walks). Errors as :func:`os.open` raises them (ELOOP for a symlink,
-    EXDEV for a path that leaves ``dirfd``)."""
+def _openat2(dirfd: int, rel: str, flags: int, mode: int, resolve: int = _RESOLVE) -> int | None:
+    """``openat2`` beneath ``dirfd`` through no symlink (``resolve``: the ``RESOLVE_*``
+    flags; :data:`_RESOLVE_ANYWHERE` for an absolute path, ``dirfd`` then unused); ``None``
+    where the kernel lacks it (then the caller walks). Errors as :func:`os.open` raises them
+    (ELOOP for a symlink, EXDEV for a path that leaves ``dirfd``)."""
     global _syscall
     if _syscall is None:
         return None
-    fd = int(_syscall(_SYS_OPENAT2, dirfd, rel.encode(), _how(flags, mode), _HOW_SIZE))
+    fd = int(_syscall(_SYS_OPENAT2, dirfd, rel.encode(), _how(flags, mode, resolve), _HOW_SIZE))
     if fd >= 0:
         return fd
     err = ctypes.get_errno()
