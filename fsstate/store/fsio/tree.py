@@ -179,9 +179,15 @@ class Tree:
     def exists(self, rel: str) -> bool:
         """Whether ``rel`` exists (a symlink there counts: it is found, never followed)."""
         try:
-            os.close(self._open(rel, _PATH_FLAGS))
+            if "/" in rel:
+                os.close(self._open(rel, _PATH_FLAGS))
+            else:  # nothing on the way to follow: one lstat (a cold open asks for three)
+                self._parts(rel)
+                os.stat(rel, dir_fd=self.fd, follow_symlinks=False)
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            raise self._hostile(rel, exc) from None
         return True
 
     def listdir(self, rel: str) -> list[str]:
