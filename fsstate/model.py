@@ -47,6 +47,9 @@ DEPENDENCY_KEYS = (
 )
 
 
+_POD_AND_DEPENDENCY_KEYS = ("pod", *DEPENDENCY_KEYS)
+
+
 def _copy_mapping(value: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
     if value is None:
         return {}
@@ -179,6 +182,22 @@ class Container(_Registered):
             deps.update(d for d in generic if isinstance(d, str))
         deps.discard("")
         return sorted(deps)
+
+    def _path_names(self) -> list[str]:
+        """The pod, dependencies and named volumes, unsorted and possibly repeated: the
+        names of :attr:`pod_id`, :meth:`dependencies` and :meth:`named_volumes` without their
+        sorting, for the check every read config gets (``catalog.names_valid``)."""
+        config = self.config
+        if not isinstance(config, Mapping):
+            return []
+        names = [config.get(key) for key in _POD_AND_DEPENDENCY_KEYS]
+        generic = config.get("Dependencies")
+        if isinstance(generic, list):
+            names += generic
+        volumes = config.get("namedVolumes")
+        if isinstance(volumes, list):
+            names += [entry.get("volumeName") for entry in volumes if isinstance(entry, Mapping)]
+        return [name for name in names if isinstance(name, str) and name]
 
     def named_volumes(self) -> list[str]:
         """Distinct ``namedVolumes[].volumeName`` values, sorted (§2.6)."""

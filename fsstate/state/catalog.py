@@ -534,11 +534,12 @@ def names_valid(obj: Container | Pod, *, namespaces: bool = True) -> bool:
     """Whether every name in ``obj`` that becomes a path (ID, name, namespace where
     ``namespaces`` are honoured; a container's pod, dependencies and named volumes) passes
     ``layout.is_valid_name``."""
-    optional = [obj.namespace] if namespaces else []
-    if isinstance(obj, Container):
-        optional += [obj.pod_id, *obj.dependencies(), *obj.named_volumes()]
-    required = L.is_valid_name(obj.id) and L.is_valid_name(obj.name)
-    return required and all(L.is_valid_name(n) for n in optional if n)
+    valid = L.is_valid_name
+    if not (valid(obj.id) and valid(obj.name)):
+        return False
+    if namespaces and (namespace := obj.namespace) and not valid(namespace):
+        return False
+    return not isinstance(obj, Container) or all(valid(n) for n in obj._path_names())
 
 
 def _emptied_dirs(entries: dict[str, bytes]) -> list[str]:
