@@ -375,6 +375,42 @@ def test_a_record_replay_cannot_apply_leaves_reads_working(small_fs: Disk) -> No
         filler.free()
 
 
+@pytest.mark.parametrize("small_fs", ["tmpfs"], indirect=True)
+def test_a_layout_upgrade_waits_for_a_record_replay_cannot_apply(small_fs: Disk) -> None:
+    """A layout-1 store whose replay cannot apply a record (full disk) is not upgraded:
+    the upgrade's checkpoint would drop the record. The open fails with EAGAIN naming the
+    journal and leaves FORMAT 1; once space is freed the next open applies the record, then
+    upgrades (``FileStorage._upgrade``)."""
+    with open_state(small_fs.root) as state:
+        state.add_container(new_container(1))
+        c = state.container(container_id(1))
+        store = small_fs.root / "static" / L.STORE_DIR
+        before = (store / L.container_doc(c.id, "state")).read_bytes()
+        c.state = {**c.state, "state": 6, "padding": "x" * 20000}
+        state.save_container(c)
+    (store / L.container_doc(c.id, "state")).write_bytes(before)  # the save's write "lost"
+    gen = Generation.decode((store / L.GENERATION).read_bytes())
+    (store / L.GENERATION).write_bytes(replace(gen, incarnation="another-boot").encode())
+    (store / L.FORMAT).write_bytes(b"fsstate-layout 1\n")
+    filler = small_fs.limit
+    try:
+        filler.fill(0)
+        with pytest.raises(OSError) as err:
+            open_state(small_fs.root)
+        assert err.value.errno == errno.EAGAIN
+        assert str(store / L.JOURNAL) in str(err.value)
+        assert (store / L.FORMAT).read_bytes() == b"fsstate-layout 1\n"
+        filler.free()
+        with open_state(small_fs.root) as state:
+            got = state.container(container_id(1))
+            state.update_container(got)
+            assert got.state["state"] == 6
+        assert (store / L.FORMAT).read_bytes() == f"fsstate-layout {L.FORMAT_VERSION}\n".encode()
+        assert check(small_fs.root / "static").findings == ()
+    finally:
+        filler.free()
+
+
 @pytest.mark.parametrize("small_fs", ["btrfs-quota"], indirect=True)
 def test_at_a_full_quota_nothing_is_written_and_a_retry_after_raising_it_succeeds(
     small_fs: Disk,

@@ -512,7 +512,11 @@ class FileStorage:
         :mod:`fsstate.store.upgrade`): a checkpoint first, so that no journal record names
         an old path; the moves, as a change outside a commit (the generation moves, so any
         process that cached the tree drops it); ``FORMAT`` last, once the moves are durable.
-        """
+        A record that recovery could not apply (a full disk: :attr:`unapplied`) must not be
+        checkpointed away: then the open fails with :class:`OSError` (EAGAIN) naming it, and
+        the next open, once the record applies, upgrades."""
+        if self.unapplied is not None:
+            raise OSError(errno.EAGAIN, f"{self.unapplied}; the layout upgrade waits for it")
         self.checkpoint()
         with self.excluding_readers() as changed:
             if upgrade(self.tree, version):
