@@ -39,6 +39,7 @@ __all__ = [
     "NoSuchStoreError",
     "NoSuchVolumeError",
     "NotFoundError",
+    "OutputExistsError",
     "PermissionDeniedError",
     "PodExistsError",
     "PodRemovedError",
@@ -189,13 +190,22 @@ class VolumeBeingUsedError(StateError):
 
 
 class InvalidArgumentError(StateError, ValueError):
-    podman = "ErrInvalidArg"
+    podman: ClassVar[str | None] = "ErrInvalidArg"
     text = "invalid argument"
 
 
 class EmptyIDError(InvalidArgumentError):
     podman = "ErrEmptyID"
     text = "name or ID cannot be empty"
+
+
+class OutputExistsError(ExistsError, InvalidArgumentError):
+    """A file an export would create exists and may not be replaced (no ``overwrite``, no
+    ``--force``). ``.path`` names it. An :class:`InvalidArgumentError` too, as it was before
+    it had a class of its own; the command line says "exists" (exit 4). No Podman sentinel."""
+
+    podman: ClassVar[str | None] = None
+    text = "file exists"
 
 
 class RemovedError(StateError):

@@ -52,6 +52,7 @@ def test_message_carries_podmans_text_like_podman() -> None:
         (errors.DependencyExistsError, (errors.ContainerExistsError, errors.ExistsError)),
         (errors.CorruptDocumentError, (errors.InternalError, errors.StateError)),
         (errors.VolumeRemovedError, (errors.RemovedError,)),
+        (errors.OutputExistsError, (errors.ExistsError, errors.InvalidArgumentError, ValueError)),
     ],
 )
 def test_each_error_is_also_the_matching_builtin(
@@ -64,7 +65,7 @@ def test_every_exported_error_names_a_podman_sentinel_unless_it_is_fsstates_own(
     own = {"StateError", "NotFoundError", "ExistsError", "RemovedError"}  # families
     # no Podman twin
     own |= {"NoSuchStoreError", "CorruptDocumentError", "LockTimeoutError", "LockNotHeldError"}
-    own |= {"PermissionDeniedError"}
+    own |= {"PermissionDeniedError", "OutputExistsError"}
     for name in errors.__all__:
         cls = getattr(errors, name)
         assert issubclass(cls, errors.StateError)

@@ -113,9 +113,10 @@ def test_existing_file_is_kept_unless_overwrite(
     podman.import_bolt(varied, state)
     out = tmp_path / "bolt_state.db"
     out.write_bytes(b"keep")
-    with pytest.raises(errors.InvalidArgumentError) as info:
+    with pytest.raises(errors.OutputExistsError) as info:
         podman.export_bolt(state, out)
     assert "file exists" in str(info.value) and out.read_bytes() == b"keep"
+    assert info.value.path == str(out)
     podman.export_bolt(state, out, overwrite=True)
     assert dump(out)["tree"]["ctr"] == dump(varied)["tree"]["ctr"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

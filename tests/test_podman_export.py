@@ -240,9 +240,10 @@ def test_empty_store(state: FileState, tmp_path: Path) -> None:
 
 def test_refuses_to_overwrite(imported: FileState, exported: Path) -> None:
     before = exported.read_bytes()
-    with pytest.raises(errors.InvalidArgumentError) as info:
+    with pytest.raises(errors.OutputExistsError) as info:
         podman.export_db(imported, exported)
-    assert type(info.value) is errors.InvalidArgumentError and str(exported) in str(info.value)
+    assert isinstance(info.value, errors.InvalidArgumentError)  # as before it had a class
+    assert info.value.path == str(exported) and str(exported) in str(info.value)
     assert exported.read_bytes() == before
     assert os.listdir(exported.parent) == ["db.sql"]
 

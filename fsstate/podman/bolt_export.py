@@ -84,9 +84,10 @@ def export_bolt(
     in one transaction; the file is built under a temporary name in the target directory,
     synced, and renamed into place, so Podman never sees half a file.
 
-    Raises :class:`InvalidArgumentError` if ``bolt_path`` exists and ``overwrite`` is false,
-    or its directory does not exist; :class:`InternalError` if the containers' dependencies
-    form a cycle (the store never holds one; a damaged store might).
+    Raises :class:`~fsstate.errors.OutputExistsError` if ``bolt_path`` exists and
+    ``overwrite`` is false, :class:`InvalidArgumentError` if its directory does not exist,
+    :class:`InternalError` if the containers' dependencies form a cycle (the store never
+    holds one; a damaged store might).
     """
     data = build(bolt_tree(read_store(state), progress))
     export_file(bolt_path, overwrite, lambda tmp: save(tmp, data, replace=True))

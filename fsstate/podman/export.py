@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from fsstate.errors import InternalError, InvalidArgumentError, NoSuchNetworkError
+from fsstate.errors import (
+    InternalError,
+    InvalidArgumentError,
+    NoSuchNetworkError,
+    OutputExistsError,
+)
 from fsstate.model import Container, DBConfig, ExecSession, Pod, Volume
 from fsstate.podman.bolt_import import put_new_networks
 from fsstate.podman.gojson import go_json
@@ -56,9 +61,9 @@ def export_db(
     (the container may be gone, as in Podman). The store is read in one transaction; the
     file is written to a temporary file in the same directory, synced, and renamed into place.
 
-    Raises :class:`InvalidArgumentError` if ``db_path`` exists and ``overwrite`` is false, or
-    its directory does not exist; :class:`InternalError` if the store's data break one of
-    Podman's constraints.
+    Raises :class:`OutputExistsError` if ``db_path`` exists and ``overwrite`` is false,
+    :class:`InvalidArgumentError` if its directory does not exist, :class:`InternalError` if
+    the store's data break one of Podman's constraints.
     """
     copy = read_store(state)
     export_file(db_path, overwrite, lambda tmp: _write_sqlite(tmp, copy, progress))
@@ -70,15 +75,16 @@ def export_file(out: StrPath, overwrite: bool, write: Callable[[str], None]) -> 
     file that appeared meanwhile unless ``overwrite``). Whatever ``write`` raises propagates
     and leaves nothing behind.
 
-    Raises :class:`InvalidArgumentError` if ``out``'s directory does not exist, or ``out``
-    exists and ``overwrite`` is false.
+    Raises :class:`InvalidArgumentError` if ``out``'s directory does not exist;
+    :class:`OutputExistsError` (an :class:`InvalidArgumentError` too) if ``out`` exists and
+    ``overwrite`` is false.
     """
     path = os.path.abspath(os.fspath(out))
     parent = os.path.dirname(path)
     if not fsio.is_dir(parent):
         raise InvalidArgumentError(f"{path}: directory {parent} does not exist", path=path)
     if fsio.exists(path) and not overwrite:
-        raise InvalidArgumentError(
+        raise OutputExistsError(
             f"{path}: file exists (export with overwrite / --force to replace it)", path=path
         )
     tmp = fsio.new_temp_file(parent, f".{os.path.basename(path)}.", ".tmp")
