@@ -172,7 +172,7 @@ def test_an_attempt_that_read_the_tree_looks_at_the_line_again_even_if_it_kept_n
     """Only an attempt served wholly from the cache may skip its second look at the line: one
     that read a file from the tree and kept none of it (past the cache budget, as a listing of
     every container does) sees a commit that changed the file meanwhile."""
-    monkeypatch.setattr("fsstate.store.storage._CACHE_BUDGET", 0)
+    monkeypatch.setattr("fsstate.store.storage.CACHE_BUDGET", 0)
     static, tmp = store
     with FileState(static, tmp) as state:
         attempt = state._storage.attempt()
@@ -504,7 +504,7 @@ def test_a_lock_free_reader_sees_only_committed_states(
     cache budget, every file is read from the tree and none is kept for the cache (as in a
     listing larger than the cache): each read must still check the line a second time."""
     if budget == "no cache":
-        monkeypatch.setattr("fsstate.store.storage._CACHE_BUDGET", 0)
+        monkeypatch.setattr("fsstate.store.storage.CACHE_BUDGET", 0)
     static, tmp = store
     _fill(static, tmp)
     marks: SynchronizedArray[int] = ctx.Array("q", [-1] * (3 * WRITERS), lock=False)

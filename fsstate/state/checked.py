@@ -10,7 +10,7 @@ comparison is a pointer test; equal bytes read anew compare in a ``memcmp``), it
 object whose config is decoded only when read (:meth:`fsstate.model.Container.config`).
 
 Memory: the memo references at most :data:`BUDGET` bytes of config files, the size of the
-storage's read cache (``storage._CACHE_BUDGET``), whose bytes they mostly are; when a new entry
+storage's read cache (``storage.CACHE_BUDGET``), whose bytes they mostly are; when a new entry
 would pass it, the oldest entries go first.
 """
 
@@ -20,10 +20,11 @@ import threading
 from collections import OrderedDict
 
 from fsstate.model import Deferred
+from fsstate.store.storage import CACHE_BUDGET
 
 __all__ = ["BUDGET", "CheckedConfigs"]
 
-BUDGET = 64 << 20
+BUDGET = CACHE_BUDGET
 
 #: ``(path, namespaces honoured)``: a config file as read under one semantics.
 Key = tuple[str, bool]

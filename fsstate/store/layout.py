@@ -187,7 +187,8 @@ _DOC_SUFFIX = ".json"
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 MAX_NAME_BYTES = 255
 
-_TEMP = re.compile(r"^\.fsstate-tmp-\d+-\d+$")
+_TEMP_PREFIX = ".fsstate-tmp-"
+_TEMP = re.compile(re.escape(_TEMP_PREFIX) + r"\d+-\d+$")
 
 
 def check_name(value: object, what: str) -> str:
@@ -558,9 +559,9 @@ def trash_number(name: str) -> int | None:
 
 
 def temp_name(pid: int, n: int) -> str:
-    return f".fsstate-tmp-{pid}-{n}"
+    return f"{_TEMP_PREFIX}{pid}-{n}"
 
 
 def is_temp_name(name: str) -> bool:
     # The prefix test first: every listing filters each of its names through this.
-    return name.startswith(".fsstate-tmp-") and _TEMP.match(name) is not None
+    return name.startswith(_TEMP_PREFIX) and _TEMP.match(name) is not None

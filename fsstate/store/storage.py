@@ -95,7 +95,15 @@ from fsstate.store.layout import (
 from fsstate.store.lock import DEFAULT_TIMEOUT, StoreLock
 from fsstate.store.upgrade import upgrade
 
-__all__ = ["NO_CHANGE", "FileStorage", "MemoryStorage", "ReadAttempt", "Reader", "Storage"]
+__all__ = [
+    "CACHE_BUDGET",
+    "NO_CHANGE",
+    "FileStorage",
+    "MemoryStorage",
+    "ReadAttempt",
+    "Reader",
+    "Storage",
+]
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +114,7 @@ NO_CHANGE: Op = ("del", temp_name(0, 0))
 #: hold), and how long it sleeps in between, before it takes the lock.
 _SPINS, _SPIN_SLEEP = 20, 0.0001
 #: Cached file contents are dropped wholesale past this many bytes.
-_CACHE_BUDGET = 64 << 20
+CACHE_BUDGET = 64 << 20
 #: How far a lock-free read follows other processes' records to keep its cache
 #: (:meth:`FileStorage._follow`) rather than drop it.
 _FOLLOW_RECORDS, _FOLLOW_BYTES = 64, 1 << 20
@@ -254,7 +262,7 @@ class ReadAttempt:
                 self._tree_read = True
                 if data is None:
                     self._present[path] = False
-                elif self._seen_size + len(data) <= _CACHE_BUDGET:
+                elif self._seen_size + len(data) <= CACHE_BUDGET:
                     self._seen[path] = data
                     self._seen_size += len(data)
         return data
@@ -371,12 +379,15 @@ class FileStorage:
         self.checkpoint_bytes = checkpoint_bytes
         self._sweeps = sweep
         self.root = os.path.join(os.fspath(static_dir), STORE_DIR)
-        if create:
-            make_dirs(self.root)
         try:
-            mode = fsio.lstat(self.root).st_mode
+            mode: int | None = fsio.lstat(self.root).st_mode
         except FileNotFoundError:
-            raise NoSuchStoreError(f"{self.root}: no fsstate store here", path=self.root) from None
+            mode = None
+        if create and (mode is None or not stat.S_ISDIR(mode)):  # (one lstat for a store there)
+            make_dirs(self.root)  # or its error for a file in the way
+            mode = fsio.lstat(self.root).st_mode
+        if mode is None:
+            raise NoSuchStoreError(f"{self.root}: no fsstate store here", path=self.root)
         if stat.S_ISLNK(mode):
             raise CorruptDocumentError(f"{self.root}: is a symlink", path=self.root)
         self.read_only = fsio.read_only_mount(self.root)
@@ -450,10 +461,10 @@ class FileStorage:
         self._incarnation = incarnation(self.tree.fd, self.journal.fd, self.journal.gen_fd)
         try:
             gen = Generation.decode(self._quiet_line()[0])
-            if self.journal.starts_record(gen.applied, gen.number + 1):
-                # A durable record not yet installed (the line says staging: a quiet line
-                # allows no other): a live writer's, to wait for, or a dead one's, which the
-                # opener replays first, so a store opened after a crash shows every commit
+            if gen.staging and self.journal.starts_record(gen.applied, gen.number + 1):
+                # A durable record not yet installed under staging (_quiet_line refused one
+                # under any other line): a live writer's, to wait for, or a dead one's, which
+                # the opener replays first, so a store opened after a crash shows every commit
                 # whose record survived from its first read on, as before.
                 raise _TakeTheLock
             if self.read_only or not self._sweep_waits():
@@ -1010,7 +1021,7 @@ class FileStorage:
         with self._guard:
             snap = self._snap
             added = sum(map(len, files.values())) if files else 0
-            if snap.line != line or snap.size + added > _CACHE_BUDGET:
+            if snap.line != line or snap.size + added > CACHE_BUDGET:
                 snap = self._snap = _Snapshot(line)
             if files:
                 snap.files.update(files)
@@ -1181,7 +1192,7 @@ class FileStorage:
         the new contents, and then finds the line moved (it was written before this)."""
         with self._guard:
             snap = self._snap
-            if snap.line != before or snap.size > _CACHE_BUDGET:
+            if snap.line != before or snap.size > CACHE_BUDGET:
                 snap = self._snap = _Snapshot(self._line)
             snap.follow(ops)
             snap.line = self._line

@@ -40,7 +40,6 @@ def _reshard(tree: Tree) -> int:
     """Move every registry entry into the shard :func:`fsstate.store.layout.shard` names
     (layout 1 → 2), and remove the old shards it empties."""
     moves: list[tuple[str, str]] = []
-    old_shards: list[str] = []
     for registry in L.REGISTRY.values():
         top = registry.dir()
         try:
@@ -57,7 +56,6 @@ def _reshard(tree: Tree) -> int:
                 # An entry a layout-1 store put here starts with its shard's name.
                 if L.shard(name) != shard and name.startswith(shard) and L.is_valid_name(name):
                     moves.append((directory + "/" + name, registry.path(name)))
-            old_shards.append(directory)
     made = []
     for old, new in moves:
         try:
@@ -71,7 +69,7 @@ def _reshard(tree: Tree) -> int:
     for old in made:
         with suppress(IsADirectoryError):  # a directory where an entry should be: fsck's
             tree.delete(old)
-    for directory in old_shards:
+    for directory in sorted({old.rpartition("/")[0] for old in made}):
         tree.rmdir(directory)  # only when emptied
     tree.sync_tree()
     return len(made)

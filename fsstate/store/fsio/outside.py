@@ -6,8 +6,6 @@ written, fsynced and published under its name), the copy ``fsstate edit`` hands 
 from __future__ import annotations
 
 import os
-import stat
-from contextlib import suppress
 
 from fsstate.store.fsio.calls import (
     _DIR_FLAGS,
@@ -25,9 +23,6 @@ def make_dirs(path: str, *, durable: bool = True) -> None:
     """``os.makedirs(path)`` (mode 0700); when ``durable``, then fsync the parent of every
     directory it made: a new store's directory must not vanish in a power loss after its first
     commit. (``tmp_dir`` is a tmpfs that a reboot empties anyway: not durable.)"""
-    with suppress(FileNotFoundError):
-        if stat.S_ISDIR(os.lstat(path).st_mode):
-            return  # every open of an existing store: one lstat, not four system calls
     made = []
     head = os.path.abspath(path)
     while not os.path.lexists(head):
