@@ -11,6 +11,7 @@ state does not hold is printed as Podman prints it when it has nothing: ``Size``
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -250,7 +251,9 @@ def _ps(
 ) -> int:
     # one pass, no call per container: configs, states and networks agree
     nets: dict[str, list[str] | errors.CorruptDocumentError] = {}
-    ctrs = state.all_containers(load_state=True, skipped=skipped, networks=nets, view=_ps_view)
+    ctrs = state.all_containers(
+        load_state=True, skipped=skipped, networks=nets, view=_ps_view, processes=_cpus()
+    )
     pod_names = {p.id: p.name for p in state.all_pods()}
     now = time.time()
     everything = args.all or args.last > 0 or args.latest or "status" in wanted
@@ -305,6 +308,12 @@ def _ps_view(config: dict[str, Any]) -> dict[str, Any]:
     if isinstance(spec, dict):
         view["spec"] = {"annotations": spec.get("annotations")}
     return view
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on: the processes a long listing may share its loading
+    with (``all_containers(processes=…)``)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 def _created_key(ctr: Container) -> tuple[Any, str]:

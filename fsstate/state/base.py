@@ -38,6 +38,7 @@ from fsstate.errors import (
     VolumeExistsError,
 )
 from fsstate.model import Container, Pod, Volume
+from fsstate.state import fanout
 from fsstate.state.catalog import CONTAINER, VOLUME, Catalog, exists_error, names_valid
 from fsstate.state.pinning import settle, write_semantics
 from fsstate.state.semantics import BOLT, by_name
@@ -421,29 +422,36 @@ class StateBase:
         keys: Callable[[Catalog], Iterable[str]],
         load: Callable[[Catalog, str], T | None],
         skipped: list[CorruptDocumentError] | None = None,
+        processes: int = 1,
     ) -> list[T]:
         """``load`` every key in one call, in key order, keeping what is not ``None``: the body
         of ``all_containers``, ``all_pods`` and ``all_volumes``. A document that cannot be read
         (``load`` raised :class:`CorruptDocumentError`) is skipped with a warning (``fsck``
-        reports it) and, given ``skipped``, its error appended there. Errors:
-        :class:`StateClosedError`."""
+        reports it) and, given ``skipped``, its error appended there. With ``processes`` > 1
+        the loads may be shared with forked processes (``fanout.py``; what ``load`` returns
+        must pickle). Errors: :class:`StateClosedError`."""
         self._check_open()
 
         bad: list[CorruptDocumentError] = []
 
         def load_all(cat: Catalog) -> list[T]:
-            out = []
+            out: list[T] = []
             del bad[:]  # a retried pass starts over
-            for key in keys(cat):
-                try:
-                    obj = load(cat, key)
-                except CorruptDocumentError as exc:
-                    if not isinstance(exc, _NoDocument):  # a lone directory was never logged
-                        log.warning("%s: skipping %s", caller, exc)
-                    bad.append(exc)
-                    continue
-                if obj is not None:
-                    out.append(obj)
+            listed = list(keys(cat))
+            outcomes = fanout.load_shared(listed, lambda key: load(cat, key), processes)
+            if outcomes is None:
+                outcomes = fanout.load_each(listed, lambda key: load(cat, key))
+            else:  # read by other processes too: any commit since counts as touching it
+                cat.txn.read_elsewhere()
+            for outcome in outcomes:
+                if isinstance(outcome, CorruptDocumentError):
+                    if not isinstance(outcome, _NoDocument):  # a lone directory was never logged
+                        log.warning("%s: skipping %s", caller, outcome)
+                    bad.append(outcome)
+                elif isinstance(outcome, Exception):
+                    raise outcome
+                elif outcome is not None:
+                    out.append(outcome)
             return out
 
         with codec.many_documents():

@@ -155,6 +155,7 @@ class ContainerMethods(StateBase):
         skipped: list[CorruptDocumentError] | None = None,
         networks: dict[str, list[str] | CorruptDocumentError] | None = None,
         view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        processes: int = 1,
     ) -> list[Container]:
         """Every container in the namespace, sorted by ID (§1.2 AllContainers; NEWEST
         AllContainers(loadState), API.md "Methods added"): with empty states, or with
@@ -174,10 +175,16 @@ class ContainerMethods(StateBase):
         its networks): the pass then does not hold every config whole (10,000 real configs
         are a gigabyte of objects; benchmarks/README.md). ``view`` returns a new dict and
         keeps ``id``, ``name``, ``namespace`` and ``pod``, which the container's properties
-        read. Errors: :class:`StateClosedError`."""
-        found_networks: dict[str, list[str] | CorruptDocumentError] = {}
+        read. Given ``processes`` > 1 (an extension, for a command that lists thousands of
+        containers, such as ``ps``), the pass may be shared with up to ``processes`` - 1
+        forked children, each loading at least 500 containers, with the same answer
+        (``fsstate/state/fanout.py``; worth it with ``view``: a child sends back what it
+        loaded); it forks only while the calling thread is the process's only thread.
+        Errors: :class:`StateClosedError`."""
 
-        def load(cat: Catalog, cid: str) -> Container | None:
+        def load(
+            cat: Catalog, cid: str
+        ) -> tuple[Container, list[str] | CorruptDocumentError | None] | None:
             ctr = cat.container(cid)
             if ctr is None:
                 raise no_document(cat, L.container_doc(cid, "config"), f"container {cid}")
@@ -190,18 +197,21 @@ class ContainerMethods(StateBase):
                     state_doc = L.container_doc(cid, "state")
                     raise no_document(cat, state_doc, f"container {cid}", logged=True)
                 ctr.state = state
-            if networks is not None:
-                found_networks[cid] = _networks(cat, ctr)
+            found = None if networks is None else _networks(cat, ctr)
             if view is not None:
                 ctr.config = view(ctr.config)
-            return ctr
+            return ctr, found
 
         listed = self._load_all(
-            "all_containers", lambda cat: cat.ids(CONTAINER, self._namespace), load, skipped
+            "all_containers",
+            lambda cat: cat.ids(CONTAINER, self._namespace),
+            load,
+            skipped,
+            processes,
         )
-        if networks is not None:  # (a retried pass may have met containers gone since)
-            networks.update((ctr.id, found_networks[ctr.id]) for ctr in listed)
-        return listed
+        if networks is not None:
+            networks.update((ctr.id, found) for ctr, found in listed if found is not None)
+        return [ctr for ctr, _ in listed]
 
     # -- one container's documents -------------------------------------------------------------
 

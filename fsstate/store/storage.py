@@ -130,6 +130,10 @@ class Reader(Protocol):
         does not exist). The list may be the reader's cached one: do not change it."""
         ...
 
+    def read_elsewhere(self) -> None:
+        """Other processes read paths on this reader's behalf, unrecorded (``Txn``)."""
+        ...
+
 
 class Storage(Reader, Protocol):
     """What the State layer needs from a storage backend."""
@@ -286,6 +290,12 @@ class ReadAttempt:
             if names is None:
                 names = self._listed[path] = sorted(self._tree.listdir(path))
         return names
+
+    def read_elsewhere(self) -> None:
+        """Other processes read for this attempt: what they read is not on record, so any
+        commit since :attr:`line <_line>` counts as touching it (:meth:`holds`)."""
+        self._reads.append("")  # as a listing of the top: every change touches it
+        self._tree_read = True  # and the line must be read again
 
     def holds(self) -> bool:
         """Read the generation line again: True when it is the one the attempt began at (what
@@ -1068,6 +1078,9 @@ class FileStorage:
         self._keep(self._line, {}, None, {path: names})
         return names
 
+    def read_elsewhere(self) -> None:
+        """Nothing to record: under the lock no commit can come between."""
+
     # -- commit ----------------------------------------------------------------------------
 
     def commit(self, ops: Sequence[Op]) -> None:
@@ -1302,6 +1315,9 @@ class MemoryStorage:
     def listdir(self, path: str) -> list[str]:
         prefix = path + "/" if path else ""
         return sorted({p[len(prefix) :].split("/")[0] for p in self.files if p.startswith(prefix)})
+
+    def read_elsewhere(self) -> None:
+        """Nothing to record: nothing else changes this storage."""
 
     def commit(self, ops: Sequence[Op]) -> None:
         for op in ops:

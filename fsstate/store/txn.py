@@ -76,6 +76,11 @@ class Txn:
                     names.discard(first)
         return sorted(names)
 
+    def read_elsewhere(self) -> None:
+        """Other processes read the store for this transaction (a listing shared with forked
+        children: ``fsstate/state/fanout.py``), so what they read is not on record here."""
+        self.storage.read_elsewhere()
+
     def mark(self) -> tuple[int, int, int, int]:
         """A savepoint: the changes recorded so far."""
         return len(self.ops), len(self._undo), len(self.on_commit), len(self._trashed)

@@ -1,0 +1,160 @@
+"""A long listing's loads shared with forked processes: the ``processes`` of ``all_containers``.
+
+Listing 10,000 containers is some 100 µs of reading, decoding and checking per container, all
+of it CPU in this process (benchmarks/README.md). :func:`load_shared` hands contiguous slices
+of the keys to forked children, loads the first slice itself, and takes each child's results
+back over a pipe (pickled), in key order, so the caller sees exactly what one process would
+have loaded. The children only read: they inherit the caller's open read (its descriptors and
+lock-free attempt, or its hold of the lock, which they never release: ``lock.py``, "Fork") and
+leave with :func:`os._exit`, running no clean-up of the parent's objects.
+
+What a child could not deliver — it died, was killed, or its results do not unpickle — the
+parent loads itself, so a child is never more than a speed-up. The caller must make its read
+account for the children's reads (``Txn.read_elsewhere``): they are not in its record.
+
+Forking is safe only where no other thread may hold a lock the child would need, so
+:func:`load_shared` declines (returns ``None``: load serially) when the process has more than
+one thread, when the platform cannot fork, or when the slices would be too small to pay for a
+fork (:data:`MIN_SHARE`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeAlias, TypeVar
+
+from fsstate.errors import CorruptDocumentError
+
+__all__ = ["MIN_SHARE", "Outcome", "load_each", "load_shared"]
+
+T = TypeVar("T")
+
+#: What loading one key gave: the object, ``None`` (not listed), or the error it raised. A
+#: :class:`CorruptDocumentError` is skipped by the listing; any other error ends it.
+Outcome: TypeAlias = T | Exception | None
+
+#: The fewest keys a process is given: below some 500 containers (some 50 ms of loading) a fork
+#: and the pickling cost more than they save.
+MIN_SHARE = 500
+
+
+def load_each(keys: Sequence[str], load: Callable[[str], T | None]) -> list[Outcome[T]]:
+    """``load`` each key in order, up to and including the first error that is not a
+    :class:`CorruptDocumentError` (the listing stops there)."""
+    out: list[Outcome[T]] = []
+    for key in keys:
+        try:
+            out.append(load(key))
+        except CorruptDocumentError as exc:
+            out.append(exc)
+        except Exception as exc:
+            out.append(exc)
+            break
+    return out
+
+
+def load_shared(
+    keys: Sequence[str], load: Callable[[str], T | None], processes: int
+) -> list[Outcome[T]] | None:
+    """:func:`load_each` over ``keys``, spread over up to ``processes`` processes (this one and
+    forked children, each a contiguous slice of at least :data:`MIN_SHARE` keys); ``None``
+    when it would not fork (one process would do, the platform has no ``fork``, or another
+    thread runs: the caller then loads serially). ``load`` must only read, and what it returns
+    must pickle."""
+    parts = min(processes, len(keys) // MIN_SHARE)
+    if parts < 2 or not hasattr(os, "memfd_create") or threading.active_count() > 1:
+        return None
+    bounds = [len(keys) * i // parts for i in range(parts + 1)]
+    children: list[_Child] = []
+    try:
+        for part in range(1, parts):
+            child = _fork(keys[bounds[part] : bounds[part + 1]], load)
+            if child is None:  # no process to spare: this one loads the rest
+                break
+            children.append(child)
+        outcomes = load_each(keys[: bounds[1]], load)
+        for part, child in enumerate(children, start=1):
+            if _ended(outcomes):
+                return outcomes
+            got = child.collect()
+            if got is None:  # the child failed: its slice is loaded here
+                got = load_each(keys[bounds[part] : bounds[part + 1]], load)
+            outcomes.extend(got)
+        rest = bounds[len(children) + 1]
+        if not _ended(outcomes) and rest < len(keys):  # slices no child was forked for
+            outcomes.extend(load_each(keys[rest:], load))
+        return outcomes
+    finally:
+        for child in children:
+            child.end()
+
+
+class _Child:
+    """A forked child loading one slice, and the memory file its results come back in."""
+
+    def __init__(self, pid: int, results: int) -> None:
+        self.pid, self.results = pid, results
+        self.waited = False
+
+    def collect(self) -> list[Any] | None:
+        """Wait for the child; its outcomes, or ``None`` when it did not deliver them whole."""
+        _, status = os.waitpid(self.pid, 0)
+        self.waited = True
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+            return None
+        try:
+            size = os.fstat(self.results).st_size
+            with mmap.mmap(self.results, size, prot=mmap.PROT_READ) as data:
+                got = pickle.loads(data)
+        except Exception:  # nothing written, or not a whole pickle
+            return None
+        return got if isinstance(got, list) else None
+
+    def end(self) -> None:
+        """Close the memory file; kill the child if it was not waited for (the listing
+        stopped early, or this process failed), and wait for it."""
+        os.close(self.results)
+        if not self.waited:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.waited = True
+
+
+def _fork(keys: Sequence[str], load: Callable[[str], object]) -> _Child | None:
+    """A child loading ``keys``, or ``None`` when no process can be made (EAGAIN, ENOMEM).
+    It writes to a memory file (``memfd_create``): no pipe to block on while this process
+    loads its own slice, and read back in place (``mmap``)."""
+    results = os.memfd_create("fsstate-listing", os.MFD_CLOEXEC)
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(results)
+        return None
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        _child(results, keys, load)
+    return _Child(pid, results)
+
+
+def _ended(outcomes: Sequence[object]) -> bool:
+    """Whether the listing stopped in these outcomes (an error that is not skipped)."""
+    last = outcomes[-1] if outcomes else None
+    return isinstance(last, Exception) and not isinstance(last, CorruptDocumentError)
+
+
+def _child(results: int, keys: Sequence[str], load: Callable[[str], object]) -> NoReturn:
+    """In the child: load ``keys``, write the pickled outcomes to the memory file
+    ``results``, and leave without clean-up (exit status 0 only when all was written)."""
+    status = 1
+    try:
+        with open(results, "wb", closefd=False) as out:
+            pickle.dump(load_each(keys, load), out, protocol=pickle.HIGHEST_PROTOCOL)
+        status = 0
+    finally:
+        os._exit(status)

@@ -1,0 +1,264 @@
+"""A listing shared with forked processes (``fsstate/state/fanout.py``, ``all_containers(
+processes=…)``) answers exactly as one process does: the same containers, states, networks and
+skipped documents, in the same order, whatever a child does — dies by ``kill -9``, raises, or
+commits while the others read. Real forks, real kills, real commits; ``MIN_SHARE`` is lowered
+so a store of a few containers is shared at all."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import container_state, new_container
+from corrupt.builders import C1, C3, C4, C5, C6, build_store, cfg, put, state
+
+from fsstate import Container, FileState, errors
+from fsstate.state import fanout
+from fsstate.store import layout as L
+
+#: Forks of this process, counted by the at-fork hook (this module's, for the whole run).
+_FORKS = [0]
+
+
+def _count_fork() -> None:
+    _FORKS[0] += 1
+
+
+os.register_at_fork(after_in_parent=_count_fork)
+
+C7, C8, C9 = (str(n) * 32 for n in (7, 8, 9))
+
+
+@pytest.fixture(autouse=True)
+def small_shares(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fanout, "MIN_SHARE", 1)
+
+
+@pytest.fixture
+def static(tmp_path: Path) -> Path:
+    """build_store's containers 1, 3, 4, 5, 6 and three more (7, 8, 9)."""
+    build_store(tmp_path / "static")
+    with opened(tmp_path / "static") as st:
+        for n in (7, 8, 9):
+            st.add_container(new_container(n))
+    return tmp_path / "static"
+
+
+def opened(static: Path) -> FileState:
+    return FileState(static, static.parent / "tmp")
+
+
+def listing(static: Path, processes: int, **kw: Any) -> dict[str, Any]:
+    skipped: list[errors.CorruptDocumentError] = []
+    nets: dict[str, Any] = {}
+    with opened(static) as st:
+        ctrs = st.all_containers(
+            load_state=True, skipped=skipped, networks=nets, processes=processes, **kw
+        )
+    return {
+        "containers": [(c.id, c.config, c.state) for c in ctrs],
+        "skipped": [(type(e), e.path) for e in skipped],
+        "networks": {
+            cid: n if isinstance(n, list) else (type(n), n.path) for cid, n in nets.items()
+        },
+    }
+
+
+@pytest.mark.parametrize("processes", [2, 3, 8])
+def test_a_shared_listing_is_the_listing_of_one_process(static: Path, processes: int) -> None:
+    store = static / L.STORE_DIR
+    put(store, cfg(C5), b'{"id": ')  # undecodable: skipped, logged
+    os.unlink(store / state(C8))  # no state: skipped, logged
+    os.unlink(store / cfg(C9))  # a directory without its config: skipped
+    alone = listing(static, 1)
+    forks = _FORKS[0]
+    shared = listing(static, processes)
+    assert _FORKS[0] - forks == min(processes, 8) - 1  # one slice per process, 8 keys
+    assert shared == alone
+    assert [cid for cid, _, _ in shared["containers"]] == [C1, C3, C4, C6, C7]
+    assert [path for _, path in shared["skipped"]] == [
+        str(store / cfg(C5)),
+        str(store / state(C8)),
+        str(store / cfg(C9)),
+    ]
+    assert all(issubclass(cls, errors.CorruptDocumentError) for cls, _ in shared["skipped"])
+    assert shared["networks"][C1] == ["podman"]
+
+
+def test_a_shared_listing_logs_each_skip_once_in_key_order(
+    static: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = static / L.STORE_DIR
+    put(store, cfg(C3), b"[]")
+    put(store, cfg(C7), b"{")
+    with caplog.at_level(logging.WARNING, logger="fsstate"):
+        listing(static, 3)
+    skips = [r.getMessage() for r in caplog.records if "skipping" in r.getMessage()]
+    assert len(skips) == 2
+    assert str(store / cfg(C3)) in skips[0] and str(store / cfg(C7)) in skips[1]
+
+
+def test_a_view_is_applied_in_the_children_and_the_parent_alike(static: Path) -> None:
+    def view(config: dict[str, Any]) -> dict[str, Any]:
+        return {k: config[k] for k in ("id", "name", "namespace", "pod") if k in config} | {
+            "pid": os.getpid()
+        }
+
+    parent = os.getpid()
+    shared = listing(static, 2, view=view)
+    pids = [config["pid"] for _, config, _ in shared["containers"]]
+    assert pids[0] == parent and pids[-1] != parent  # the last slice was loaded by a child
+    assert [{k: v for k, v in c.items() if k != "pid"} for _, c, _ in shared["containers"]] == [
+        {k: v for k, v in c.items() if k != "pid"}
+        for _, c, _ in listing(static, 1, view=view)["containers"]
+    ]
+
+
+def test_a_commit_while_a_child_reads_makes_the_listing_read_again(static: Path) -> None:
+    """The child's slice is C6..C9 (of C1 C3 C4 C5 C6 C7 C8 C9). While loading C8 it commits,
+    in one transaction, new states for C6 (which it read before) and C9 (which it reads
+    after): its slice alone mixes two instants. The listing must see that a commit came
+    during its read and read again — the parent listed ``containers/`` and the commit changed
+    files below it; ``Txn.read_elsewhere`` would make it read again even if it had not — so
+    the answer holds both new states or neither."""
+    marker = static.parent / "committed"
+    new = container_state(C6) | {"exitCode": 42}
+
+    def view(config: dict[str, Any]) -> dict[str, Any]:
+        if config["id"] == C8 and os.getpid() != parent:
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                return config  # committed in an earlier pass
+            with opened(static) as writer, writer.transaction():
+                for cid in (C6, C9):
+                    ctr = writer.container(cid)
+                    ctr.state = new | {"configPath": f"/does/not/exist/specs/{cid}"}
+                    writer.save_container(ctr)
+        return config
+
+    parent = os.getpid()
+    states = {cid: s for cid, _, s in listing(static, 2, view=view)["containers"]}
+    assert marker.exists()
+    assert states[C6]["exitCode"] == states[C9]["exitCode"] == 42
+    with opened(static) as st:
+        ctr = st.container(C6)
+        st.update_container(ctr)
+        assert ctr.state["exitCode"] == 42
+
+
+def test_a_child_killed_leaves_its_slice_to_the_parent() -> None:
+    """A real ``kill -9`` of the child in the middle of its slice: the parent loads the slice
+    itself, and the answer is what one process gives."""
+    parent = os.getpid()
+    keys = [f"k{i}" for i in range(9)]
+    loaded_here: list[str] = []
+
+    def load(key: str) -> str:
+        if os.getpid() != parent and key == "k7":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if os.getpid() == parent:
+            loaded_here.append(key)
+        return key.upper()
+
+    outcomes = fanout.load_shared(keys, load, 3)
+    assert outcomes == [k.upper() for k in keys]
+    assert loaded_here == ["k0", "k1", "k2", "k6", "k7", "k8"]  # its own, then the dead child's
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every child waited for
+
+
+def test_an_error_in_a_child_ends_the_listing_there() -> None:
+    parent = os.getpid()
+    keys = [f"k{i}" for i in range(6)]
+
+    def load(key: str) -> str | None:
+        if key == "k4":
+            raise PermissionError(13, "denied", key)
+        if key == "k1":
+            return None
+        if key == "k3":
+            raise errors.CorruptDocumentError(f"{key}: bad", path=key)
+        return key if os.getpid() == parent else key + "@child"
+
+    outcomes = fanout.load_shared(keys, load, 2)
+    assert outcomes is not None and len(outcomes) == 5
+    assert outcomes[:3] == ["k0", None, "k2"]
+    assert isinstance(outcomes[3], errors.CorruptDocumentError) and outcomes[3].path == "k3"
+    assert isinstance(outcomes[4], PermissionError) and outcomes[4].filename == "k4"
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_an_error_in_the_parent_ends_the_children_too() -> None:
+    parent = os.getpid()
+    keys = [f"k{i}" for i in range(6)]
+
+    def load(key: str) -> str:
+        if key == "k0" and os.getpid() == parent:
+            raise OSError(5, "EIO", key)
+        return key
+
+    outcomes = fanout.load_shared(keys, load, 3)
+    assert outcomes is not None and len(outcomes) == 1
+    assert isinstance(outcomes[0], OSError) and outcomes[0].errno == 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # the children were killed and waited for
+
+
+@pytest.fixture
+def another_thread() -> Iterator[None]:
+    done = threading.Event()
+    thread = threading.Thread(target=done.wait)
+    thread.start()
+    yield
+    done.set()
+    thread.join()
+
+
+@pytest.mark.usefixtures("another_thread")
+def test_no_fork_while_another_thread_runs(static: Path) -> None:
+    alone = listing(static, 1)
+    forks = _FORKS[0]
+    assert fanout.load_shared(["a", "b", "c"], str.upper, 3) is None
+    assert listing(static, 3) == alone
+    assert _FORKS[0] == forks
+
+
+def test_too_few_keys_for_a_second_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fanout, "MIN_SHARE", 4)
+    forks = _FORKS[0]
+    assert fanout.load_shared([f"k{i}" for i in range(7)], str.upper, 4) is None
+    assert fanout.load_shared([f"k{i}" for i in range(8)], str.upper, 4) == [
+        f"K{i}" for i in range(8)
+    ]
+    assert _FORKS[0] == forks + 1  # two slices of four
+
+
+def test_containers_come_back_whole(static: Path) -> None:
+    """What a child sends back is a Container as the parent's own: config, state, flag."""
+    with opened(static) as st:
+        alone = st.all_containers(load_state=True)
+        shared = st.all_containers(load_state=True, processes=4)
+    assert shared == alone and all(type(c) is Container and c.valid for c in shared)
+    assert [c.id for c in shared] == [C1, C3, C4, C5, C6, C7, C8, C9]
+
+
+def test_a_listing_under_the_lock_is_shared_too(static: Path) -> None:
+    """Inside a transaction the listing reads under the store lock; the children inherit the
+    hold and leave without releasing it: the transaction still commits."""
+    with opened(static) as st:
+        alone = st.all_containers(load_state=True)
+        forks = _FORKS[0]
+        with st.transaction():
+            shared = st.all_containers(load_state=True, processes=3)
+            assert _FORKS[0] == forks + 2
+            st.remove_container(st.container(C9))
+        assert shared == alone
+        assert [c.id for c in st.all_containers()] == [C1, C3, C4, C5, C6, C7, C8]
