@@ -21,7 +21,6 @@ fork (:data:`MIN_SHARE`).
 from __future__ import annotations
 
 import contextlib
-import mmap
 import os
 import pickle
 import signal
@@ -30,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeAlias, TypeVar
 
 from fsstate.errors import CorruptDocumentError
+from fsstate.store.fsio import MemoryFile
 
 __all__ = ["MIN_SHARE", "Outcome", "load_each", "load_shared"]
 
@@ -39,8 +39,12 @@ T = TypeVar("T")
 #: :class:`CorruptDocumentError` is skipped by the listing; any other error ends it.
 Outcome: TypeAlias = T | Exception | None
 
-#: The fewest keys a process is given: below some 500 containers (some 50 ms of loading) a fork
-#: and the pickling cost more than they save.
+#: What pickling its slice costs a child, as a share of the time it took to load it (some 19 µs
+#: against 105 µs a container in ``ps``'s listing of 10,000: benchmarks/README.md).
+PICKLING = 0.2
+
+#: The keys each process must have to load: below some 500 containers (some 50 ms of loading) a
+#: fork and the pickling cost more than they save.
 MIN_SHARE = 500
 
 
@@ -63,14 +67,15 @@ def load_shared(
     keys: Sequence[str], load: Callable[[str], T | None], processes: int
 ) -> list[Outcome[T]] | None:
     """:func:`load_each` over ``keys``, spread over up to ``processes`` processes (this one and
-    forked children, each a contiguous slice of at least :data:`MIN_SHARE` keys); ``None``
+    forked children, each a contiguous slice; one process per :data:`MIN_SHARE` keys at
+    most; slices as :func:`_bounds` cuts them); ``None``
     when it would not fork (one process would do, the platform has no ``fork``, or another
     thread runs: the caller then loads serially). ``load`` must only read, and what it returns
     must pickle."""
     parts = min(processes, len(keys) // MIN_SHARE)
-    if parts < 2 or not hasattr(os, "memfd_create") or threading.active_count() > 1:
+    if parts < 2 or not MemoryFile.available or threading.active_count() > 1:
         return None
-    bounds = [len(keys) * i // parts for i in range(parts + 1)]
+    bounds = _bounds(len(keys), parts)
     children: list[_Child] = []
     try:
         for part in range(1, parts):
@@ -95,10 +100,19 @@ def load_shared(
             child.end()
 
 
+def _bounds(n: int, parts: int) -> list[int]:
+    """Where the ``parts`` slices of ``n`` keys begin, and ``n``: the first, this process's, is
+    the larger by what pickling costs a child (:data:`PICKLING`), so that this process ends
+    its own slice as the children end theirs and their pickling: a share ``(1 + r) / (parts +
+    r)`` for ``r = PICKLING``, the rest split evenly."""
+    own = round(n * (1 + PICKLING) / (parts + PICKLING))
+    return [0] + [own + (n - own) * i // (parts - 1) for i in range(parts)]
+
+
 class _Child:
     """A forked child loading one slice, and the memory file its results come back in."""
 
-    def __init__(self, pid: int, results: int) -> None:
+    def __init__(self, pid: int, results: MemoryFile) -> None:
         self.pid, self.results = pid, results
         self.waited = False
 
@@ -109,8 +123,7 @@ class _Child:
         if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
             return None
         try:
-            size = os.fstat(self.results).st_size
-            with mmap.mmap(self.results, size, prot=mmap.PROT_READ) as data:
+            with self.results.mapped() as data:
                 got = pickle.loads(data)
         except Exception:  # nothing written, or not a whole pickle
             return None
@@ -119,7 +132,7 @@ class _Child:
     def end(self) -> None:
         """Close the memory file; kill the child if it was not waited for (the listing
         stopped early, or this process failed), and wait for it."""
-        os.close(self.results)
+        self.results.close()
         if not self.waited:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
@@ -129,13 +142,13 @@ class _Child:
 
 def _fork(keys: Sequence[str], load: Callable[[str], object]) -> _Child | None:
     """A child loading ``keys``, or ``None`` when no process can be made (EAGAIN, ENOMEM).
-    It writes to a memory file (``memfd_create``): no pipe to block on while this process
-    loads its own slice, and read back in place (``mmap``)."""
-    results = os.memfd_create("fsstate-listing", os.MFD_CLOEXEC)
+    It writes to a memory file: no pipe to block on while this process loads its own slice,
+    and read back in place."""
+    results = MemoryFile("fsstate-listing")
     try:
         pid = os.fork()
     except OSError:
-        os.close(results)
+        results.close()
         return None
     if pid == 0:  # pragma: no cover - the child's coverage is not collected
         _child(results, keys, load)
@@ -148,12 +161,12 @@ def _ended(outcomes: Sequence[object]) -> bool:
     return isinstance(last, Exception) and not isinstance(last, CorruptDocumentError)
 
 
-def _child(results: int, keys: Sequence[str], load: Callable[[str], object]) -> NoReturn:
-    """In the child: load ``keys``, write the pickled outcomes to the memory file
-    ``results``, and leave without clean-up (exit status 0 only when all was written)."""
+def _child(results: MemoryFile, keys: Sequence[str], load: Callable[[str], object]) -> NoReturn:
+    """In the child: load ``keys``, write the pickled outcomes to ``results``, and leave
+    without clean-up (exit status 0 only when all was written)."""
     status = 1
     try:
-        with open(results, "wb", closefd=False) as out:
+        with results.writer() as out:
             pickle.dump(load_each(keys, load), out, protocol=pickle.HIGHEST_PROTOCOL)
         status = 0
     finally:

@@ -32,6 +32,8 @@ Its modules, by concern (every name is re-exported here: ``fsio.X``):
   :func:`remove_if_present`), the copy ``fsstate edit`` hands an editor (:func:`read_file`),
   and checks on such paths (:func:`exists`, :func:`is_dir`,
   :func:`resolve_if_exists`);
+* :mod:`~fsstate.store.fsio.memory_file` — a file in memory a forked child writes its part
+  of a shared listing to (:class:`MemoryFile`);
 * :mod:`~fsstate.store.fsio.private_dir` — ``tmp_dir`` with its refresh marker
   (:class:`PrivateDir`: reached through no symlink another user could plant, private to the
   user, or :class:`UnsafeDirError`).
@@ -69,6 +71,7 @@ from fsstate.store.fsio.control import (
     read_only_mount,
     truncate,
 )
+from fsstate.store.fsio.memory_file import MemoryFile
 from fsstate.store.fsio.outside import (
     exists,
     fsync_dir,
@@ -104,6 +107,7 @@ __all__ = [
     "DIR_MODE",
     "FILE_MODE",
     "Copied",
+    "MemoryFile",
     "PrivateDir",
     "Staged",
     "Tree",
