@@ -25,8 +25,10 @@ Python script with Podman's query for ``ps``: every config and state, decoded, o
 They run with bytecode cached, as an installed package does (:data:`CHILD_ENV`).
 
 Prints per N the median per call and the ratios fsstate / SQLite and fsstate / SQLite-WAL
-(below 1: fsstate is faster), then each call's cost at the largest N over the smallest (1.0:
-does not grow with the store).
+(below 1: fsstate is faster), then the floors (:class:`Floor`: one durable commit, one new
+file, the first read of a state file, a new interpreter bare and with orjson, the one
+dependency a lookup imports) against SQLite's same calls in the same rotation, then each
+call's cost at the largest N over the smallest (1.0: does not grow with the store).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from fsstate import Container, FileState, Pod, Volume
 from fsstate.state import catalog
@@ -307,6 +311,78 @@ class Fs:
         self.state.close()
 
 
+# -- floors ----------------------------------------------------------------------------------
+
+
+class Floor:
+    """What no store written in Python on this disk goes below, for the rows whose goal it
+    decides: one durable commit is an append and an ``fdatasync`` (SQLite-WAL's commit; a
+    store whose documents are plain files still has to write them), and the first read of a
+    state is an open, a read, a close and a decode (no generation check, no shape check); a
+    document's new inode (a temporary file created, written and renamed) is what an add pays
+    per new file on top of the commit. Timed in the same rotation as SQLite's same calls (its
+    add for the two write floors), in the ``fsstate`` column of a "floor:" row."""
+
+    def __init__(self, base: Path, docs: Docs, samples: int) -> None:
+        self.log = os.open(base / "floor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self.record = json.dumps(docs.state).encode()  # the size of a state save's record
+        self.dir = base / "floor-reads"
+        self.dir.mkdir()
+        for i in range(samples):
+            (self.dir / f"{i}.json").write_bytes(self.record)
+        self.files = [str(self.dir / f"{i}.json") for i in range(samples)]
+        self.next = self.made = 0
+
+    def commit(self) -> None:
+        os.write(self.log, self.record)
+        os.fdatasync(self.log)
+
+    def new_file(self) -> None:
+        """A document's new inode, as a commit makes it: create a temporary file, write it,
+        rename it into place (no fsync: the commit's one ``fdatasync`` is ``commit``)."""
+        tmp, final = self.dir / f"new-{self.made}.tmp", self.dir / f"new-{self.made}.json"
+        self.made += 1
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, self.record)
+        finally:
+            os.close(fd)
+        os.rename(tmp, final)
+
+    def first_read(self) -> None:
+        fd = os.open(self.files[self.next], os.O_RDONLY)
+        self.next += 1
+        try:
+            orjson.loads(os.read(fd, 1 << 16))
+        finally:
+            os.close(fd)
+
+    def close(self) -> None:
+        os.close(self.log)
+        shutil.rmtree(self.dir)
+
+
+def _first(store: Any, floor: Floor, key: dict[str, Any]) -> None:
+    if store is floor:
+        floor.first_read()
+    else:
+        store.update(key["id"])  # SQLite's update_container, as in its own row
+
+
+def _new_file(store: Any, floor: Floor, item: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    if store is floor:
+        floor.new_file()
+    else:
+        store.add(*item)
+
+
+def _commit(store: Any, floor: Floor, item: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    if store is floor:
+        floor.commit()
+    else:
+        store.add(*item)
+
+
 # -- fresh processes -------------------------------------------------------------------------
 
 _FS_LOOKUP = """
@@ -413,7 +489,16 @@ def measure(base: Path, docs: Docs, n: int, samples: int, *, writes: bool) -> Ti
         phase("add (durable)", new, lambda s, c: s.add(*c))
         phase("save state (durable)", new, lambda s, c: s.save(c[0]["id"], saved))
         phase("remove (durable)", new, lambda s, c: s.remove(c[0]["id"]))
-    for store in stores:
+    # The floors, against SQLite's same calls (fresh keys: each is a first read or a new row).
+    floor = Floor(base, docs, samples)
+    stores = (floor, sq, wal)
+    phase("floor: first read of a state file", keys, lambda s, c: _first(s, floor, c))
+    if writes:
+        extra = [docs.make("floor", i) for i in range(samples)]
+        phase("floor: one durable commit", extra, lambda s, c: _commit(s, floor, c))
+        more = [docs.make("floor-file", i) for i in range(samples)]
+        phase("floor: one new file, not synced", more, lambda s, c: _new_file(s, floor, c))
+    for store in (fs, sq, wal, floor):
         store.close()
 
     # fresh processes
@@ -431,8 +516,12 @@ def measure(base: Path, docs: Docs, n: int, samples: int, *, writes: bool) -> Ti
         "SQLite": lambda: wall_time(["-c", _SQ_PS, str(base / "sq.db"), "DELETE"]),
         "SQLite-WAL": lambda: wall_time(["-c", _SQ_PS, str(base / "wal.db"), "WAL"]),
     }
+    bare = dict(cold, fsstate=lambda: wall_time(["-c", "pass"]))
+    deps = dict(cold, fsstate=lambda: wall_time(["-c", "import orjson"]))
     for label, fns, reps in (
         ("lookup by name (new interpreter, wall)", cold, fresh),
+        ("floor: a new interpreter, nothing imported (wall)", bare, fresh),
+        ("floor: a new interpreter importing orjson (wall)", deps, fresh),
         ("`ps -a` (new process, wall)", ps, 3 if n <= 10_000 else 1),
     ):
         row = times.setdefault(label, {s: [] for s in SIDES})
@@ -455,15 +544,26 @@ def fmt(seconds: float) -> str:
     return f"{seconds * 1e3:.3f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.1f} µs"
 
 
+def _row(call: str, row: dict[str, list[float]]) -> str:
+    fs, sq, wal = (statistics.median(row[s]) for s in SIDES)
+    return f"| {call} | {fmt(fs)} | {fmt(sq)} | {fmt(wal)} | {fs / sq:.2f} | {fs / wal:.2f} |"
+
+
 def report(results: dict[int, Times], import_times: list[float]) -> None:
     for n, times in results.items():
         print(f"\nN = {n:,} containers (real 12 KB config, one shared volume); median per call")
         print("| call | fsstate | SQLite | SQLite-WAL | fs/SQLite | fs/WAL |")
         print("|---|---|---|---|---|---|")
         for call, row in times.items():
-            fs, sq, wal = (statistics.median(row[s]) for s in SIDES)
-            cells = f"{fmt(fs)} | {fmt(sq)} | {fmt(wal)} | {fs / sq:.2f} | {fs / wal:.2f}"
-            print(f"| {call} | {cells} |")
+            if not call.startswith("floor:"):
+                print(_row(call, row))
+        floors = [call for call in times if call.startswith("floor:")]
+        if floors:
+            print("\nfloors (class Floor) against SQLite's same call, same run")
+            print("| floor | time | SQLite | SQLite-WAL | floor/SQLite | floor/WAL |")
+            print("|---|---|---|---|---|---|")
+            for call in floors:
+                print(_row(call.removeprefix("floor: "), times[call]))
     sizes = sorted(n for n in results if n <= 10_000)
     if len(sizes) >= 2:
         lo, hi = sizes[0], sizes[-1]
@@ -473,6 +573,8 @@ def report(results: dict[int, Times], import_times: list[float]) -> None:
         for call in results[lo]:
             if call in ("all_containers", "`ps -a` (new process, wall)"):
                 continue  # grows with N by definition
+            if call.startswith("floor:"):
+                continue
             ratios = [
                 statistics.median(results[hi][call][s]) / statistics.median(results[lo][call][s])
                 for s in SIDES
