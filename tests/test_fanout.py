@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import signal
 import threading
 from collections.abc import Iterator
@@ -262,3 +263,19 @@ def test_a_listing_under_the_lock_is_shared_too(static: Path) -> None:
             st.remove_container(st.container(C9))
         assert shared == alone
         assert [c.id for c in st.all_containers()] == [C1, C3, C4, C5, C6, C7, C8]
+
+
+def test_no_file_to_spare_leaves_every_slice_to_the_caller() -> None:
+    """EMFILE for the child's file in memory (a real descriptor limit): no child is forked,
+    and the caller loads every slice itself."""
+    lowest = os.open(os.devnull, os.O_RDONLY)
+    os.close(lowest)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    forks = _FORKS[0]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lowest, hard))
+    try:
+        outcomes = fanout.load_shared([f"k{i}" for i in range(6)], str.upper, 3)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert outcomes == [f"K{i}" for i in range(6)]
+    assert _FORKS[0] == forks

@@ -3,8 +3,8 @@
 Listing 10,000 containers is some 100 µs of reading, decoding and checking per container, all
 of it CPU in this process (benchmarks/README.md). :func:`load_shared` hands contiguous slices
 of the keys to forked children, loads the first slice itself, and takes each child's results
-back over a pipe (pickled), in key order, so the caller sees exactly what one process would
-have loaded. The children only read: they inherit the caller's open read (its descriptors and
+back from a file in memory (pickled), in key order, so the caller sees exactly what one process
+would have loaded. The children only read: they inherit the caller's open read (its descriptors and
 lock-free attempt, or its hold of the lock, which they never release: ``lock.py``, "Fork") and
 leave with :func:`os._exit`, running no clean-up of the parent's objects.
 
@@ -14,8 +14,8 @@ account for the children's reads (``Txn.read_elsewhere``): they are not in its r
 
 Forking is safe only where no other thread may hold a lock the child would need, so
 :func:`load_shared` declines (returns ``None``: load serially) when the process has more than
-one thread, when the platform cannot fork, or when the slices would be too small to pay for a
-fork (:data:`MIN_SHARE`).
+one thread, when the kernel has no files in memory (``memfd_create``), or when the slices would
+be too small to pay for a fork (:data:`MIN_SHARE`).
 """
 
 from __future__ import annotations
@@ -68,10 +68,9 @@ def load_shared(
 ) -> list[Outcome[T]] | None:
     """:func:`load_each` over ``keys``, spread over up to ``processes`` processes (this one and
     forked children, each a contiguous slice; one process per :data:`MIN_SHARE` keys at
-    most; slices as :func:`_bounds` cuts them); ``None``
-    when it would not fork (one process would do, the platform has no ``fork``, or another
-    thread runs: the caller then loads serially). ``load`` must only read, and what it returns
-    must pickle."""
+    most; slices as :func:`_bounds` cuts them); ``None`` when it would not fork (one process
+    would do, the kernel has no ``memfd_create``, or another thread runs: the caller then
+    loads serially). ``load`` must only read, and what it returns must pickle."""
     parts = min(processes, len(keys) // MIN_SHARE)
     if parts < 2 or not MemoryFile.available or threading.active_count() > 1:
         return None
@@ -141,10 +140,13 @@ class _Child:
 
 
 def _fork(keys: Sequence[str], load: Callable[[str], object]) -> _Child | None:
-    """A child loading ``keys``, or ``None`` when no process can be made (EAGAIN, ENOMEM).
-    It writes to a memory file: no pipe to block on while this process loads its own slice,
-    and read back in place."""
-    results = MemoryFile("fsstate-listing")
+    """A child loading ``keys``, or ``None`` when no process or file can be made (EAGAIN,
+    ENOMEM, EMFILE). It writes to a file in memory: no pipe to block on while this process
+    loads its own slice, and read back in place."""
+    try:
+        results = MemoryFile("fsstate-listing")
+    except OSError:
+        return None
     try:
         pid = os.fork()
     except OSError:
