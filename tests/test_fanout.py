@@ -10,6 +10,8 @@ import logging
 import os
 import resource
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -279,3 +281,53 @@ def test_no_file_to_spare_leaves_every_slice_to_the_caller() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert outcomes == [f"K{i}" for i in range(6)]
     assert _FORKS[0] == forks
+
+
+_WRITER = """
+import sys, time
+from fsstate import FileState
+static, tmp, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+with FileState(static, tmp) as st:
+    ctrs = st.all_containers(load_state=True)
+    print("ready", flush=True)
+    end, rounds = time.monotonic() + seconds, 0
+    while time.monotonic() < end:
+        rounds += 1
+        with st.transaction():
+            for ctr in ctrs:
+                ctr.state["exitCode"] = rounds
+                st.save_container(ctr)
+    print(rounds, flush=True)
+"""
+
+
+def test_shared_listings_beside_a_writer_each_see_one_instant(tmp_path: Path) -> None:
+    """A writer process sets every container's exit code to its round number, one transaction
+    a round, while this process lists them shared with two children: each listing is of one
+    instant — one exit code throughout — though its slices were read by three processes."""
+    static = tmp_path / "static"
+    with opened(static) as st:
+        for n in range(30):
+            cid = f"{n:02d}" * 32
+            st.add_container(new_container(n, id=cid, name=f"c{n}"))
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(static), str(tmp_path / "tmp"), "3"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
+    seen: set[object] = set()
+    listings = 0
+    forks = _FORKS[0]
+    with opened(static) as st:
+        while writer.poll() is None:
+            ctrs = st.all_containers(load_state=True, processes=3)
+            codes = {ctr.state.get("exitCode") for ctr in ctrs}
+            assert len(ctrs) == 30 and len(codes) == 1, sorted(map(str, codes))
+            seen |= codes
+            listings += 1
+    rounds = int(writer.stdout.read())
+    writer.stdout.close()
+    assert writer.returncode == 0 and rounds > 1
+    assert len(seen) > 1 and listings > 1  # listings at several instants of the writer's
+    assert _FORKS[0] - forks >= 2 * listings  # each shared with two children
