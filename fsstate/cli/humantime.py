@@ -50,7 +50,8 @@ def unix_of(when: datetime) -> int:
     """Go's ``Time.Unix()`` of ``when`` (:func:`unix` of a time already parsed)."""
     if when == GO_ZERO:
         return GO_ZERO_UNIX
-    return int((when - _EPOCH).total_seconds() // 1)
+    since = when - _EPOCH  # days, then 0 <= seconds < 86400: whole seconds rounded down, exactly
+    return since.days * 86400 + since.seconds
 
 
 def go_string(text: object) -> str:

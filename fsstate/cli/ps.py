@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fsstate import Container, FileState, errors
@@ -59,12 +60,15 @@ _SORT_KEYS = ("command", "created", "id", "image", "names", "runningfor", "statu
 
 @dataclass
 class PsItem:
-    """A container and what its row needs beyond its documents."""
+    """A container and what its row needs beyond its documents; ``created``: its parsed
+    ``createdTime`` (:func:`~fsstate.cli.humantime.go_time`), read from the config when
+    ``None``."""
 
     ctr: Container
     networks: list[str]
     ports: list[Any] | None
     pod_name: str
+    created: datetime | None = None
 
 
 def _status(ctr: Container) -> ContainerStatus:
@@ -81,12 +85,17 @@ def ps_status(ctr: Container, now: float) -> str:
 
 def _status_text(ctr: Container, now: float, started: int, finished: int) -> str:
     """:func:`ps_status` with the start and finish seconds already read."""
-    status = _status(ctr)
+    return _status_words(_status(ctr), ctr.state, now, started, finished)
+
+
+def _status_words(
+    status: ContainerStatus, state: Mapping[str, Any], now: float, started: int, finished: int
+) -> str:
     if status == ContainerStatus.RUNNING:
         return f"Up {human_duration(now - started)} ago"
     if status in (ContainerStatus.EXITED, ContainerStatus.STOPPED):
         ago = human_duration(now - finished)
-        return f"Exited ({_int(ctr.state.get('exitCode'))}) {ago} ago"
+        return f"Exited ({_int(state.get('exitCode'))}) {ago} ago"
     return status.text.title()
 
 
@@ -117,10 +126,12 @@ def ps_doc(item: PsItem, now: float) -> dict[str, Any]:
     its 24 keys in Podman's order; ``CreatedAt`` and ``Status`` human, as 4.3's ``jsonOut``
     sets them). ``now``: Unix seconds."""
     ctr, state = item.ctr, item.ctr.state
+    config = ctr.config
     # 4.3's jsonOut measures CreatedAt from the full creation time, with its fraction
-    created = go_time(ctr.config.get("createdTime"))
+    created = _created(item)
     started, finished = unix(state.get("startedTime")), unix(state.get("finishedTime"))
-    mounts = ctr.config.get("userVolumes")
+    status = _status(ctr)
+    mounts = config.get("userVolumes")
     return {
         "AutoRemove": _auto_remove(ctr),
         "Command": _command(ctr),
@@ -129,9 +140,9 @@ def ps_doc(item: PsItem, now: float) -> dict[str, Any]:
         "ExitedAt": finished,
         "ExitCode": _int(state.get("exitCode")),
         "Id": ctr.id,
-        "Image": str(ctr.config.get("rootfsImageName", "")),
-        "ImageID": str(ctr.config.get("rootfsImageID", "")),
-        "IsInfra": bool(ctr.config.get("pause", False)),
+        "Image": str(config.get("rootfsImageName", "")),
+        "ImageID": str(config.get("rootfsImageID", "")),
+        "IsInfra": bool(config.get("pause", False)),
         "Labels": _labels(ctr),
         "Mounts": [str(m) for m in mounts] if isinstance(mounts, list) else [],
         "Names": [ctr.name],
@@ -143,10 +154,17 @@ def ps_doc(item: PsItem, now: float) -> dict[str, Any]:
         "Ports": item.ports,
         "Size": None,
         "StartedAt": started,
-        "State": render.state_name(ctr),
-        "Status": _status_text(ctr, now, started, finished),
+        "State": status.text,
+        "Status": _status_words(status, state, now, started, finished),
         "Created": unix_of(created),
     }
+
+
+def _created(item: PsItem) -> datetime:
+    """The item's creation time, parsed once."""
+    if item.created is None:
+        item.created = go_time(item.ctr.config.get("createdTime"))
+    return item.created
 
 
 def ports_text(ports: Sequence[Any] | None) -> str:
@@ -274,8 +292,8 @@ def _ps(
         )
     last = 1 if args.latest else args.last
     if last > 0:  # the newest N, then sorted like any listing (abi/ps.go, ps.go)
-        items = sorted(items, key=lambda i: _created_key(i.ctr), reverse=True)[:last]
-    docs = _sorted([ps_doc(i, now) for i in items], [i.ctr for i in items], args.sort)
+        items = sorted(items, key=_created_key, reverse=True)[:last]
+    docs = _sorted([ps_doc(i, now) for i in items], items, args.sort)
     if args.quiet:
         for doc in docs:
             ctx.print(doc["Id"] if args.no_trunc else doc["Id"][:12])
@@ -316,18 +334,18 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
-def _created_key(ctr: Container) -> tuple[Any, str]:
-    return (go_time(ctr.config.get("createdTime")), ctr.id)
+def _created_key(item: PsItem) -> tuple[datetime, str]:
+    return (_created(item), item.ctr.id)
 
 
-def _sorted(docs: list[dict[str, Any]], ctrs: list[Container], key: str) -> list[dict[str, Any]]:
+def _sorted(docs: list[dict[str, Any]], items: list[PsItem], key: str) -> list[dict[str, Any]]:
     """ps.go ``sortPsOutput``: created/runningfor by creation (oldest first), the others by
     their text."""
-    pairs = list(zip(docs, ctrs, strict=True))
+    pairs = list(zip(docs, items, strict=True))
     if key in ("created", "runningfor"):
         pairs.sort(key=lambda p: _created_key(p[1]))
     else:
-        pairs.sort(key=lambda p: (_sort_text(p[0], key), p[1].id))
+        pairs.sort(key=lambda p: (_sort_text(p[0], key), p[1].ctr.id))
     return [d for d, _ in pairs]
 
 
