@@ -177,7 +177,7 @@ class ContainerMethods(StateBase):
         keeps ``id``, ``name``, ``namespace`` and ``pod``, which the container's properties
         read. Given ``processes`` > 1 (an extension, for a command that lists thousands of
         containers, such as ``ps``), the pass may be shared with up to ``processes`` - 1
-        forked children, each loading at least 500 containers, with the same answer
+        forked children (one process per 500 containers at most), with the same answer
         (``fsstate/state/fanout.py``; worth it with ``view``: a child sends back what it
         loaded); it forks only while the calling thread is the process's only thread.
         Errors: :class:`StateClosedError`."""
