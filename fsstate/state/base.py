@@ -445,8 +445,6 @@ class StateBase:
                 cat.txn.read_elsewhere()
             for outcome in outcomes:
                 if isinstance(outcome, CorruptDocumentError):
-                    if not isinstance(outcome, _NoDocument):  # a lone directory was never logged
-                        log.warning("%s: skipping %s", caller, outcome)
                     bad.append(outcome)
                 elif isinstance(outcome, Exception):
                     raise outcome
@@ -455,7 +453,12 @@ class StateBase:
             return out
 
         with codec.many_documents():
-            found = self._read(load_all)
+            try:
+                found = self._read(load_all)
+            finally:  # the skips of the pass that stands, once each (a pass may be retried)
+                for exc in bad:
+                    if not isinstance(exc, _NoDocument):  # a lone directory was never logged
+                        log.warning("%s: skipping %s", caller, exc)
         if skipped is not None:
             skipped.extend(bad)
         return found
