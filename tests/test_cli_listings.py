@@ -87,19 +87,28 @@ def test_ps_json_equals_podmans_for_every_key_of_every_container(run: Run) -> No
         }, mine["Names"]
 
 
-@pytest.mark.parametrize("args", [["-a", "--format", "json"], ["-a"], ["--pod", "--no-trunc"]])
-def test_ps_shared_with_forked_processes_prints_the_same(
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ps", "-a", "--format", "json"],
+        ["ps", "-a"],
+        ["ps", "--pod", "--no-trunc"],
+        ["pod", "ps", "--format", "json"],
+        ["pod", "ps", "--ctr-names", "--ctr-status"],
+    ],
+)
+def test_listings_shared_with_forked_processes_print_the_same(
     run: Run, monkeypatch: pytest.MonkeyPatch, args: list[str]
 ) -> None:
-    """``ps`` lists with ``processes`` = the CPUs it may use (``fanout.py``); with a slice of
-    two containers per process the 37 are loaded by 18 processes, and the output is
-    byte for byte that of one process (relative times masked: a second may pass)."""
-    from fsstate.cli import ps
+    """``ps`` and ``pod ps`` list with ``processes`` = the CPUs they may use (``fanout.py``);
+    with a slice of two containers per process the 37 are loaded by 18 processes, and the
+    output is byte for byte that of one process (relative times masked: a second may pass)."""
+    from fsstate.cli.context import Context
     from fsstate.state import fanout
 
-    monkeypatch.setattr(ps, "_cpus", lambda: 1)
-    alone = run("ps", *args)
-    monkeypatch.setattr(ps, "_cpus", lambda: 18)
+    monkeypatch.setattr(Context, "cpus", staticmethod(lambda: 1))
+    alone = run(*args)
+    monkeypatch.setattr(Context, "cpus", staticmethod(lambda: 18))
     monkeypatch.setattr(fanout, "MIN_SHARE", 2)
     children: list[object] = []
     fork = fanout._fork
@@ -109,7 +118,7 @@ def test_ps_shared_with_forked_processes_prints_the_same(
         return children[-1]
 
     monkeypatch.setattr(fanout, "_fork", counted)
-    shared = run("ps", *args)
+    shared = run(*args)
     assert len(children) == 17 and all(children)  # real forks, each delivered
     assert shared[0] == alone[0] == EXIT_OK
     assert relative(shared[1]) == relative(alone[1]) and len(alone[1].splitlines()) > 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import IO, Any
 
 from fsstate import FileState, podman
@@ -34,6 +35,12 @@ class Context:
                     "container states predate it (run `fsstate refresh`)"
                 )
         return self._state
+
+    @staticmethod
+    def cpus() -> int:
+        """The CPUs this process may run on: how many processes a listing of every container
+        may share its reading with (``all_containers(processes=…)``; ``taskset`` narrows it)."""
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
     def close(self) -> None:
         if self._state is not None:

@@ -149,7 +149,9 @@ def cmd_pod_ps(ctx: Context, args: argparse.Namespace) -> int:
     skipped: list[errors.CorruptDocumentError] = []
     pods = state.all_pods(skipped=skipped)
     nets: dict[str, list[str] | errors.CorruptDocumentError] = {}
-    ctrs = state.all_containers(load_state=True, skipped=skipped, networks=nets)
+    ctrs = state.all_containers(
+        load_state=True, skipped=skipped, networks=nets, view=_member_view, processes=ctx.cpus()
+    )
     members: dict[str, list[Container]] = {}
     for ctr in ctrs:
         members.setdefault(ctr.pod_id, []).append(ctr)
@@ -185,6 +187,12 @@ def cmd_pod_ps(ctx: Context, args: argparse.Namespace) -> int:
             noheading=args.noheading,
         )
     return partial.finish(ctx, skipped)
+
+
+def _member_view(config: dict[str, Any]) -> dict[str, Any]:
+    """What ``pod ps`` reads of a container's config (its identity and pod): 10,000 listed
+    containers do not hold their whole configs while the rows are made."""
+    return {key: config[key] for key in ("id", "name", "namespace", "pod") if key in config}
 
 
 def _sorted(docs: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ state does not hold is printed as Podman prints it when it has nothing: ``Size``
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -270,7 +269,7 @@ def _ps(
     # one pass, no call per container: configs, states and networks agree
     nets: dict[str, list[str] | errors.CorruptDocumentError] = {}
     ctrs = state.all_containers(
-        load_state=True, skipped=skipped, networks=nets, view=_ps_view, processes=_cpus()
+        load_state=True, skipped=skipped, networks=nets, view=_ps_view, processes=ctx.cpus()
     )
     pod_names = {p.id: p.name for p in state.all_pods()}
     now = time.time()
@@ -326,12 +325,6 @@ def _ps_view(config: dict[str, Any]) -> dict[str, Any]:
     if isinstance(spec, dict):
         view["spec"] = {"annotations": spec.get("annotations")}
     return view
-
-
-def _cpus() -> int:
-    """The CPUs this process may run on: the processes a long listing may share its loading
-    with (``all_containers(processes=…)``)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 def _created_key(item: PsItem) -> tuple[datetime, str]:
