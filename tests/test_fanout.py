@@ -331,3 +331,14 @@ def test_shared_listings_beside_a_writer_each_see_one_instant(tmp_path: Path) ->
     assert writer.returncode == 0 and rounds > 1
     assert len(seen) > 1 and listings > 1  # listings at several instants of the writer's
     assert _FORKS[0] - forks >= 2 * listings  # each shared with two children
+
+
+def test_children_reaped_by_the_process_itself_still_deliver() -> None:
+    """With ``SIGCHLD`` ignored the kernel reaps the children and ``waitpid`` finds none
+    (ECHILD): what they wrote still counts, and the listing is the same."""
+    old = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        outcomes = fanout.load_shared([f"k{i}" for i in range(9)], str.upper, 3)
+    finally:
+        signal.signal(signal.SIGCHLD, old)
+    assert outcomes == [f"K{i}" for i in range(9)]

@@ -116,8 +116,14 @@ class _Child:
         self.waited = False
 
     def collect(self) -> list[Any] | None:
-        """Wait for the child; its outcomes, or ``None`` when it did not deliver them whole."""
-        _, status = os.waitpid(self.pid, 0)
+        """Wait for the child; its outcomes, or ``None`` when it did not deliver them whole.
+        Where the process reaps its children itself (``SIGCHLD`` ignored, or a handler that
+        waits), the exit status is lost: the file then counts if it holds a whole pickle
+        (one cut short does not load)."""
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            status = 0
         self.waited = True
         if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
             return None
@@ -135,7 +141,8 @@ class _Child:
         if not self.waited:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
+            with contextlib.suppress(ChildProcessError):  # reaped by the process's own handler
+                os.waitpid(self.pid, 0)
             self.waited = True
 
 
