@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -199,16 +200,28 @@ def test_an_error_in_a_child_ends_the_listing_there() -> None:
         os.waitpid(-1, os.WNOHANG)
 
 
-def test_an_error_in_the_parent_ends_the_children_too() -> None:
+@pytest.mark.parametrize("sigchld", [signal.SIG_DFL, signal.SIG_IGN])
+def test_an_error_in_the_parent_ends_the_children_too(sigchld: signal.Handlers) -> None:
+    """The children are still loading (each sleeps for a minute) when the
+    parent's first key fails: they are killed and waited for, also where the kernel reaps
+    them itself (``SIGCHLD`` ignored)."""
     parent = os.getpid()
     keys = [f"k{i}" for i in range(6)]
 
     def load(key: str) -> str:
-        if key == "k0" and os.getpid() == parent:
+        if os.getpid() != parent:
+            time.sleep(60)  # killed long before
+        if key == "k0":
             raise OSError(5, "EIO", key)
         return key
 
-    outcomes = fanout.load_shared(keys, load, 3)
+    old = signal.signal(signal.SIGCHLD, sigchld)
+    try:
+        started = time.monotonic()
+        outcomes = fanout.load_shared(keys, load, 3)
+    finally:
+        signal.signal(signal.SIGCHLD, old)
+    assert time.monotonic() - started < 30
     assert outcomes is not None and len(outcomes) == 1
     assert isinstance(outcomes[0], OSError) and outcomes[0].errno == 5
     with pytest.raises(ChildProcessError):

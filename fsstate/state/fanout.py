@@ -20,7 +20,6 @@ be too small to pay for a fork (:data:`MIN_SHARE`).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import signal
@@ -138,12 +137,15 @@ class _Child:
         """Close the memory file; kill the child if it was not waited for (the listing
         stopped early, or this process failed), and wait for it."""
         self.results.close()
-        if not self.waited:
-            with contextlib.suppress(ProcessLookupError):
+        if self.waited:
+            return
+        self.waited = True
+        try:  # still running, so still this process's child: its ID cannot have been reused
+            if os.waitpid(self.pid, os.WNOHANG) == (0, 0):
                 os.kill(self.pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):  # reaped by the process's own handler
                 os.waitpid(self.pid, 0)
-            self.waited = True
+        except (ChildProcessError, ProcessLookupError):
+            pass  # reaped by the process's own handler (SIGCHLD ignored): nothing to end
 
 
 def _fork(keys: Sequence[str], load: Callable[[str], object]) -> _Child | None:
