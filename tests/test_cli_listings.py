@@ -200,6 +200,30 @@ def test_sort(run: Run) -> None:
 
 
 @pytest.mark.parametrize(
+    ("key", "text"),
+    [
+        ("command", lambda row: " ".join(row["Command"] or [])),
+        ("image", lambda row: row["Image"]),
+        ("status", lambda row: row["State"]),
+        ("names", lambda row: row["Names"][0]),
+        ("id", lambda row: row["Id"]),
+    ],
+)
+def test_sort_by_text_is_by_the_rows_field_then_id(
+    run: Run, key: str, text: Callable[[dict[str, Any]], str]
+) -> None:
+    """ps.go ``sortPsOutput``: the rows' field as printed, ties by ID; ``-q`` prints the IDs in
+    the same order (the order is found before the rows are made)."""
+    rows = json.loads(run("ps", "-a", "--sort", key, "--format", "json")[1])
+    assert [r["Id"] for r in rows] == [
+        r["Id"] for r in sorted(rows, key=lambda r: (text(r), r["Id"]))
+    ]
+    assert len({text(r) for r in rows}) > 1  # the key does order them
+    quiet = run("ps", "-a", "-q", "--no-trunc", "--sort", key)[1].split()
+    assert quiet == [r["Id"] for r in rows]
+
+
+@pytest.mark.parametrize(
     ("filters", "expected"),
     [
         (["status=exited"], ["p1-b", "r-exited", "r-stopped"]),

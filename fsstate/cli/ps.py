@@ -292,11 +292,12 @@ def _ps(
     last = 1 if args.latest else args.last
     if last > 0:  # the newest N, then sorted like any listing (abi/ps.go, ps.go)
         items = sorted(items, key=_created_key, reverse=True)[:last]
-    docs = _sorted([ps_doc(i, now) for i in items], items, args.sort)
-    if args.quiet:
-        for doc in docs:
-            ctx.print(doc["Id"] if args.no_trunc else doc["Id"][:12])
+    items = _sorted(items, args.sort)
+    if args.quiet:  # the IDs only: no row is made
+        for item in items:
+            ctx.print(item.ctr.id if args.no_trunc else item.ctr.id[:12])
     else:
+        docs = [ps_doc(i, now) for i in items]
         report.emit(
             ctx,
             args.format,
@@ -331,23 +332,25 @@ def _created_key(item: PsItem) -> tuple[datetime, str]:
     return (_created(item), item.ctr.id)
 
 
-def _sorted(docs: list[dict[str, Any]], items: list[PsItem], key: str) -> list[dict[str, Any]]:
+def _sorted(items: list[PsItem], key: str) -> list[PsItem]:
     """ps.go ``sortPsOutput``: created/runningfor by creation (oldest first), the others by
-    their text."""
-    pairs = list(zip(docs, items, strict=True))
+    the text of the row's field (``Command`` joined, ``Names``, ``Id``, ``Image``, ``State``),
+    read from the container: the order is known before any row is made."""
     if key in ("created", "runningfor"):
-        pairs.sort(key=lambda p: _created_key(p[1]))
-    else:
-        pairs.sort(key=lambda p: (_sort_text(p[0], key), p[1].ctr.id))
-    return [d for d, _ in pairs]
+        return sorted(items, key=_created_key)
+    return sorted(items, key=lambda item: (_sort_text(item.ctr, key), item.ctr.id))
 
 
-def _sort_text(doc: Mapping[str, Any], key: str) -> str:
+def _sort_text(ctr: Container, key: str) -> str:
     if key == "command":
-        return " ".join(doc["Command"] or [])
+        return " ".join(_command(ctr) or [])
     if key == "names":
-        return str(doc["Names"][0])
-    return str(doc[{"id": "Id", "image": "Image"}.get(key, "State")])
+        return ctr.name
+    if key == "id":
+        return ctr.id
+    if key == "image":
+        return str(ctr.config.get("rootfsImageName", ""))
+    return _status(ctr).text  # status: the State field
 
 
 def _ports(ctr: Container, by_id: Mapping[str, Container]) -> list[Any] | None:
