@@ -70,26 +70,19 @@ class PsItem:
     created: datetime | None = None
 
 
-def _status(ctr: Container) -> ContainerStatus:
-    return ContainerStatus.of(ctr.state.get("state", ContainerStatus.UNKNOWN))
-
-
 def ps_status(ctr: Container, now: float) -> str:
     """psReporter ``Status()`` of Podman 4.3: ``Up 2 hours ago``, ``Exited (3) 47 seconds
     ago``, ``Created``, ``Paused``, … (``strings.Title`` of the state; durations through
     :func:`~fsstate.cli.humantime.human_duration` from the start/finish second)."""
     state = ctr.state
-    return _status_text(ctr, now, unix(state.get("startedTime")), unix(state.get("finishedTime")))
-
-
-def _status_text(ctr: Container, now: float, started: int, finished: int) -> str:
-    """:func:`ps_status` with the start and finish seconds already read."""
-    return _status_words(_status(ctr), ctr.state, now, started, finished)
+    started, finished = unix(state.get("startedTime")), unix(state.get("finishedTime"))
+    return _status_words(render.container_status(ctr), state, now, started, finished)
 
 
 def _status_words(
     status: ContainerStatus, state: Mapping[str, Any], now: float, started: int, finished: int
 ) -> str:
+    """:func:`ps_status` with the status and the start and finish seconds already read."""
     if status == ContainerStatus.RUNNING:
         return f"Up {human_duration(now - started)} ago"
     if status in (ContainerStatus.EXITED, ContainerStatus.STOPPED):
@@ -129,7 +122,7 @@ def ps_doc(item: PsItem, now: float) -> dict[str, Any]:
     # 4.3's jsonOut measures CreatedAt from the full creation time, with its fraction
     created = _created(item)
     started, finished = unix(state.get("startedTime")), unix(state.get("finishedTime"))
-    status = _status(ctr)
+    status = render.container_status(ctr)
     mounts = config.get("userVolumes")
     return {
         "AutoRemove": _auto_remove(ctr),
@@ -277,7 +270,7 @@ def _ps(
     by_id = {c.id: c for c in ctrs}
     items = []
     for ctr in ctrs:
-        if not everything and _status(ctr) != ContainerStatus.RUNNING:
+        if not everything and render.container_status(ctr) != ContainerStatus.RUNNING:
             continue
         if wanted and not _matches(ctr, wanted, nets, by_id, pod_names, skipped):
             continue
@@ -350,7 +343,7 @@ def _sort_text(ctr: Container, key: str) -> str:
         return ctr.id
     if key == "image":
         return str(ctr.config.get("rootfsImageName", ""))
-    return _status(ctr).text  # status: the State field
+    return render.state_name(ctr)  # status: the State field
 
 
 def _ports(ctr: Container, by_id: Mapping[str, Container]) -> list[Any] | None:
@@ -392,9 +385,12 @@ def _matches(
                 for v in values
             )
         elif key == "exited":
-            ok = _status(ctr) in (ContainerStatus.EXITED, ContainerStatus.STOPPED) and any(
-                v.isdigit() and int(v) == _int(ctr.state.get("exitCode")) for v in values
+            ended = render.container_status(ctr) in (
+                ContainerStatus.EXITED,
+                ContainerStatus.STOPPED,
             )
+            code = _int(ctr.state.get("exitCode"))
+            ok = ended and any(v.isdigit() and int(v) == code for v in values)
         elif key == "network":
             ok = any(v in partial.networks(nets, ctr, skipped) for v in values)
         elif key == "volume":
