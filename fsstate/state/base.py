@@ -13,6 +13,7 @@ Volume checks live in ``volumes.py``: no other part needs them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -437,10 +438,10 @@ class StateBase:
         def load_all(cat: Catalog) -> list[T]:
             out: list[T] = []
             del bad[:]  # a retried pass starts over
-            listed = list(keys(cat))
-            outcomes = fanout.load_shared(listed, lambda key: load(cat, key), processes)
+            listed, load_one = list(keys(cat)), functools.partial(load, cat)
+            outcomes = fanout.load_shared(listed, load_one, processes)
             if outcomes is None:
-                outcomes = fanout.load_each(listed, lambda key: load(cat, key))
+                outcomes = fanout.load_each(listed, load_one)
             else:  # read by other processes too: any commit since counts as touching it
                 cat.txn.read_elsewhere()
             for outcome in outcomes:
