@@ -362,27 +362,6 @@ class Floor:
         shutil.rmtree(self.dir)
 
 
-def _first(store: Any, floor: Floor, key: dict[str, Any]) -> None:
-    if store is floor:
-        floor.first_read()
-    else:
-        store.update(key["id"])  # SQLite's update_container, as in its own row
-
-
-def _new_file(store: Any, floor: Floor, item: tuple[dict[str, Any], dict[str, Any]]) -> None:
-    if store is floor:
-        floor.new_file()
-    else:
-        store.add(*item)
-
-
-def _commit(store: Any, floor: Floor, item: tuple[dict[str, Any], dict[str, Any]]) -> None:
-    if store is floor:
-        floor.commit()
-    else:
-        store.add(*item)
-
-
 # -- fresh processes -------------------------------------------------------------------------
 
 _FS_LOOKUP = """
@@ -492,12 +471,23 @@ def measure(base: Path, docs: Docs, n: int, samples: int, *, writes: bool) -> Ti
     # The floors, against SQLite's same calls (fresh keys: each is a first read or a new row).
     floor = Floor(base, docs, samples)
     stores = (floor, sq, wal)
-    phase("floor: first read of a state file", keys, lambda s, c: _first(s, floor, c))
+
+    def against(
+        floor_call: Callable[[], None], sql_call: Callable[[Any, Any], object]
+    ) -> Callable[[Any, Any], object]:
+        """The floor in the fsstate column, SQLite's same call in the others."""
+        return lambda s, c: floor_call() if s is floor else sql_call(s, c)
+
+    # SQLite's side: its update_container as in its own row, its add of a new row
+    update = against(floor.first_read, lambda s, c: s.update(c["id"]))
+    phase("floor: first read of a state file", keys, update)
     if writes:
         extra = [docs.make("floor", i) for i in range(samples)]
-        phase("floor: one durable commit", extra, lambda s, c: _commit(s, floor, c))
+        phase("floor: one durable commit", extra, against(floor.commit, lambda s, c: s.add(*c)))
         more = [docs.make("floor-file", i) for i in range(samples)]
-        phase("floor: one new file, not synced", more, lambda s, c: _new_file(s, floor, c))
+        phase(
+            "floor: one new file, not synced", more, against(floor.new_file, lambda s, c: s.add(*c))
+        )
     for store in (fs, sq, wal, floor):
         store.close()
 
