@@ -4,7 +4,9 @@ the tree are validated before they become paths, and files are private (0600 / 0
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +149,52 @@ def test_planted_symlink_is_never_followed(
     assert check(static).findings == ()
     with open_state(static) as st:
         dump_store(st)
+
+
+class Blocked(Exception):
+    """Raised by :func:`deadline`; not an OSError, which the store would take for damage."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Fail the block, instead of hanging the suite, when it takes longer than ``seconds``."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise Blocked(f"blocked for {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_a_planted_state_fails_only_the_call_that_reads_it(
+    kind: str, static: Path, store: Path, outside: tuple[Path, Path]
+) -> None:
+    """A state file that is a symlink or a FIFO is neither followed nor waited on (a FIFO's
+    open would block until a writer came): ``update_container`` reports it, naming the file,
+    and the container and the rest of the store stay usable."""
+    rel = L.container_doc(C5, "state")
+    if kind == "symlink":
+        plant(store, rel, outside[0])
+    else:
+        (store / rel).unlink()
+        os.mkfifo(store / rel, 0o600)
+    planted = str(store / rel)
+    with deadline(10), open_state(static) as st:
+        ctr = st.container(C5)
+        assert (ctr.id, ctr.state, ctr.valid) == (C5, {}, True)
+        assert st.lookup_container("test5").id == C5
+        with pytest.raises(errors.CorruptDocumentError) as exc:
+            st.update_container(ctr)
+        assert exc.value.path == planted
+        assert (ctr.state, ctr.valid) == ({}, True)
+        st.add_container(new_container(8))  # the rest of the store still works
+        assert st.container(container_id(8)).name == new_container(8).name
 
 
 @pytest.mark.parametrize("rel", [L.JOURNAL, L.LOCK, L.GENERATION, L.FORMAT])

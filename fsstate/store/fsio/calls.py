@@ -22,10 +22,10 @@ from typing import Any
 _NO_LINKS = os.O_NOFOLLOW | os.O_CLOEXEC
 #: A directory: to walk beneath, list or fsync.
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | _NO_LINKS
-#: A file of the store to read (a document, an index entry, a finished temporary file).
+#: A file fsstate itself made and keeps open or syncs (a control file, a temporary file).
 _READ_FLAGS = os.O_RDONLY | _NO_LINKS
-#: A file that may be anything someone planted (fsck's walk, a snapshot's source): a FIFO
-#: must not block the open.
+#: A file that may be anything someone planted (a document or index entry read by path,
+#: fsck's walk, a snapshot's source): a FIFO must not block the open; read, it is empty.
 _PROBE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | _NO_LINKS
 #: A new file, which must not exist yet (a temporary file, a marker, a copy, FORMAT on repair).
 _NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_LINKS

@@ -27,6 +27,7 @@ from fsstate.store.fsio.calls import (
     _DIR_FLAGS,
     _NEW_FLAGS,
     _PATH_FLAGS,
+    _PROBE_FLAGS,
     _READ_FLAGS,
     DIR_MODE,
     FILE_MODE,
@@ -164,9 +165,10 @@ class Tree:
     # -- reads ---------------------------------------------------------------------------
 
     def read(self, rel: str) -> bytes | None:
-        """The bytes of file ``rel``, or ``None`` when it does not exist."""
+        """The bytes of file ``rel``, or ``None`` when it does not exist (a FIFO planted
+        there reads as empty, at once)."""
         try:
-            fd = self._open(rel, _READ_FLAGS)
+            fd = self._open(rel, _PROBE_FLAGS)
         except FileNotFoundError:
             return None
         try:
