@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import threading
+from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 
 from fsstate import errors
@@ -113,3 +116,79 @@ def test_many_documents_keeps_the_programs_own_freeze() -> None:
         assert not _in_generation(kept, 2)
     finally:
         gc.unfreeze()
+
+
+# -- projections: a listing decodes only what it keeps ------------------------------------------
+
+REAL = Path(__file__).parent.parent / "examples" / "data" / "podman-json"
+PS_LIKE = codec.Projection(
+    ("id", "name", "namespace", "pod", "command", "labels", "lockID", "a-b", "ü k"),
+    {"spec": ("annotations", "hostname")},
+)
+
+#: Documents a projection must read exactly as the whole decode does, errors included.
+EDGES = {
+    "plain": b'{"id": "a", "name": "n", "x": [1, {"y": null}]}',
+    "nested absent": b'{"id": "a", "spec": {"process": {}}}',
+    "nested not an object": b'{"id": "a", "spec": [1, 2]}',
+    "nested null": b'{"id": "a", "spec": null}',
+    "keys that are not identifiers": b'{"a-b": 1, "\\u00fc k": 2, "i\\u0064": "a"}',
+    "duplicates: the last wins": b'{"id": "a", "id": "b", "spec": {"hostname": 1}, "spec": {}}',
+    "a big integer kept": b'{"id": "a", "lockID": 123456789012345678901234567890}',
+    "a number beyond a double, kept": b'{"id": "a", "lockID": 1e400}',
+    "invalid UTF-8 where nothing is kept": b'{"id": "a", "x": "\xff\xfe"}',
+    "an encoded surrogate where nothing is kept": b'{"id": "a", "x": "\xed\xa0\x80"}',
+    "an escaped lone surrogate": b'{"id": "a", "x": "\\ud800"}',
+    "NaN": b'{"id": "a", "x": NaN}',
+    "a control character in a string": b'{"id": "a", "x": "\x01"}',
+    "trailing garbage": b'{"id": "a"} x',
+    "truncated": b'{"id": "a", "x": [1, 2',
+    "empty": b"",
+    "NUL-filled": b"\x00" * 64,
+    "not an object": b'[{"id": "a"}]',
+    "nested deeper than any decoder goes": b'{"id": "a", "x": ' + b"[" * 3000 + b"]" * 3000 + b"}",
+    "a byte-order mark": b'\xef\xbb\xbf{"id": "a"}',
+}
+
+
+def _outcome(call: Any) -> Any:
+    try:
+        return call()
+    except errors.CorruptDocumentError as exc:
+        return (type(exc), exc.path, str(exc))
+
+
+@pytest.mark.parametrize("name", sorted(EDGES))
+def test_a_projection_decodes_as_the_whole_decode_then_projected(name: str) -> None:
+    """Same kept values, same error class, path and message: the whole decode decides."""
+    data, path = EDGES[name], "/store/containers/x/config.json"
+    expected = _outcome(lambda: PS_LIKE(codec.decode_object(data, path)))
+    assert _outcome(lambda: PS_LIKE.decode(data, path)) == expected
+
+
+def test_a_projection_of_each_real_podman_config_is_the_whole_one_projected() -> None:
+    configs = sorted(REAL.glob("*.ContainerConfig.json"))
+    assert len(configs) >= 5
+    for file in configs:
+        data = file.read_bytes()
+        whole = codec.decode_object(data, str(file))
+        kept = PS_LIKE.decode(data, str(file))
+        assert kept == PS_LIKE(whole), file.name
+        assert kept["id"] == whole["id"] and "spec" in kept, file.name
+
+
+def test_a_projection_passes_a_number_beyond_a_double_under_a_key_it_drops() -> None:
+    """The one documented difference (codec.Projection.decode): orjson refuses the document,
+    the projection reads what it keeps."""
+    data = b'{"id": "a", "name": "n", "dropped": 1e400}'
+    with pytest.raises(errors.CorruptDocumentError):
+        codec.decode_object(data, "p")
+    assert PS_LIKE.decode(data, "p") == {"id": "a", "name": "n"}
+
+
+def test_a_projection_keeps_more_keys_and_projects_a_decoded_document() -> None:
+    wider = PS_LIKE.with_keys(["x", "id"])
+    assert wider.keys == (*PS_LIKE.keys, "x") and wider.nested == PS_LIKE.nested
+    doc = {"id": "a", "x": 1, "y": 2, "spec": {"hostname": "h", "z": 3}}
+    assert wider(doc) == {"id": "a", "x": 1, "spec": {"hostname": "h"}}
+    assert wider.decode(orjson.dumps(doc), "p") == wider(doc)

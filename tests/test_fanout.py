@@ -18,12 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from conftest import container_state, new_container
 from corrupt.builders import C1, C3, C4, C5, C6, build_store, cfg, put, state
 
 from fsstate import Container, FileState, errors
 from fsstate.state import fanout
+from fsstate.store import codec
 from fsstate.store import layout as L
 
 #: Forks of this process, counted by the at-fork hook (this module's, for the whole run).
@@ -122,6 +124,37 @@ def test_a_view_is_applied_in_the_children_and_the_parent_alike(static: Path) ->
         {k: v for k, v in c.items() if k != "pid"}
         for _, c, _ in listing(static, 1, view=view)["containers"]
     ]
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_projection_lists_what_the_same_view_as_a_function_lists(
+    static: Path, processes: int
+) -> None:
+    """A ``Projection`` view decodes only what it keeps, yet checks what every read checks: a
+    wrong type under an interpreted key it does not keep (``lockID``) and a name that cannot
+    be a path (``pod``) are skipped as with a whole decode; a ``spec`` that is no object is
+    simply not kept."""
+    store = static / L.STORE_DIR
+
+    def edit(cid: str, **changes: Any) -> None:
+        doc = orjson.loads((store / cfg(cid)).read_bytes())
+        put(store, cfg(cid), orjson.dumps(doc | changes))
+
+    edit(C5, lockID="seven")
+    edit(C3, pod="../../etc")
+    edit(C4, spec=[1, 2])
+    projection = codec.Projection(("id", "name", "namespace", "pod"), {"spec": ("annotations",)})
+    as_function = listing(static, processes, view=projection.__call__)
+    projected = listing(static, processes, view=projection)
+    assert projected == as_function
+    assert [cid for cid, _, _ in projected["containers"]] == [C1, C4, C6, C7, C8, C9]
+    assert [path for _, path in projected["skipped"]] == [
+        str(store / cfg(C3)),
+        str(store / cfg(C5)),
+    ]
+    by_id = {cid: config for cid, config, _ in projected["containers"]}
+    assert "spec" not in by_id[C4] and by_id[C4]["id"] == C4
+    assert set(by_id[C1]) <= {"id", "name", "namespace", "pod", "spec"}
 
 
 def test_a_commit_while_a_child_reads_makes_the_listing_read_again(static: Path) -> None:

@@ -21,6 +21,7 @@ from fsstate.cli import partial, render, report
 from fsstate.cli.context import Context
 from fsstate.cli.humantime import go_time, human_duration
 from fsstate.cli.parser import arg, command
+from fsstate.store import codec
 
 __all__ = ["POD_FILTERS", "pod_data", "pod_doc"]
 
@@ -150,7 +151,7 @@ def cmd_pod_ps(ctx: Context, args: argparse.Namespace) -> int:
     pods = state.all_pods(skipped=skipped)
     nets: dict[str, list[str] | errors.CorruptDocumentError] = {}
     ctrs = state.all_containers(
-        load_state=True, skipped=skipped, networks=nets, view=_member_view, processes=ctx.cpus()
+        load_state=True, skipped=skipped, networks=nets, view=_MEMBER_VIEW, processes=ctx.cpus()
     )
     members: dict[str, list[Container]] = {}
     for ctr in ctrs:
@@ -189,10 +190,9 @@ def cmd_pod_ps(ctx: Context, args: argparse.Namespace) -> int:
     return partial.finish(ctx, skipped)
 
 
-def _member_view(config: dict[str, Any]) -> dict[str, Any]:
-    """What ``pod ps`` reads of a container's config (its identity and pod): 10,000 listed
-    containers do not hold their whole configs while the rows are made."""
-    return {key: config[key] for key in ("id", "name", "namespace", "pod") if key in config}
+#: What ``pod ps`` reads of a container's config (its identity and pod): the listing decodes
+#: no more of each config, and 10,000 listed containers do not hold their whole configs.
+_MEMBER_VIEW = codec.Projection(("id", "name", "namespace", "pod"))
 
 
 def _sorted(docs: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

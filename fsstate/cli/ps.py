@@ -262,7 +262,7 @@ def _ps(
     # one pass, no call per container: configs, states and networks agree
     nets: dict[str, list[str] | errors.CorruptDocumentError] = {}
     ctrs = state.all_containers(
-        load_state=True, skipped=skipped, networks=nets, view=_ps_view, processes=ctx.cpus()
+        load_state=True, skipped=skipped, networks=nets, view=_PS_VIEW, processes=ctx.cpus()
     )
     pod_names = {p.id: p.name for p in state.all_pods()}
     now = time.time()
@@ -304,21 +304,16 @@ def _ps(
 
 
 #: The config keys ``ps`` reads (its rows, sort keys, filters; the container's identity), and
-#: of ``spec`` only ``annotations``: :func:`_ps_view` keeps them, so 10,000 listed containers
-#: do not hold their whole configs (a gigabyte of objects) while the rows are made.
-_PS_KEYS = (
-    *("id", "name", "namespace", "pod", "command", "labels", "createdTime", "userVolumes"),
-    *("rootfsImageName", "rootfsImageID", "pause", "netNsCtr", "newPortMappings"),
-    "namedVolumes",
+#: of ``spec`` only ``annotations``: the listing decodes no more of each config, so 10,000
+#: listed containers neither hold nor decode their whole configs (a gigabyte of objects).
+_PS_VIEW = codec.Projection(
+    (
+        *("id", "name", "namespace", "pod", "command", "labels", "createdTime", "userVolumes"),
+        *("rootfsImageName", "rootfsImageID", "pause", "netNsCtr", "newPortMappings"),
+        "namedVolumes",
+    ),
+    {"spec": ("annotations",)},
 )
-
-
-def _ps_view(config: dict[str, Any]) -> dict[str, Any]:
-    view = {key: config[key] for key in _PS_KEYS if key in config}
-    spec = config.get("spec")
-    if isinstance(spec, dict):
-        view["spec"] = {"annotations": spec.get("annotations")}
-    return view
 
 
 def _created_key(item: PsItem) -> tuple[datetime, str]:

@@ -12,6 +12,7 @@ derive the index from documents.
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -21,7 +22,7 @@ from fsstate.errors import (
     CorruptDocumentError,
     PodExistsError,
 )
-from fsstate.model import Container, Pod
+from fsstate.model import DEPENDENCY_KEYS, Container, Pod
 from fsstate.state import shape
 from fsstate.state.checked import CheckedConfigs
 from fsstate.state.semantics import BOLT, Semantics
@@ -180,14 +181,17 @@ class Catalog:
     def container_config(self, cid: str) -> dict[str, Any] | None:
         return self.doc(L.container_doc(cid, "config"), "container-config")
 
-    def container(self, cid: str) -> Container | None:
+    def container(self, cid: str, keep: codec.Projection | None = None) -> Container | None:
         """The stored container with its config and an empty state, or ``None``;
         :class:`CorruptDocumentError` when its config does not decode, has the wrong shape, or
         holds another ID or a name that cannot be a path. The config is decoded when first
-        read if these bytes were checked before (``checked.py``)."""
+        read if these bytes were checked before (``checked.py``). Given ``keep``, the config
+        holds what ``keep`` keeps and the keys these checks read (:func:`_keeping`), and
+        nothing else is decoded (a listing that prints a few fields)."""
         if not _ok(cid):
             return None
-        return self._registered(Container, "container-config", L.container_doc(cid, "config"), cid)
+        path = L.container_doc(cid, "config")
+        return self._registered(Container, "container-config", path, cid, keep)
 
     def pod(self, pid: str) -> Pod | None:
         """The stored pod with its config and an empty state, or ``None``; errors as
@@ -196,11 +200,17 @@ class Catalog:
             return None
         return self._registered(Pod, "pod-config", L.pod_doc(pid, "config"), pid)
 
-    def _registered(self, cls: type[ObjT], kind: str, path: str, oid: str) -> ObjT | None:
+    def _registered(
+        self, cls: type[ObjT], kind: str, path: str, oid: str, keep: codec.Projection | None = None
+    ) -> ObjT | None:
         data = self.txn.read(path)
         if data is None:
             return None
         abspath = self.abspath(path)
+        if keep is not None:
+            doc = _keeping(keep, kind).decode(data, abspath)
+            shape.check(kind, doc, abspath)  # the same verdict: it holds every key checked
+            return _checked(cls._adopt(doc), oid, abspath, self.rules)
         key = (abspath, self.rules.namespaces)
         deferred = _CHECKED.get(key, data)
         if deferred is not None:
@@ -520,6 +530,14 @@ class Catalog:
 
 def _ok(name: object) -> bool:
     return L.is_valid_name(name)
+
+
+@functools.lru_cache(maxsize=16)
+def _keeping(keep: codec.Projection, kind: str) -> codec.Projection:
+    """``keep`` and the keys every read of a ``kind`` document checks: those of
+    ``shape.check`` and the names :func:`names_valid` reads."""
+    names = ("id", "name", "namespace", "pod", *DEPENDENCY_KEYS, "Dependencies", "namedVolumes")
+    return keep.with_keys((*shape.interpreted_keys(kind), *names))
 
 
 def _checked(obj: ObjT, oid: str, path: str, rules: Semantics) -> ObjT:

