@@ -2,20 +2,21 @@
 ``pkg/domain/infra/abi/ps.go`` ``GetContainerLists``, ``pkg/ps/ps.go`` ``ListContainerBatch``).
 
 Each container becomes Podman's ``entities.ListContainer`` (:func:`ps_doc`, the 24 keys of
-``ps --format json``) and its ``psReporter`` (:func:`ps_data`, the fields of ``--format``
-templates). Rows come in creation order (``--sort created``, Podman's default). What the
-state does not hold is printed as Podman prints it when it has nothing: ``Size`` null,
-``Namespaces`` ``{}`` (Podman fills them only with ``--size`` / ``--ns``, not supported here).
+``ps --format json``) and its ``psReporter`` (:class:`PsRow`, the fields of ``--format``
+templates, each made when a template reads it). Rows come in creation order (``--sort
+created``, Podman's default). What the state does not hold is printed as Podman prints it when
+it has nothing: ``Size`` null, ``Namespaces`` ``{}`` (Podman fills them only with ``--size`` /
+``--ns``, not supported here).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from fsstate import Container, FileState, errors
 from fsstate.cli import filters as F
@@ -26,7 +27,7 @@ from fsstate.cli.parser import arg, command
 from fsstate.status import ContainerStatus
 from fsstate.store import codec
 
-__all__ = ["PS_FILTERS", "PsItem", "ps_data", "ps_doc", "ps_status"]
+__all__ = ["PS_FILTERS", "PsItem", "PsRow", "ps_data", "ps_doc", "ps_status"]
 
 #: The ``--filter`` keys ``ps`` takes (Podman's, less those on data the state lacks:
 #: ``health``, ``until``, ``restart-policy``, ``label!``).
@@ -73,20 +74,13 @@ class PsItem:
 def ps_status(ctr: Container, now: float) -> str:
     """psReporter ``Status()`` of Podman 4.3: ``Up 2 hours ago``, ``Exited (3) 47 seconds
     ago``, ``Created``, ``Paused``, … (``strings.Title`` of the state; durations through
-    :func:`~fsstate.cli.humantime.human_duration` from the start/finish second)."""
+    :func:`~fsstate.cli.humantime.human_duration` from the start or finish second)."""
     state = ctr.state
-    started, finished = unix(state.get("startedTime")), unix(state.get("finishedTime"))
-    return _status_words(render.container_status(ctr), state, now, started, finished)
-
-
-def _status_words(
-    status: ContainerStatus, state: Mapping[str, Any], now: float, started: int, finished: int
-) -> str:
-    """:func:`ps_status` with the status and the start and finish seconds already read."""
+    status = render.container_status(ctr)
     if status == ContainerStatus.RUNNING:
-        return f"Up {human_duration(now - started)} ago"
+        return f"Up {human_duration(now - unix(state.get('startedTime')))} ago"
     if status in (ContainerStatus.EXITED, ContainerStatus.STOPPED):
-        ago = human_duration(now - finished)
+        ago = human_duration(now - unix(state.get("finishedTime")))
         return f"Exited ({_int(state.get('exitCode'))}) {ago} ago"
     return status.text.title()
 
@@ -113,43 +107,58 @@ def _labels(ctr: Container) -> dict[str, Any] | None:
     return labels if isinstance(labels, dict) and labels else None
 
 
+def _config_str(key: str) -> Callable[[PsItem, float], str]:
+    return lambda item, now: str(item.ctr.config.get(key, ""))
+
+
+def _state_int(key: str) -> Callable[[PsItem, float], int]:
+    return lambda item, now: _int(item.ctr.state.get(key))
+
+
+def _state_unix(key: str) -> Callable[[PsItem, float], int]:
+    return lambda item, now: unix(item.ctr.state.get(key))
+
+
+def _mounts(item: PsItem, now: float) -> list[str]:
+    mounts = item.ctr.config.get("userVolumes")
+    return [str(m) for m in mounts] if isinstance(mounts, list) else []
+
+
+#: How each key of ``ps --format json`` is made from the container (Podman 4.3
+#: ``ListContainer``, its 24 keys in Podman's order; ``CreatedAt`` and ``Status`` human, as
+#: 4.3's ``jsonOut`` sets them, ``CreatedAt`` from the full creation time, with its fraction).
+_DOC: dict[str, Callable[[PsItem, float], Any]] = {
+    "AutoRemove": lambda item, now: _auto_remove(item.ctr),
+    "Command": lambda item, now: _command(item.ctr),
+    "CreatedAt": lambda item, now: f"{human_duration(now - _created(item).timestamp())} ago",
+    "Exited": lambda item, now: bool(item.ctr.state.get("exited", False)),
+    "ExitedAt": _state_unix("finishedTime"),
+    "ExitCode": _state_int("exitCode"),
+    "Id": lambda item, now: item.ctr.id,
+    "Image": _config_str("rootfsImageName"),
+    "ImageID": _config_str("rootfsImageID"),
+    "IsInfra": lambda item, now: bool(item.ctr.config.get("pause", False)),
+    "Labels": lambda item, now: _labels(item.ctr),
+    "Mounts": _mounts,
+    "Names": lambda item, now: [item.ctr.name],
+    "Namespaces": lambda item, now: {},
+    "Networks": lambda item, now: item.networks,
+    "Pid": _state_int("pid"),
+    "Pod": lambda item, now: item.ctr.pod_id,
+    "PodName": lambda item, now: item.pod_name,
+    "Ports": lambda item, now: item.ports,
+    "Size": lambda item, now: None,
+    "StartedAt": _state_unix("startedTime"),
+    "State": lambda item, now: render.container_status(item.ctr).text,
+    "Status": lambda item, now: ps_status(item.ctr, now),
+    "Created": lambda item, now: unix_of(_created(item)),
+}
+
+
 def ps_doc(item: PsItem, now: float) -> dict[str, Any]:
-    """The container as ``podman ps --format json`` prints it (Podman 4.3 ``ListContainer``,
-    its 24 keys in Podman's order; ``CreatedAt`` and ``Status`` human, as 4.3's ``jsonOut``
-    sets them). ``now``: Unix seconds."""
-    ctr, state = item.ctr, item.ctr.state
-    config = ctr.config
-    # 4.3's jsonOut measures CreatedAt from the full creation time, with its fraction
-    created = _created(item)
-    started, finished = unix(state.get("startedTime")), unix(state.get("finishedTime"))
-    status = render.container_status(ctr)
-    mounts = config.get("userVolumes")
-    return {
-        "AutoRemove": _auto_remove(ctr),
-        "Command": _command(ctr),
-        "CreatedAt": f"{human_duration(now - created.timestamp())} ago",
-        "Exited": bool(state.get("exited", False)),
-        "ExitedAt": finished,
-        "ExitCode": _int(state.get("exitCode")),
-        "Id": ctr.id,
-        "Image": str(config.get("rootfsImageName", "")),
-        "ImageID": str(config.get("rootfsImageID", "")),
-        "IsInfra": bool(config.get("pause", False)),
-        "Labels": _labels(ctr),
-        "Mounts": [str(m) for m in mounts] if isinstance(mounts, list) else [],
-        "Names": [ctr.name],
-        "Namespaces": {},
-        "Networks": item.networks,
-        "Pid": _int(state.get("pid")),
-        "Pod": ctr.pod_id,
-        "PodName": item.pod_name,
-        "Ports": item.ports,
-        "Size": None,
-        "StartedAt": started,
-        "State": status.text,
-        "Status": _status_words(status, state, now, started, finished),
-        "Created": unix_of(created),
-    }
+    """The container as ``podman ps --format json`` prints it (:data:`_DOC`). ``now``: Unix
+    seconds."""
+    return {key: make(item, now) for key, make in _DOC.items()}
 
 
 def _created(item: PsItem) -> datetime:
@@ -177,35 +186,122 @@ def ports_text(ports: Sequence[Any] | None) -> str:
     return ", ".join(shown)
 
 
-def ps_data(doc: Mapping[str, Any], *, no_trunc: bool) -> dict[str, Any]:
-    """The template fields of one row: ``ListContainer``'s, with psReporter's methods
-    (Podman 4.3 ps.go) in their place: ``ID``/``Pod`` short unless ``no_trunc``, ``Command``
-    joined and cut at 17 characters, ``Names``/``Networks``/``Mounts`` joined, ``Labels``
-    ``k=v,…`` sorted, ``Label "k"``, ``Ports`` as text, ``CreatedAt`` Go's ``Time.String()``
-    of the creation second, ``CreatedHuman``/``RunningFor`` "… ago", ``State`` and ``Status``
-    the human status."""
-    command = " ".join(doc["Command"] or [])
-    if not no_trunc and len(command) > 17:
-        command = command[:17] + "..."
-    labels = doc["Labels"] or {}
-    created = time.localtime(doc["Created"])
-    return {
-        **{k: v for k, v in doc.items() if k != "Id"},
-        "ID": doc["Id"] if no_trunc else doc["Id"][:12],
-        "Pod": doc["Pod"] if no_trunc else doc["Pod"][:12],
-        "Command": command,
-        "Names": doc["Names"][0],
-        "Networks": ",".join(doc["Networks"]),
-        "Mounts": ",".join(doc["Mounts"]),
-        "Labels": ",".join(sorted(f"{k}={v}" for k, v in labels.items())),
-        "Label": lambda name: str(labels.get(name, "")),
-        "Ports": ports_text(doc["Ports"]),
-        "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S %z %Z", created),
-        "CreatedHuman": doc["CreatedAt"],
-        "RunningFor": doc["CreatedAt"],
-        "State": doc["Status"],
-        "Size": "",
-    }
+def _short(key: str) -> Callable[[PsRow], str]:
+    return lambda row: row.doc(key) if row.no_trunc else row.doc(key)[:12]
+
+
+def _joined(key: str) -> Callable[[PsRow], str]:
+    return lambda row: ",".join(row.doc(key))
+
+
+def _command_text(row: PsRow) -> str:
+    command = " ".join(row.doc("Command") or [])
+    return command if row.no_trunc or len(command) <= 17 else command[:17] + "..."
+
+
+def _label(row: PsRow) -> Callable[[str], str]:
+    labels = row.doc("Labels") or {}
+    return lambda name: str(labels.get(name, ""))
+
+
+#: psReporter's methods (Podman 4.3 ps.go), each in place of the ``ListContainer`` field of
+#: its name: ``ID``/``Pod`` short unless ``--no-trunc``, ``Command`` joined and cut at 17
+#: characters, ``Names``/``Networks``/``Mounts`` joined, ``Labels`` ``k=v,…`` sorted,
+#: ``Label "k"``, ``Ports`` as text, ``CreatedAt`` Go's ``Time.String()`` of the creation
+#: second, ``CreatedHuman``/``RunningFor`` "… ago", ``State`` and ``Status`` the human status.
+_REPORTER: dict[str, Callable[[PsRow], Any]] = {
+    "ID": _short("Id"),
+    "Pod": _short("Pod"),
+    "Command": _command_text,
+    "Names": lambda row: row.doc("Names")[0],
+    "Networks": _joined("Networks"),
+    "Mounts": _joined("Mounts"),
+    "Labels": lambda row: ",".join(
+        sorted(f"{k}={v}" for k, v in (row.doc("Labels") or {}).items())
+    ),
+    "Label": _label,
+    "Ports": lambda row: ports_text(row.doc("Ports")),
+    "CreatedAt": lambda row: time.strftime(
+        "%Y-%m-%d %H:%M:%S %z %Z", time.localtime(row.doc("Created"))
+    ),
+    "CreatedHuman": lambda row: row.doc("CreatedAt"),
+    "RunningFor": lambda row: row.doc("CreatedAt"),
+    "State": lambda row: row.doc("Status"),
+    "Size": lambda row: "",
+}
+#: A row's fields in the order ``{{json .}}`` prints them: the document's but ``Id``, then
+#: psReporter's own.
+_ROW_KEYS = tuple(dict.fromkeys([*(k for k in _DOC if k != "Id"), *_REPORTER]))
+_ROW_KEY_SET = frozenset(_ROW_KEYS)
+
+
+class PsRow(Mapping[str, Any]):
+    """One container's row: its template fields (Podman's ``psReporter``) and, through
+    :meth:`document`, its ``ps --format json`` document. Each field is worked out when first
+    read, as Podman calls a reporter method only when the template names it: the default
+    table reads 7 of the 31 (a third of the time a row took when every field was made)."""
+
+    __slots__ = ("_doc", "_fields", "item", "no_trunc", "now")
+
+    def __init__(self, item: PsItem, now: float, *, no_trunc: bool) -> None:
+        self.item, self.now, self.no_trunc = item, now, no_trunc
+        self._doc: dict[str, Any] = {}
+        self._fields: dict[str, Any] = {}
+
+    def doc(self, key: str) -> Any:
+        """The value of document key ``key`` (:data:`_DOC`)."""
+        try:
+            return self._doc[key]
+        except KeyError:
+            value = self._doc[key] = _DOC[key](self.item, self.now)
+            return value
+
+    def document(self) -> dict[str, Any]:
+        """The ``ps --format json`` document (:func:`ps_doc`)."""
+        return {key: self.doc(key) for key in _DOC}
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._fields[key]
+        except KeyError:
+            if key not in _ROW_KEY_SET:
+                raise
+        make = _REPORTER.get(key)
+        value = self._fields[key] = self.doc(key) if make is None else make(self)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in _ROW_KEY_SET
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_ROW_KEYS)
+
+    def __len__(self) -> int:
+        return len(_ROW_KEYS)
+
+
+def ps_data(item: PsItem, now: float, *, no_trunc: bool) -> dict[str, Any]:
+    """Every template field of one row (:class:`PsRow`), made at once."""
+    return dict(PsRow(item, now, no_trunc=no_trunc))
+
+
+class _Documents(Sequence[dict[str, Any]]):
+    """The rows' JSON documents, made only if read (``--format json``)."""
+
+    def __init__(self, rows: Sequence[PsRow]) -> None:
+        self._rows = rows
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [row.document() for row in self._rows[index]]
+        return self._rows[index].document()
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _default_format(pod: bool) -> str:
@@ -290,13 +386,13 @@ def _ps(
         for item in items:
             ctx.print(item.ctr.id if args.no_trunc else item.ctr.id[:12])
     else:
-        docs = [ps_doc(i, now) for i in items]
+        rows = [PsRow(item, now, no_trunc=args.no_trunc) for item in items]
         report.emit(
             ctx,
             args.format,
             default=_default_format(args.pod),
-            docs=docs,
-            data=[ps_data(d, no_trunc=args.no_trunc) for d in docs],
+            docs=_Documents(rows),
+            data=rows,
             headers=PS_HEADERS,
             noheading=args.noheading,
         )
