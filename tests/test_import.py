@@ -6,6 +6,7 @@ Each case runs in a new interpreter and reads its ``sys.modules``; no timing."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,36 @@ def test_a_lookup_in_a_new_interpreter_loads_no_schema_validator(tmp_path: Path)
     )
     loaded = loaded_after(code, str(tmp_path / "static"), str(tmp_path / "tmp"))
     assert not loaded & {"jsonschema", "fastjsonschema", "importlib.resources", "fsstate.fsck"}
+
+
+def test_fsstate_ps_in_a_new_interpreter_loads_neither_database_nor_the_editor(
+    tmp_path: Path,
+) -> None:
+    """The command line registers every command, but ``ps`` loads none of the SQLite and Bolt
+    importers and exporters (``fsstate.podman`` loads them on first use) and not what ``edit``
+    runs the editor with."""
+    with FileState(tmp_path / "static", tmp_path / "tmp") as state:
+        state.add_container(Container({"id": "a" * 64, "name": "web", "lockID": 1}, {}))
+    probe = (
+        "import io, json, sys, contextlib\nfrom fsstate.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    code = main(['--root', sys.argv[1], 'ps', '-a'])\n"
+        "assert code == 0 and 'web' in out.getvalue(), (code, out.getvalue())\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "static")],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FSSTATE_TMP": str(tmp_path / "tmp")},
+    ).stdout
+    loaded = set(json.loads(out))
+    heavy = {
+        "sqlite3",
+        "subprocess",
+        "tempfile",
+        *(f"fsstate.podman.{m}" for m in ("importer", "export", "bolt", "bolt_export", "plan")),
+    }
+    assert loaded & heavy == set()
+    assert "fsstate.podman" in loaded and "fsstate.cli.edit" in loaded

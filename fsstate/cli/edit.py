@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import subprocess
-import tempfile
 
 from fsstate import FileState, errors
 from fsstate.cli import documents
@@ -83,6 +81,9 @@ def cmd_edit(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _in_editor(state: FileState, target: documents.Document, original: dict[str, object]) -> bool:
+    import subprocess  # here, not at the top: every other command would load it at start-up
+    import tempfile
+
     copy = fsio.new_temp_file(tempfile.gettempdir(), "fsstate-edit-", ".json")
     text, error, keep = codec.encode(original), "", False
     try:

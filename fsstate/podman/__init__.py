@@ -40,15 +40,21 @@ module             what lives there                                            s
 =================  ==========================================================  ========
 """
 
-from fsstate.podman.bolt_export import export_bolt
-from fsstate.podman.export import export_db
-from fsstate.podman.gojson import go_json
-from fsstate.podman.importer import import_bolt, import_db, import_file
-from fsstate.podman.plan import ImportReport, RenamedPod
-from fsstate.podman.plan import ProgressFn as ProgressFn
-from fsstate.podman.plan import StrPath as StrPath
-from fsstate.podman.sniff import detect_format
-from fsstate.podman.tables import SCHEMA_VERSION as SCHEMA_VERSION
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fsstate.podman.bolt_export import export_bolt
+    from fsstate.podman.export import export_db
+    from fsstate.podman.gojson import go_json
+    from fsstate.podman.importer import import_bolt, import_db, import_file
+    from fsstate.podman.plan import ImportReport, RenamedPod
+    from fsstate.podman.plan import ProgressFn as ProgressFn
+    from fsstate.podman.plan import StrPath as StrPath
+    from fsstate.podman.sniff import detect_format
+    from fsstate.podman.tables import SCHEMA_VERSION as SCHEMA_VERSION
 
 __all__ = [
     "ImportReport",
@@ -61,3 +67,29 @@ __all__ = [
     "import_db",
     "import_file",
 ]
+
+#: The module each public name lives in, imported on its first use (PEP 562): a command that
+#: touches neither database (``fsstate ps``) does not load the SQLite and Bolt code.
+_HOME = {
+    "ImportReport": "plan",
+    "ProgressFn": "plan",
+    "StrPath": "plan",
+    "RenamedPod": "plan",
+    "SCHEMA_VERSION": "tables",
+    "detect_format": "sniff",
+    "export_bolt": "bolt_export",
+    "export_db": "export",
+    "go_json": "gojson",
+    "import_bolt": "importer",
+    "import_db": "importer",
+    "import_file": "importer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
