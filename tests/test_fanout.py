@@ -38,7 +38,7 @@ def _count_fork() -> None:
 
 os.register_at_fork(after_in_parent=_count_fork)
 
-C7, C8, C9 = (str(n) * 32 for n in (7, 8, 9))
+C2, C7, C8, C9 = (str(n) * 32 for n in (2, 7, 8, 9))
 
 
 @pytest.fixture(autouse=True)
@@ -155,6 +155,25 @@ def test_a_projection_lists_what_the_same_view_as_a_function_lists(
     by_id = {cid: config for cid, config, _ in projected["containers"]}
     assert "spec" not in by_id[C4] and by_id[C4]["id"] == C4
     assert set(by_id[C1]) <= {"id", "name", "namespace", "pod", "spec"}
+
+
+def test_a_projection_reads_the_networks_a_sqlite_store_keeps_in_the_config(static: Path) -> None:
+    """Under "sqlite" semantics a container's networks live in its config (NEWEST): a
+    projection that does not keep them still hands them to the listing's ``networks``."""
+    with opened(static) as st:
+        assert st.migrate("sqlite")
+        st.add_container(new_container(2, networkMode="bridge"))
+        st.network_connect(st.container(C2), "backend")
+        st.network_connect(st.container(C2), "frontend")
+    projection = codec.Projection(("id", "name", "namespace", "pod"))
+    projected = listing(static, 2, view=projection)
+    assert projected == listing(static, 2, view=projection.__call__)
+    assert projected["networks"][C2] == ["backend", "frontend"]  # in setup order
+    assert projected["networks"][C7] == []  # not in bridge mode: none (NEWEST)
+    assert all(
+        set(config) <= {"id", "name", "namespace", "pod"}
+        for _, config, _ in projected["containers"]
+    )
 
 
 def test_a_commit_while_a_child_reads_makes_the_listing_read_again(static: Path) -> None:
