@@ -61,6 +61,8 @@ def camel_header(name: str) -> str:
 
 def go_print(value: Any) -> str:
     """``fmt.Sprint(value)`` for JSON-shaped values."""
+    if type(value) is str:  # most fields of most rows
+        return value
     if value is None:
         return "<nil>"
     if isinstance(value, bool):
@@ -404,7 +406,8 @@ def _field(value: Any, name: str) -> Any:
     if isinstance(value, Echo):
         return value
     if isinstance(value, Mapping):
-        if name in value:
+        try:  # one lookup, not ``in`` then ``[]``: rows may make their fields when read
             return value[name]
-        raise TemplateError(f"can't evaluate field {name}")
+        except KeyError:
+            raise TemplateError(f"can't evaluate field {name}") from None
     raise TemplateError(f"can't evaluate field {name} in {go_print(value)!r}")

@@ -233,6 +233,8 @@ _REPORTER: dict[str, Callable[[PsRow], Any]] = {
 #: psReporter's own.
 _ROW_KEYS = tuple(dict.fromkeys([*(k for k in _DOC if k != "Id"), *_REPORTER]))
 _ROW_KEY_SET = frozenset(_ROW_KEYS)
+#: A field or document key not worked out yet (``None`` is a value: ``Size``).
+_UNMADE: Any = object()
 
 
 class PsRow(Mapping[str, Any]):
@@ -250,24 +252,22 @@ class PsRow(Mapping[str, Any]):
 
     def doc(self, key: str) -> Any:
         """The value of document key ``key`` (:data:`_DOC`)."""
-        try:
-            return self._doc[key]
-        except KeyError:
+        value = self._doc.get(key, _UNMADE)
+        if value is _UNMADE:
             value = self._doc[key] = _DOC[key](self.item, self.now)
-            return value
+        return value
 
     def document(self) -> dict[str, Any]:
         """The ``ps --format json`` document (:func:`ps_doc`)."""
         return {key: self.doc(key) for key in _DOC}
 
     def __getitem__(self, key: str) -> Any:
-        try:
-            return self._fields[key]
-        except KeyError:
+        value = self._fields.get(key, _UNMADE)
+        if value is _UNMADE:  # (no KeyError raised and caught per field: a third of a row)
             if key not in _ROW_KEY_SET:
-                raise
-        make = _REPORTER.get(key)
-        value = self._fields[key] = self.doc(key) if make is None else make(self)
+                raise KeyError(key)
+            make = _REPORTER.get(key)
+            value = self._fields[key] = self.doc(key) if make is None else make(self)
         return value
 
     def __contains__(self, key: object) -> bool:
