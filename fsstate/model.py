@@ -48,6 +48,9 @@ DEPENDENCY_KEYS = (
 
 
 _POD_AND_DEPENDENCY_KEYS = ("pod", *DEPENDENCY_KEYS)
+#: Every config key whose value names something that becomes a path: the ID, the name, the
+#: namespace and those :meth:`Container._path_names` reads.
+NAME_KEYS = ("id", "name", "namespace", *_POD_AND_DEPENDENCY_KEYS, "Dependencies", "namedVolumes")
 
 
 def _copy_mapping(value: Mapping[str, Any] | None, what: str) -> dict[str, Any]:

@@ -27,18 +27,19 @@ HEAVY = (
 )
 
 
+def modules_after(code: str, *args: str, env: dict[str, str] | None = None) -> set[str]:
+    """Every module ``code`` (run with ``args``) left loaded in a new interpreter."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *args], check=True, capture_output=True, text=True, env=env
+    ).stdout
+    return set(json.loads(out))
+
+
 def loaded_after(code: str, *args: str) -> set[str]:
     """The modules of :data:`HEAVY` (and ``filelock``) that ``code`` left loaded in a new
     interpreter."""
-    probe = (
-        f"{code}\nimport json, sys\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('jsonschema', 'fastjsonschema', 'fsstate', 'tqdm', 'filelock', 'importlib'))))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, *args], check=True, capture_output=True, text=True
-    ).stdout
-    names = set(json.loads(out))
+    names = modules_after(code, *args)
     return {h for h in (*HEAVY, "filelock") if h in names}
 
 
@@ -74,21 +75,14 @@ def test_fsstate_ps_in_a_new_interpreter_loads_neither_database_nor_the_editor(
     runs the editor with."""
     with FileState(tmp_path / "static", tmp_path / "tmp") as state:
         state.add_container(Container({"id": "a" * 64, "name": "web", "lockID": 1}, {}))
-    probe = (
-        "import io, json, sys, contextlib\nfrom fsstate.cli import main\n"
+    code = (
+        "import io, sys, contextlib\nfrom fsstate.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
         "    code = main(['--root', sys.argv[1], 'ps', '-a'])\n"
-        "assert code == 0 and 'web' in out.getvalue(), (code, out.getvalue())\n"
-        "print(json.dumps(sorted(sys.modules)))"
+        "assert code == 0 and 'web' in out.getvalue(), (code, out.getvalue())"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, str(tmp_path / "static")],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "FSSTATE_TMP": str(tmp_path / "tmp")},
-    ).stdout
-    loaded = set(json.loads(out))
+    env = {**os.environ, "FSSTATE_TMP": str(tmp_path / "tmp")}
+    loaded = modules_after(code, str(tmp_path / "static"), env=env)
     heavy = {
         "sqlite3",
         "subprocess",

@@ -1,12 +1,12 @@
 """``fsstate ps``: Podman 4.3's ``podman ps`` over the store (``cmd/podman/containers/ps.go``,
 ``pkg/domain/infra/abi/ps.go`` ``GetContainerLists``, ``pkg/ps/ps.go`` ``ListContainerBatch``).
 
-Each container becomes Podman's ``entities.ListContainer`` (:func:`ps_doc`, the 24 keys of
-``ps --format json``) and its ``psReporter`` (:class:`PsRow`, the fields of ``--format``
-templates, each made when a template reads it). Rows come in creation order (``--sort
-created``, Podman's default). What the state does not hold is printed as Podman prints it when
-it has nothing: ``Size`` null, ``Namespaces`` ``{}`` (Podman fills them only with ``--size`` /
-``--ns``, not supported here).
+Each container becomes a :class:`PsRow`: Podman's ``psReporter`` (the fields of ``--format``
+templates, each made when a template reads it) and, through :meth:`PsRow.document`, its
+``entities.ListContainer`` (the 24 keys of ``ps --format json``). Rows come in creation order
+(``--sort created``, Podman's default). What the state does not hold is printed as Podman
+prints it when it has nothing: ``Size`` null, ``Namespaces`` ``{}`` (Podman fills them only
+with ``--size`` / ``--ns``, not supported here).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from fsstate.cli.parser import arg, command
 from fsstate.status import ContainerStatus
 from fsstate.store import codec
 
-__all__ = ["PS_FILTERS", "PsItem", "PsRow", "ps_data", "ps_doc", "ps_status"]
+__all__ = ["PS_FILTERS", "PsItem", "PsRow", "ps_status"]
 
 #: The ``--filter`` keys ``ps`` takes (Podman's, less those on data the state lacks:
 #: ``health``, ``until``, ``restart-policy``, ``label!``).
@@ -155,12 +155,6 @@ _DOC: dict[str, Callable[[PsItem, float], Any]] = {
 }
 
 
-def ps_doc(item: PsItem, now: float) -> dict[str, Any]:
-    """The container as ``podman ps --format json`` prints it (:data:`_DOC`). ``now``: Unix
-    seconds."""
-    return {key: make(item, now) for key, make in _DOC.items()}
-
-
 def _created(item: PsItem) -> datetime:
     """The item's creation time, parsed once."""
     if item.created is None:
@@ -246,6 +240,7 @@ class PsRow(Mapping[str, Any]):
     __slots__ = ("_doc", "_fields", "item", "no_trunc", "now")
 
     def __init__(self, item: PsItem, now: float, *, no_trunc: bool) -> None:
+        """``now``: Unix seconds, for the human times."""
         self.item, self.now, self.no_trunc = item, now, no_trunc
         self._doc: dict[str, Any] = {}
         self._fields: dict[str, Any] = {}
@@ -258,7 +253,7 @@ class PsRow(Mapping[str, Any]):
         return value
 
     def document(self) -> dict[str, Any]:
-        """The ``ps --format json`` document (:func:`ps_doc`)."""
+        """The container as ``podman ps --format json`` prints it (:data:`_DOC`)."""
         return {key: self.doc(key) for key in _DOC}
 
     def __getitem__(self, key: str) -> Any:
@@ -278,11 +273,6 @@ class PsRow(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(_ROW_KEYS)
-
-
-def ps_data(item: PsItem, now: float, *, no_trunc: bool) -> dict[str, Any]:
-    """Every template field of one row (:class:`PsRow`), made at once."""
-    return dict(PsRow(item, now, no_trunc=no_trunc))
 
 
 class _Documents(Sequence[dict[str, Any]]):

@@ -22,7 +22,7 @@ from fsstate.errors import (
     CorruptDocumentError,
     PodExistsError,
 )
-from fsstate.model import DEPENDENCY_KEYS, Container, Pod
+from fsstate.model import NAME_KEYS, Container, Pod
 from fsstate.state import shape
 from fsstate.state.checked import CheckedConfigs
 from fsstate.state.semantics import BOLT, Semantics
@@ -536,8 +536,7 @@ def _ok(name: object) -> bool:
 def _keeping(keep: codec.Projection, kind: str) -> codec.Projection:
     """``keep`` and the keys every read of a ``kind`` document checks: those of
     ``shape.check`` and the names :func:`names_valid` reads."""
-    names = ("id", "name", "namespace", "pod", *DEPENDENCY_KEYS, "Dependencies", "namedVolumes")
-    return keep.with_keys((*shape.interpreted_keys(kind), *names))
+    return keep.with_keys((*shape.interpreted_keys(kind), *NAME_KEYS))
 
 
 def _checked(obj: ObjT, oid: str, path: str, rules: Semantics) -> ObjT:

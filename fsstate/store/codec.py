@@ -7,6 +7,7 @@ read them directly. Decoding failures become :class:`CorruptDocumentError` namin
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -148,6 +149,7 @@ def _head(key: str) -> bytes:
     return orjson.dumps(key) + b":"
 
 
+@functools.cache
 def _msgspec() -> Any:
     import msgspec  # 7 ms to import: only the listings that project need it
 
