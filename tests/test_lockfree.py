@@ -225,12 +225,13 @@ def test_a_store_opened_after_a_writer_died_past_its_commit_point_shows_that_com
 
 
 @pytest.mark.parametrize("left", ["temporary file", "trash"])
-def test_an_open_with_something_to_sweep_takes_the_lock(
+def test_what_a_killed_writer_left_waits_for_the_first_hold_of_the_lock(
     store: tuple[Path, Path], left: str
 ) -> None:
     """What a killed writer left at the top of the store (an old file kept under a temporary
-    name, a trash directory) is swept under the lock at open: such an open waits for it, and
-    then the leftovers are gone."""
+    name, a trash directory) is no reader's business: an open and its reads do not look for
+    it and take no lock (they answer while another process holds it), and the leftovers stay.
+    The first call of a process that takes the lock sweeps them: then they are gone."""
     static, tmp = store
     top = static / "fsstate"
     if left == "trash":
@@ -239,12 +240,17 @@ def test_an_open_with_something_to_sweep_takes_the_lock(
     else:
         gone = top / ".fsstate-tmp-1-1"
         gone.write_bytes(b"old")
-    with lock_held_elsewhere(static), pytest.raises(LockTimeoutError):
-        FileState(static, tmp, lock_timeout=0.5)
+    with lock_held_elsewhere(static), FileState(static, tmp, lock_timeout=0.5) as state:
+        assert state.lookup_container("w9-0").id == cid(9, 0)
+        assert gone.exists()
     with FileState(static, tmp) as state:
-        state._storage.wait_for_trash()  # type: ignore[attr-defined]
         assert state.container(cid(9, 0)).name == "w9-0"
-    assert not gone.exists()
+        assert gone.exists()
+        state.add_container(ctr(9, 1))  # the first hold of the lock
+        state._storage.wait_for_trash()  # type: ignore[attr-defined]
+        assert not gone.exists()
+    with FileState(static, tmp) as state:
+        assert [c.name for c in state.all_containers()] == ["w9-0", "w9-1"]
 
 
 def _hold_in_phase(static: Path, phase: str, held: Any, release: Any) -> None:

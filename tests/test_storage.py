@@ -140,7 +140,10 @@ def _save_and_die_before_dropping_old_files(static: str, tmp: str) -> None:
     os._exit(1)  # not reached: the commit ends by dying
 
 
-def test_old_files_a_killed_writer_kept_are_swept_by_the_next_opener(tmp_path: Path) -> None:
+def test_old_files_a_killed_writer_kept_are_swept_by_the_next_lock_holder(tmp_path: Path) -> None:
+    """A writer killed after its commit, before it dropped the old files it kept: a reader
+    leaves them (they are no store data), the next process's first hold of the lock deletes
+    them."""
     import multiprocessing
 
     from fsstate.store import layout as L
@@ -162,4 +165,7 @@ def test_old_files_a_killed_writer_kept_are_swept_by_the_next_opener(tmp_path: P
         ctr = state.container("c" * 64)
         state.update_container(ctr)
         assert ctr.state == {"state": 3}  # the save happened
+    assert [p.name for p in top.iterdir() if L.is_temp_name(p.name)] == left
+    with FileState(static, tmp) as state, state.transaction():
+        pass
     assert [p.name for p in top.iterdir() if L.is_temp_name(p.name)] == []

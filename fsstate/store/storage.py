@@ -38,8 +38,9 @@ the read, the answer still stands if the records committed meanwhile — and, wh
 directory above or below one (:meth:`ReadAttempt.holds`): those paths hold the same at both
 generations, so it is the store's answer at the new one too. An attempt served wholly from the
 cache of its line skips the second look (its answer is the store at the first). Opening a store
-takes no lock either when the line is quiet and nothing waits to be swept
-(:meth:`FileStorage._open_lock_free`): a command-line lookup then takes no lock at all.
+takes no lock either when the line is quiet (:meth:`FileStorage._open_lock_free`): a command-line
+lookup then takes no lock at all, and what a killed writer left to sweep waits for the first call
+that takes the lock.
 
 What :class:`FileStorage` guarantees (``docs/layout.md``, "Commits, crashes and backups"):
 ``commit`` that returns happened and one that raises did not, ENOSPC, EDQUOT and EIO included
@@ -367,8 +368,9 @@ class FileStorage:
     ``checkpoint_bytes``. With ``create=False`` a missing store (no store directory, or one
     without its ``FORMAT`` file) is :class:`NoSuchStoreError` and nothing is created.
 
-    Opening it deletes the trash that commits left (in the background, "The trash" below);
-    ``sweep=False`` (fsck, which reports it) leaves it.
+    The first hold of the lock in a process sweeps what killed writers left: old files under
+    temporary names at the top of the store, and the trash, deleted in the background ("The
+    trash" below); ``sweep=False`` (fsck, which reports the trash) leaves the trash.
 
     On a read-only mount the store opens for reading (``read_only`` is then True): the lock
     and journal are opened read-only, nothing is replayed, and ``commit`` raises
@@ -444,8 +446,6 @@ class FileStorage:
                 self._recover()
                 if version < FORMAT_VERSION:
                     self._upgrade(version)
-                if not self.read_only:
-                    self._find_trash()
         except BaseException:
             if hasattr(self, "journal"):
                 self.journal.close()
@@ -456,12 +456,13 @@ class FileStorage:
 
     def _open_lock_free(self) -> bool:
         """Open without the lock when there is nothing for the lock holder to do: ``FORMAT``
-        holds this layout's line, the journal and generation files exist, the generation line
-        is quiet (:meth:`_quiet_line`: checked, no commit installing or unapplied, the same
-        incarnation; and, unlike a read, no record waiting under ``staging``), and nothing
-        waits to be swept (no temporary file at the top of the
-        store, no trash). Then recovery would only read the line, and the first call that
-        takes the lock recovers as usual (:meth:`locked`). False (the caller takes the lock)
+        holds this layout's line, the journal and generation files exist, and the generation
+        line is quiet (:meth:`_quiet_line`: checked, no commit installing or unapplied, the
+        same incarnation; and, unlike a read, no record waiting under ``staging``). Then
+        recovery would only read the line, and the first call that takes the lock recovers
+        and sweeps as usual (:meth:`locked`, :meth:`_recover`): a reader does not look for
+        what a killed writer left (a listing of the top of the store and of ``trash``, a
+        seventh of a cold lookup), which no read looks at. False (the caller takes the lock)
         otherwise."""
         if self.tree.read(FORMAT) != _FORMAT_LINE:
             return False
@@ -477,23 +478,12 @@ class FileStorage:
                 # the opener replays first, so a store opened after a crash shows every commit
                 # whose record survived from its first read on, as before.
                 raise _TakeTheLock
-            if self.read_only or not self._sweep_waits():
-                return True
+            return True
         except _TakeTheLock:
             pass
         self.journal.close()  # the lock holder opens it anew
         del self.journal
         return False
-
-    def _sweep_waits(self) -> bool:
-        """Whether an open under the lock would delete something: old files a writer killed
-        after its commit kept (:meth:`_recover`), or trash (:meth:`_find_trash`)."""
-        try:
-            if self.tree.has_temp_files(""):
-                return True
-            return any(trash_number(name) is not None for name in self.tree.listdir(TRASH))
-        except CorruptDocumentError:
-            return True  # not a directory: the lock holder's checks report it
 
     def _check_format(self) -> int:
         """The layout version ``FORMAT`` names. Write it when it is missing, or holds the
@@ -880,7 +870,9 @@ class FileStorage:
                     self._write_generation(gen)
             self.unapplied = None
             self._observe(gen)
-        self._swept = True
+        first, self._swept = not self._swept, True
+        if first and not self.read_only:
+            self._find_trash()  # a committer killed before its trash was deleted left it
 
     def _check_nothing_pending(self, gen: Generation) -> None:
         """On a read-only mount: refuse a store whose last commit is not applied."""
