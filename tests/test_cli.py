@@ -139,6 +139,31 @@ def test_ps_json(loaded: Run) -> None:
     assert next(c for c in pod if c["Id"] == WEB)["PodName"] == "sample-pod"
 
 
+@pytest.mark.parametrize("fmt", ["{{json .}}", " {{ json . }} ", "{{json}}", "\tjson\n"])
+@pytest.mark.parametrize(
+    "command", [("ps", "-a"), ("pod", "ls"), ("volume", "ls"), ("inspect", "sample-web")]
+)
+def test_a_json_template_prints_the_json_documents(
+    loaded: Run, command: tuple[str, ...], fmt: str
+) -> None:
+    """Podman takes ``{{json .}}`` (spaces and the dot optional) as ``--format json``
+    (``parse.MatchesJSONFormat``; Podman 4.3.1's ``ps -a --format '{{json .}}'`` prints the
+    same indented array as ``--format json``): not a template run on each row."""
+    code, out, err = loaded(*command, "--format", fmt)
+    assert (code, err) == (0, "")
+    assert out == loaded(*command, "--format", "json")[1]
+    assert isinstance(json.loads(out), list) and json.loads(out) != []
+
+
+def test_json_of_a_field_is_still_a_template(loaded: Run) -> None:
+    """Only the whole row asks for JSON: ``{{json .Names}}`` runs per row, on the reporter's
+    ``Names`` (the first name: Podman 4.3.1 prints ``"j1"`` there)."""
+    documents = json.loads(loaded("ps", "-a", "--format", "json")[1])
+    code, out, _ = loaded("ps", "-a", "--format", "{{json .Names}}")
+    assert code == 0
+    assert out.splitlines() == [json.dumps(d["Names"][0]) for d in documents]
+
+
 def test_pod_ls(loaded: Run) -> None:
     code, out, _ = loaded("pod", "ls")
     assert code == 0

@@ -4,7 +4,9 @@
 template data (Podman's "reporter": the Go field names, with the reporter's methods' values —
 short IDs, human times, joined lists), and prints:
 
-* ``json`` — the JSON documents, as one indented array;
+* ``json`` — the JSON documents, as one indented array; so does ``{{json .}}`` (spaces and the
+  dot optional: Podman's ``parse.MatchesJSONFormat``, ``cmd/podman/parse/json.go``), which
+  Podman takes as ``json`` rather than running it as a template;
 * ``table …`` (also the command's default) — a header row (field names as Podman heads them,
   unless ``--noheading``), then the template run on each object;
 * any other text — the Go template (:mod:`.gotemplate`) run on each object, one line each.
@@ -15,6 +17,7 @@ minimum cell width 12, padding 2, cells split at tabs): :func:`tabwrite`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +29,10 @@ __all__ = ["emit", "tabwrite"]
 
 #: Go's tabwriter settings in Podman's report.NewWriterDefault: minwidth, padding.
 MIN_WIDTH, PADDING = 12, 2
+#: A ``--format`` that asks for the JSON documents: Podman's ``jsonFormatRegex``,
+#: ``^\s*(json|{{\s*json\s*(\.)?\s*}})\s*$`` (``\s``: Go's, ASCII white space only).
+_S = r"[\t\n\f\r ]*"
+_JSON_FORMAT = re.compile(_S + r"(?:json|\{\{" + _S + "json" + _S + r"\.?" + _S + r"\}\})" + _S)
 
 
 def tabwrite(lines: Sequence[str]) -> list[str]:
@@ -71,7 +78,7 @@ def emit(
     template that does not parse or run (nothing is printed then)."""
     if fmt is None or (fmt.strip() == "table" and default.startswith("table")):
         fmt = default  # Podman: a bare "table" is the default table
-    if fmt.strip() == "json":
+    if _JSON_FORMAT.fullmatch(fmt):
         ctx.json(list(docs))
         return
     lines = render_lines(fmt, data, headers, noheading=noheading)
