@@ -320,8 +320,10 @@ class Floor:
     store whose documents are plain files still has to write them), and the first read of a
     state is an open, a read, a close and a decode (no generation check, no shape check); a
     document's new inode (a temporary file created, written and renamed) is what an add pays
-    per new file on top of the commit. Timed in the same rotation as SQLite's same calls (its
-    add for the two write floors), in the ``fsstate`` column of a "floor:" row."""
+    per new file on top of the commit; a remove's file operations (:meth:`remove_files`) are
+    what this layout pays to delete a container. Timed in the same rotation as SQLite's same
+    calls (its add for the first two write floors, its remove for the last), in the
+    ``fsstate`` column of a "floor:" row."""
 
     def __init__(self, base: Path, docs: Docs, samples: int) -> None:
         self.log = os.open(base / "floor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -332,6 +334,19 @@ class Floor:
             (self.dir / f"{i}.json").write_bytes(self.record)
         self.files = [str(self.dir / f"{i}.json") for i in range(samples)]
         self.next = self.made = 0
+        # What remove_files deletes, per sample: a container's two documents as the store
+        # writes them (pretty-printed) in a directory of their own, and three index entries.
+        self.gone = base / "floor-removes"
+        config = json.dumps(docs.config, indent=2).encode()
+        state = json.dumps(docs.state, indent=2).encode()
+        for i in range(samples):
+            (self.gone / "c" / str(i)).mkdir(parents=True)
+            (self.gone / "c" / str(i) / "config.json").write_bytes(config)
+            (self.gone / "c" / str(i) / "state.json").write_bytes(state)
+            for index in ("names", "shard", "users"):
+                (self.gone / index).mkdir(exist_ok=True)
+                (self.gone / index / str(i)).write_bytes(b"")
+        self.removed = 0
 
     def commit(self) -> None:
         os.write(self.log, self.record)
@@ -349,6 +364,22 @@ class Floor:
             os.close(fd)
         os.rename(tmp, final)
 
+    def remove_files(self) -> None:
+        """A remove's file operations in fsstate's order, and nothing else: the commit (an
+        append and an ``fdatasync``), each of the five files renamed aside (so that a failure
+        can put it back), the container's directory removed, the five files unlinked."""
+        i, self.removed = str(self.removed), self.removed + 1
+        self.commit()
+        where = self.gone / "c" / i
+        paths = [where / "config.json", where / "state.json"]
+        paths += [self.gone / index / i for index in ("names", "shard", "users")]
+        kept = [self.gone / f"kept-{i}-{k}" for k in range(len(paths))]
+        for path, aside in zip(paths, kept, strict=True):
+            os.rename(path, aside)
+        os.rmdir(where)
+        for aside in kept:
+            os.unlink(aside)
+
     def first_read(self) -> None:
         fd = os.open(self.files[self.next], os.O_RDONLY)
         self.next += 1
@@ -360,6 +391,7 @@ class Floor:
     def close(self) -> None:
         os.close(self.log)
         shutil.rmtree(self.dir)
+        shutil.rmtree(self.gone)
 
 
 # -- fresh processes -------------------------------------------------------------------------
@@ -488,6 +520,9 @@ def measure(base: Path, docs: Docs, n: int, samples: int, *, writes: bool) -> Ti
         phase(
             "floor: one new file, not synced", more, against(floor.new_file, lambda s, c: s.add(*c))
         )
+        # SQLite's side removes the rows the row above added
+        remove = against(floor.remove_files, lambda s, c: s.remove(c[0]["id"]))
+        phase("floor: a remove's file operations", more, remove)
     for store in (fs, sq, wal, floor):
         store.close()
 
