@@ -310,12 +310,6 @@ class Tree:
                     removed += self.remove_temp_files(sub, depth - 1)
         return removed
 
-    def has_temp_files(self, rel: str = "") -> bool:
-        """Whether directory ``rel`` holds a temporary file (what :meth:`remove_temp_files`
-        would delete there at ``depth=0``)."""
-        with self._dir(rel) as fd:
-            return fd is not None and any(is_temp_name(name) for name in os.listdir(fd))
-
     def delete_tree(self, rel: str) -> int:
         """Delete directory ``rel`` and everything below it (the trash: ``storage``), through
         descriptors, following no symlink (one is unlinked, not followed). An entry another
