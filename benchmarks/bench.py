@@ -314,6 +314,11 @@ class Fs:
 # -- floors ----------------------------------------------------------------------------------
 
 
+#: The index entries of a container that :meth:`Floor.remove_files` deletes with its documents:
+#: its name, its registry shard entry, its entry as the user of a named volume.
+_FLOOR_INDEXES = ("names", "shard", "users")
+
+
 class Floor:
     """What no store written in Python on this disk goes below, for the rows whose goal it
     decides: one durable commit is an append and an ``fdatasync`` (SQLite-WAL's commit; a
@@ -339,12 +344,13 @@ class Floor:
         self.gone = base / "floor-removes"
         config = json.dumps(docs.config, indent=2).encode()
         state = json.dumps(docs.state, indent=2).encode()
+        for index in ("c", *_FLOOR_INDEXES):
+            (self.gone / index).mkdir(parents=True)
         for i in range(samples):
-            (self.gone / "c" / str(i)).mkdir(parents=True)
+            (self.gone / "c" / str(i)).mkdir()
             (self.gone / "c" / str(i) / "config.json").write_bytes(config)
             (self.gone / "c" / str(i) / "state.json").write_bytes(state)
-            for index in ("names", "shard", "users"):
-                (self.gone / index).mkdir(exist_ok=True)
+            for index in _FLOOR_INDEXES:
                 (self.gone / index / str(i)).write_bytes(b"")
         self.removed = 0
 
@@ -372,7 +378,7 @@ class Floor:
         self.commit()
         where = self.gone / "c" / i
         paths = [where / "config.json", where / "state.json"]
-        paths += [self.gone / index / i for index in ("names", "shard", "users")]
+        paths += [self.gone / index / i for index in _FLOOR_INDEXES]
         kept = [self.gone / f"kept-{i}-{k}" for k in range(len(paths))]
         for path, aside in zip(paths, kept, strict=True):
             os.rename(path, aside)

@@ -43,6 +43,13 @@ def loaded_after(code: str, *args: str) -> set[str]:
     return {h for h in (*HEAVY, "filelock") if h in names}
 
 
+def store_with_web(tmp_path: Path) -> tuple[str, str]:
+    """A store holding one container, ``web``; its static and tmp dirs."""
+    with FileState(tmp_path / "static", tmp_path / "tmp") as state:
+        state.add_container(Container({"id": "a" * 64, "name": "web", "lockID": 1}, {}))
+    return str(tmp_path / "static"), str(tmp_path / "tmp")
+
+
 def test_import_fsstate_loads_none_of_the_heavy_modules() -> None:
     assert loaded_after("import fsstate") == set()
 
@@ -56,14 +63,13 @@ def test_public_names_still_import_from_fsstate() -> None:
 
 
 def test_a_lookup_in_a_new_interpreter_loads_no_schema_validator(tmp_path: Path) -> None:
-    with FileState(tmp_path / "static", tmp_path / "tmp") as state:
-        state.add_container(Container({"id": "a" * 64, "name": "web", "lockID": 1}, {}))
+    static, tmp = store_with_web(tmp_path)
     code = (
         "import sys\nfrom fsstate import FileState\n"
         "with FileState(sys.argv[1], sys.argv[2]) as s:\n"
         "    assert s.lookup_container('web').id == 'a' * 64\n"
     )
-    loaded = loaded_after(code, str(tmp_path / "static"), str(tmp_path / "tmp"))
+    loaded = loaded_after(code, static, tmp)
     assert not loaded & {"jsonschema", "fastjsonschema", "importlib.resources", "fsstate.fsck"}
 
 
@@ -73,16 +79,14 @@ def test_fsstate_ps_in_a_new_interpreter_loads_neither_database_nor_the_editor(
     """The command line registers every command, but ``ps`` loads none of the SQLite and Bolt
     importers and exporters (``fsstate.podman`` loads them on first use) and not what ``edit``
     runs the editor with."""
-    with FileState(tmp_path / "static", tmp_path / "tmp") as state:
-        state.add_container(Container({"id": "a" * 64, "name": "web", "lockID": 1}, {}))
+    static, tmp = store_with_web(tmp_path)
     code = (
         "import io, sys, contextlib\nfrom fsstate.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
         "    code = main(['--root', sys.argv[1], 'ps', '-a'])\n"
         "assert code == 0 and 'web' in out.getvalue(), (code, out.getvalue())"
     )
-    env = {**os.environ, "FSSTATE_TMP": str(tmp_path / "tmp")}
-    loaded = modules_after(code, str(tmp_path / "static"), env=env)
+    loaded = modules_after(code, static, env={**os.environ, "FSSTATE_TMP": tmp})
     heavy = {
         "sqlite3",
         "subprocess",

@@ -149,7 +149,7 @@ _DOC: dict[str, Callable[[PsItem, float], Any]] = {
     "Ports": lambda item, now: item.ports,
     "Size": lambda item, now: None,
     "StartedAt": _state_unix("startedTime"),
-    "State": lambda item, now: render.container_status(item.ctr).text,
+    "State": lambda item, now: render.state_name(item.ctr),
     "Status": lambda item, now: ps_status(item.ctr, now),
     "Created": lambda item, now: unix_of(_created(item)),
 }
@@ -409,22 +409,22 @@ def _created_key(item: PsItem) -> tuple[datetime, str]:
 def _sorted(items: list[PsItem], key: str) -> list[PsItem]:
     """ps.go ``sortPsOutput``: created/runningfor by creation (oldest first), the others by
     the text of the row's field (``Command`` joined, ``Names``, ``Id``, ``Image``, ``State``),
-    read from the container: the order is known before any row is made."""
+    made from the container as the document makes it (:data:`_DOC`): the order is known
+    before any row is made."""
     if key in ("created", "runningfor"):
         return sorted(items, key=_created_key)
-    return sorted(items, key=lambda item: (_sort_text(item.ctr, key), item.ctr.id))
+    return sorted(items, key=lambda item: (_sort_text(item, key), item.ctr.id))
 
 
-def _sort_text(ctr: Container, key: str) -> str:
-    if key == "command":
-        return " ".join(_command(ctr) or [])
-    if key == "names":
-        return ctr.name
-    if key == "id":
-        return ctr.id
-    if key == "image":
-        return str(ctr.config.get("rootfsImageName", ""))
-    return render.state_name(ctr)  # status: the State field
+#: The document key each other ``--sort`` key orders by.
+_SORT_FIELDS = {"command": "Command", "id": "Id", "image": "Image", "names": "Names"}
+
+
+def _sort_text(item: PsItem, key: str) -> str:
+    value = _DOC[_SORT_FIELDS.get(key, "State")](item, 0.0)  # (no human time is read)
+    if key in ("command", "names"):
+        return " ".join(value or [])  # one name: Names[0]
+    return str(value)
 
 
 def _ports(ctr: Container, by_id: Mapping[str, Container]) -> list[Any] | None:
